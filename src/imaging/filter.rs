@@ -1,0 +1,145 @@
+//! Mask filters with OpenCV's semantics: `cv2.GaussianBlur(…, sigma=0)` (reflect-101 border) and
+//! `cv2.erode` with a square kernel (the outside never erodes). Both run on a region of the
+//! mask only, which is exact as long as the region has a zero margin at least a kernel wide.
+
+use super::{GrayF32, Rect};
+
+/// OpenCV's Gaussian kernel of odd size `ksize`; `sigma <= 0` derives it from the size.
+pub fn gaussian_kernel(ksize: usize, sigma: f64) -> Vec<f32> {
+    let sigma = if sigma > 0.0 {
+        sigma
+    } else {
+        ((ksize as f64 - 1.0) * 0.5 - 1.0) * 0.3 + 0.8
+    };
+    let scale = -0.5 / (sigma * sigma);
+    let centre = (ksize as f64 - 1.0) * 0.5;
+    let raw: Vec<f64> = (0..ksize)
+        .map(|i| ((i as f64 - centre).powi(2) * scale).exp())
+        .collect();
+    let sum: f64 = raw.iter().sum();
+    raw.iter().map(|v| (v / sum) as f32).collect()
+}
+
+#[inline]
+fn reflect101(i: isize, n: isize) -> usize {
+    if n == 1 {
+        return 0;
+    }
+    let mut i = i;
+    // One reflection is enough while the kernel is smaller than the region; loop for safety.
+    while i < 0 || i >= n {
+        i = if i < 0 { -i } else { 2 * n - 2 - i };
+    }
+    i as usize
+}
+
+/// Blurs `roi` of `plane` in place with `kernel` along x, then y; `scratch` is reused.
+pub fn gaussian_blur(plane: &mut GrayF32, roi: Rect, kernel: &[f32], scratch: &mut Vec<f32>) {
+    if roi.is_empty() {
+        return;
+    }
+    let (w, h) = (roi.width() as usize, roi.height() as usize);
+    let stride = plane.width() as usize;
+    let anchor = (kernel.len() / 2) as isize;
+    scratch.resize(w * h, 0.0);
+    let data: &mut [f32] = plane;
+    let at = |x: usize, y: usize| (roi.y0 as usize + y) * stride + roi.x0 as usize + x;
+    for y in 0..h {
+        for x in 0..w {
+            let mut acc = 0.0f32;
+            for (k, &kv) in kernel.iter().enumerate() {
+                acc += kv * data[at(reflect101(x as isize + k as isize - anchor, w as isize), y)];
+            }
+            scratch[y * w + x] = acc;
+        }
+    }
+    for y in 0..h {
+        for x in 0..w {
+            let mut acc = 0.0f32;
+            for (k, &kv) in kernel.iter().enumerate() {
+                acc +=
+                    kv * scratch[reflect101(y as isize + k as isize - anchor, h as isize) * w + x];
+            }
+            data[at(x, y)] = acc;
+        }
+    }
+}
+
+/// Erodes `roi` of `plane` in place with a `k`×`k` square (anchor at k/2, as OpenCV's default).
+pub fn erode_square(plane: &mut GrayF32, roi: Rect, k: usize, scratch: &mut Vec<f32>) {
+    if roi.is_empty() || k <= 1 {
+        return;
+    }
+    let (w, h) = (roi.width() as usize, roi.height() as usize);
+    let stride = plane.width() as usize;
+    let before = k / 2;
+    let after = k - 1 - before;
+    scratch.resize(w * h, 0.0);
+    let data: &mut [f32] = plane;
+    let at = |x: usize, y: usize| (roi.y0 as usize + y) * stride + roi.x0 as usize + x;
+    for y in 0..h {
+        for x in 0..w {
+            let lo = x.saturating_sub(before);
+            let hi = (x + after).min(w - 1);
+            scratch[y * w + x] = (lo..=hi)
+                .map(|xx| data[at(xx, y)])
+                .fold(f32::INFINITY, f32::min);
+        }
+    }
+    for y in 0..h {
+        let lo = y.saturating_sub(before);
+        let hi = (y + after).min(h - 1);
+        for x in 0..w {
+            data[at(x, y)] = (lo..=hi)
+                .map(|yy| scratch[yy * w + x])
+                .fold(f32::INFINITY, f32::min);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kernel_matches_opencv() {
+        // cv2.getGaussianKernel(11, 0).ravel()
+        let k = gaussian_kernel(11, 0.0);
+        let expected = [
+            0.00881223, 0.02714358, 0.06511406, 0.12164907, 0.17699835, 0.20056541, 0.17699835,
+            0.12164907, 0.06511406, 0.02714358, 0.00881223,
+        ];
+        for (a, b) in k.iter().zip(expected) {
+            assert!((a - b).abs() < 1e-7, "{k:?}");
+        }
+    }
+
+    #[test]
+    fn erode_shrinks_a_square_by_half_the_kernel() {
+        let mut m = GrayF32::from_fn(20, 20, |x, y| {
+            image::Luma([if (5..15).contains(&x) && (5..15).contains(&y) {
+                1.0
+            } else {
+                0.0
+            }])
+        });
+        erode_square(&mut m, Rect::full(20, 20), 4, &mut Vec::new());
+        // Window [x-2, x+1]: x=7 sees 5..8 (all ones), x=6 sees 4 (zero); right side x=13 sees 11..14.
+        assert_eq!(m.get_pixel(7, 7).0[0], 1.0);
+        assert_eq!(m.get_pixel(6, 7).0[0], 0.0);
+        assert_eq!(m.get_pixel(13, 13).0[0], 1.0);
+        assert_eq!(m.get_pixel(14, 13).0[0], 0.0);
+    }
+
+    #[test]
+    fn blur_keeps_a_constant_plane() {
+        let mut m = GrayF32::from_pixel(9, 9, image::Luma([3.0]));
+        gaussian_blur(
+            &mut m,
+            Rect::full(9, 9),
+            &gaussian_kernel(5, 0.0),
+            &mut Vec::new(),
+        );
+        assert!(m.pixels().all(|p| (p.0[0] - 3.0).abs() < 1e-5));
+    }
+}

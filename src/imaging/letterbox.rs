@@ -1,0 +1,169 @@
+//! Letterboxing a frame into a detector input: scaled to fit keeping its aspect ratio,
+//! zero-padded right and bottom, normalised, planar — in one pass into the tensor buffer.
+//!
+//! The resize is OpenCV's `INTER_LINEAR` for 8-bit pictures (11-bit fixed-point weights, no
+//! antialiasing), which is what insightface's SCRFD runs; a general-purpose resizer (e.g.
+//! fast_image_resize, which antialiases when shrinking) gives the detector different pixels.
+//! The coefficient tables are cached, so a stream of same-sized frames allocates nothing.
+
+use image::RgbImage;
+
+use super::Normalization;
+
+const COEF_BITS: i32 = 11;
+const COEF_SCALE: f32 = (1 << COEF_BITS) as f32;
+
+/// Where the picture landed in the letterboxed input.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Letterbox {
+    /// Input pixels per picture pixel.
+    pub scale: f32,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// One axis of the resize: the first source index and the two weights of each output index.
+#[derive(Debug, Default, Clone)]
+struct AxisTable {
+    offset: Vec<usize>,
+    weight: Vec<[i32; 2]>,
+}
+
+impl AxisTable {
+    fn build(&mut self, src_len: u32, dst_len: u32) {
+        let scale = 1.0 / (f64::from(dst_len) / f64::from(src_len));
+        self.offset.clear();
+        self.weight.clear();
+        for d in 0..dst_len {
+            let f = ((f64::from(d) + 0.5) * scale - 0.5) as f32;
+            let mut s = f.floor() as i64;
+            let mut frac = f - s as f32;
+            if s < 0 {
+                s = 0;
+                frac = 0.0;
+            }
+            if s >= i64::from(src_len) - 1 {
+                s = i64::from(src_len) - 1;
+                frac = 0.0;
+            }
+            self.offset.push(s as usize);
+            let w0 = ((1.0 - frac) * COEF_SCALE).round_ties_even() as i32;
+            let w1 = (frac * COEF_SCALE).round_ties_even() as i32;
+            self.weight.push([w0, w1]);
+        }
+    }
+}
+
+/// Letterboxes frames into a detector's input tensor, reusing its tables and row buffers.
+#[derive(Debug, Default, Clone)]
+pub struct LetterboxResizer {
+    key: (u32, u32, u32, u32),
+    columns: AxisTable,
+    rows: AxisTable,
+    row_above: Vec<i32>,
+    row_below: Vec<i32>,
+}
+
+impl LetterboxResizer {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Fits `picture` into an `input_w`×`input_h` 1×3×H×W tensor written to `out`.
+    ///
+    /// # Panics
+    /// When `out` does not hold 3×`input_w`×`input_h` values (a caller bug).
+    pub fn run(
+        &mut self,
+        picture: &RgbImage,
+        input_w: u32,
+        input_h: u32,
+        norm: Normalization,
+        out: &mut [f32],
+    ) -> Letterbox {
+        let (sw, sh) = picture.dimensions();
+        let plane = (input_w * input_h) as usize;
+        assert_eq!(
+            out.len(),
+            3 * plane,
+            "tensor buffer does not fit the detector input"
+        );
+        // insightface's arithmetic, including its truncations.
+        let picture_ratio = f64::from(sh) / f64::from(sw);
+        let input_ratio = f64::from(input_h) / f64::from(input_w);
+        let (nw, nh) = if picture_ratio > input_ratio {
+            ((f64::from(input_h) / picture_ratio) as u32, input_h)
+        } else {
+            (input_w, (f64::from(input_w) * picture_ratio) as u32)
+        };
+        let (nw, nh) = (nw.max(1), nh.max(1));
+        let letterbox = Letterbox {
+            scale: (f64::from(nh) / f64::from(sh)) as f32,
+            width: nw,
+            height: nh,
+        };
+
+        if self.key != (sw, sh, nw, nh) {
+            self.columns.build(sw, nw);
+            self.rows.build(sh, nh);
+            self.row_above.resize(3 * nw as usize, 0);
+            self.row_below.resize(3 * nw as usize, 0);
+            self.key = (sw, sh, nw, nh);
+        }
+        out.fill(norm.apply(0));
+        let src = picture.as_raw();
+        let stride = 3 * sw as usize;
+        let last_column = sw as usize - 1;
+        for (dy, (&sy, &[b0, b1])) in self.rows.offset.iter().zip(&self.rows.weight).enumerate() {
+            let below = (sy + 1).min(sh as usize - 1);
+            for (row, buffer) in [(sy, &mut self.row_above), (below, &mut self.row_below)] {
+                let line = &src[row * stride..(row + 1) * stride];
+                for (dx, (&sx, &[a0, a1])) in self
+                    .columns
+                    .offset
+                    .iter()
+                    .zip(&self.columns.weight)
+                    .enumerate()
+                {
+                    let sx1 = (sx + 1).min(last_column);
+                    for c in 0..3 {
+                        buffer[3 * dx + c] =
+                            i32::from(line[3 * sx + c]) * a0 + i32::from(line[3 * sx1 + c]) * a1;
+                    }
+                }
+            }
+            let base = dy * input_w as usize;
+            for dx in 0..nw as usize {
+                for c in 0..3 {
+                    let v = (b0 * self.row_above[3 * dx + c]
+                        + b1 * self.row_below[3 * dx + c]
+                        + (1 << 21))
+                        >> 22;
+                    out[c * plane + base + dx] = norm.apply(v.clamp(0, 255) as u8);
+                }
+            }
+        }
+        letterbox
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wide_picture_is_scaled_to_width_and_padded_below() {
+        let picture = RgbImage::from_pixel(200, 100, image::Rgb([255, 128, 0]));
+        let norm = Normalization {
+            mean: 0.0,
+            scale: 1.0,
+        };
+        let mut out = vec![0.0; 3 * 64 * 64];
+        let lb = LetterboxResizer::new().run(&picture, 64, 64, norm, &mut out);
+        assert_eq!((lb.width, lb.height), (64, 32));
+        assert!((lb.scale - 0.32).abs() < 1e-6);
+        assert_eq!(out[0], 255.0); // R plane, inside
+        assert_eq!(out[64 * 64 + 5], 128.0); // G plane, inside
+        assert_eq!(out[40 * 64 + 3], 0.0); // R plane, padding
+    }
+}

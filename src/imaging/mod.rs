@@ -1,0 +1,26 @@
+//! Pixel operations the face engine is made of, written to match OpenCV's where insightface uses
+//! OpenCV, and to run per frame on buffers that are reused.
+
+mod affine;
+mod error;
+mod filter;
+mod io;
+mod letterbox;
+mod rect;
+mod tensor;
+mod warp;
+
+pub use affine::Affine;
+pub use error::ImageError;
+pub use filter::{erode_square, gaussian_blur, gaussian_kernel};
+pub use io::{load_rgb, save_rgb, SaveMode};
+pub use letterbox::{Letterbox, LetterboxResizer};
+pub use rect::Rect;
+pub use tensor::{nchw_from_rgb, Normalization};
+pub use warp::{warp_affine_gray, warp_affine_rgb};
+
+/// A single-channel float image (masks).
+pub type GrayF32 = image::ImageBuffer<image::Luma<f32>, Vec<f32>>;
+
+/// A point in pixels, x then y.
+pub type Point = [f32; 2];

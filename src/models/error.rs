@@ -1,0 +1,31 @@
+//! Errors about model files and the manifest.
+
+use std::path::PathBuf;
+
+/// What is wrong with a model file or the manifest.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("model manifest is invalid: {0}")]
+    Manifest(String),
+    #[error("model {name:?} is not in the manifest (known: {known})")]
+    Unknown { name: String, known: String },
+    #[error("model file {path} is missing: {hint}")]
+    Missing { path: PathBuf, hint: String },
+    #[error("model file {path} has {actual} bytes, expected {expected}: the file is damaged or partial; delete it and fetch it again")]
+    Size {
+        path: PathBuf,
+        expected: u64,
+        actual: u64,
+    },
+    #[error("model file {path} has sha256 {actual}, expected {expected}: the file is damaged or a different model; delete it and fetch it again")]
+    Hash {
+        path: PathBuf,
+        expected: String,
+        actual: String,
+    },
+    #[error("model file {path} could not be read: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}

@@ -1,0 +1,11 @@
+//! The models faceswap knows: the manifest, the on-disk store and verification of each file.
+
+mod error;
+mod manifest;
+mod store;
+mod verify;
+
+pub use error::ModelError;
+pub use manifest::{Manifest, ModelEntry, ModelRole, DEFAULT_PACK};
+pub use store::{ModelStore, VerifiedModel, DEFAULT_MODELS_DIR};
+pub use verify::sha256_file;

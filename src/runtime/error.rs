@@ -1,0 +1,23 @@
+//! Errors from loading ONNX Runtime and running models on it.
+
+use std::path::PathBuf;
+
+/// What went wrong in the ONNX Runtime layer.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error(
+        "ONNX Runtime library not found (looked in {searched}): run scripts/setup.sh, \
+         or pass --ort-lib PATH or set ORT_DYLIB_PATH"
+    )]
+    LibraryNotFound { searched: String },
+    #[error("ONNX Runtime library {path} could not be loaded: {reason}")]
+    LibraryLoad { path: PathBuf, reason: String },
+    #[error("execution provider {provider} is not available: {reason}")]
+    ProviderUnavailable { provider: String, reason: String },
+    #[error("model {path} could not be loaded by ONNX Runtime: {reason}")]
+    Session { path: PathBuf, reason: String },
+    #[error("model {model} does not have the expected interface: {detail}")]
+    Interface { model: String, detail: String },
+    #[error("inference with {model} failed: {reason}")]
+    Inference { model: String, reason: String },
+}

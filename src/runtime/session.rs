@@ -1,0 +1,207 @@
+//! Building sessions in one place: provider, threads and interface checks for every model.
+
+use std::path::Path;
+
+use ort::{
+    session::{Session, SessionInputs, SessionOutputs},
+    value::ValueType,
+};
+
+use super::{ExecutionProvider, OrtRuntime, ProviderChoice, RuntimeError};
+
+/// Builds ONNX Runtime sessions with the user's provider choice and thread settings.
+#[derive(Debug, Clone)]
+pub struct SessionFactory {
+    runtime: OrtRuntime,
+    choice: ProviderChoice,
+    intra_threads: Option<usize>,
+}
+
+impl SessionFactory {
+    /// A factory on `runtime` that uses `choice` for every session.
+    ///
+    /// # Errors
+    /// [`RuntimeError::ProviderUnavailable`] when the provider is not in the loaded library and
+    /// no fallback was allowed.
+    pub fn new(runtime: OrtRuntime, choice: ProviderChoice) -> Result<Self, RuntimeError> {
+        let mut choice = choice;
+        if !choice.provider.is_compiled_in()? {
+            let reason = format!(
+                "the ONNX Runtime library {} (version {}) was built without it; install the GPU build \
+                 (scripts/setup.sh --gpu) or choose --ep cpu",
+                runtime.library().display(),
+                runtime.version()
+            );
+            if !choice.fallback_to_cpu {
+                return Err(RuntimeError::ProviderUnavailable {
+                    provider: choice.provider.to_string(),
+                    reason,
+                });
+            }
+            tracing::warn!(provider = %choice.provider, %reason, "falling back to CPU (--ep-fallback)");
+            choice = ProviderChoice::cpu();
+        }
+        Ok(Self {
+            runtime,
+            choice,
+            intra_threads: None,
+        })
+    }
+
+    /// Limits each session's intra-op thread pool (default: ONNX Runtime's, one per core).
+    pub fn with_intra_threads(mut self, threads: usize) -> Self {
+        self.intra_threads = Some(threads);
+        self
+    }
+
+    /// The loaded runtime.
+    pub fn runtime(&self) -> &OrtRuntime {
+        &self.runtime
+    }
+
+    /// The provider sessions are built for.
+    pub fn provider(&self) -> &ExecutionProvider {
+        &self.choice.provider
+    }
+
+    /// Builds a session on the model file at `path`; `label` names it in logs and errors.
+    ///
+    /// # Errors
+    /// [`RuntimeError::Session`] when ONNX Runtime cannot load the file, and
+    /// [`RuntimeError::ProviderUnavailable`] when the provider fails and no fallback is allowed.
+    pub fn build(&self, path: &Path, label: &str) -> Result<ModelSession, RuntimeError> {
+        match self.build_with(path, &self.choice.provider) {
+            Ok(session) => Ok(ModelSession {
+                session,
+                label: label.to_string(),
+                provider: self.choice.provider.clone(),
+            }),
+            Err(e)
+                if self.choice.provider != ExecutionProvider::Cpu
+                    && self.choice.fallback_to_cpu =>
+            {
+                tracing::warn!(model = label, provider = %self.choice.provider, reason = %e, "falling back to CPU (--ep-fallback)");
+                let session = self.build_with(path, &ExecutionProvider::Cpu)?;
+                Ok(ModelSession {
+                    session,
+                    label: label.to_string(),
+                    provider: ExecutionProvider::Cpu,
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn build_with(
+        &self,
+        path: &Path,
+        provider: &ExecutionProvider,
+    ) -> Result<Session, RuntimeError> {
+        let session_error = |reason: String| RuntimeError::Session {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let mut builder = Session::builder(self.runtime.environment())
+            .map_err(|e| session_error(e.to_string()))?;
+        if let Some(threads) = self.intra_threads {
+            builder = builder
+                .with_intra_threads(threads)
+                .map_err(|e| session_error(e.to_string()))?;
+        }
+        if let Some(dispatch) = provider.dispatch() {
+            builder = builder.with_execution_providers([dispatch]).map_err(|e| {
+                RuntimeError::ProviderUnavailable {
+                    provider: provider.to_string(),
+                    reason: e.to_string(),
+                }
+            })?;
+        }
+        builder
+            .commit_from_file(path)
+            .map_err(|e| session_error(first_line(&e.to_string())))
+    }
+}
+
+/// A session with the name it is known by and the provider it runs on.
+pub struct ModelSession {
+    session: Session,
+    label: String,
+    provider: ExecutionProvider,
+}
+
+impl std::fmt::Debug for ModelSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ModelSession")
+            .field("label", &self.label)
+            .field("provider", &self.provider)
+            .finish()
+    }
+}
+
+impl ModelSession {
+    /// The name used in logs and errors.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// The provider this session runs on.
+    pub fn provider(&self) -> &ExecutionProvider {
+        &self.provider
+    }
+
+    /// The session's input names and shapes (`-1` for a dynamic dimension).
+    pub fn input_shapes(&self) -> Vec<(String, Vec<i64>)> {
+        self.session
+            .inputs()
+            .iter()
+            .map(|i| (i.name().to_string(), tensor_shape(i.dtype())))
+            .collect()
+    }
+
+    /// The session's output names and shapes (`-1` for a dynamic dimension).
+    pub fn output_shapes(&self) -> Vec<(String, Vec<i64>)> {
+        self.session
+            .outputs()
+            .iter()
+            .map(|o| (o.name().to_string(), tensor_shape(o.dtype())))
+            .collect()
+    }
+
+    /// Runs the model.
+    ///
+    /// # Errors
+    /// [`RuntimeError::Inference`] naming this model.
+    pub fn run<'s, 'i, 'v: 'i, const N: usize>(
+        &'s mut self,
+        inputs: impl Into<SessionInputs<'i, 'v, N>>,
+    ) -> Result<SessionOutputs<'s>, RuntimeError> {
+        let label = &self.label;
+        self.session
+            .run(inputs)
+            .map_err(|e| RuntimeError::Inference {
+                model: label.clone(),
+                reason: e.to_string(),
+            })
+    }
+
+    /// An error saying this model's interface is not what the caller expects.
+    pub fn interface_error(&self, detail: impl Into<String>) -> RuntimeError {
+        RuntimeError::Interface {
+            model: self.label.clone(),
+            detail: detail.into(),
+        }
+    }
+}
+
+/// The dimensions of a tensor type, or nothing for other value types.
+pub fn tensor_shape(value_type: &ValueType) -> Vec<i64> {
+    match value_type {
+        ValueType::Tensor { shape, .. } => shape.iter().copied().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// ONNX Runtime's load errors span many lines; the first one says what is wrong.
+fn first_line(text: &str) -> String {
+    text.lines().next().unwrap_or(text).to_string()
+}

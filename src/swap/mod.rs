@@ -1,0 +1,1 @@
+//! Swappers: put the source identity onto target faces.

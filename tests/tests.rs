@@ -1,0 +1,9 @@
+//! faceswap's integration tests: one binary, real models on real photos.
+//!
+//! They need what scripts/setup.sh installs (ONNX Runtime, the default models, sample media);
+//! a missing file fails the test with the command that installs it.
+
+mod cli;
+mod parity;
+mod support;
+mod swappers;
