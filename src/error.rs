@@ -1,6 +1,6 @@
 //! The library's error type: each module's errors, under one enum for callers that mix them.
 
-use crate::{face::FaceError, imaging::ImageError, models::ModelError, runtime::RuntimeError};
+use crate::{face::FaceError, imaging::ImageError, models::ModelError, runtime::RuntimeError, swap::SwapError};
 
 /// Any error the library returns.
 #[derive(Debug, thiserror::Error)]
@@ -13,6 +13,8 @@ pub enum Error {
     Image(#[from] ImageError),
     #[error(transparent)]
     Face(#[from] FaceError),
+    #[error(transparent)]
+    Swap(#[from] SwapError),
 }
 
 /// A result whose error is the library's [`Error`].

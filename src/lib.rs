@@ -10,5 +10,6 @@ pub mod face;
 pub mod imaging;
 pub mod models;
 pub mod runtime;
+pub mod swap;
 
 pub use error::{Error, Result};

@@ -29,9 +29,7 @@ fn check_photo(stem: &str, file: &str) {
         for (g, w) in landmarks.iter().zip(&want.landmarks) {
             worst.2 = worst.2.max(distance(*g, *w));
         }
-        worst.3 = worst
-            .3
-            .min(cosine(&got.embedding.as_ref().unwrap().0, &want.embedding));
+        worst.3 = worst.3.min(cosine(&got.embedding.as_ref().unwrap().0, &want.embedding));
         assert!(
             (got.score - want.score).abs() < 0.01,
             "score {} vs {}",

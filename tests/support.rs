@@ -18,11 +18,7 @@ pub fn root() -> PathBuf {
 /// A sample picture fetched by scripts/setup.sh.
 pub fn media(name: &str) -> PathBuf {
     let path = root().join(".cache/media").join(name);
-    assert!(
-        path.is_file(),
-        "{} is missing: run scripts/setup.sh",
-        path.display()
-    );
+    assert!(path.is_file(), "{} is missing: run scripts/setup.sh", path.display());
     path
 }
 
@@ -36,8 +32,7 @@ pub fn models_dir() -> PathBuf {
 
 pub fn factory() -> SessionFactory {
     let library = root().join(".cache/onnxruntime");
-    let runtime =
-        OrtRuntime::load(Some(&library)).expect("ONNX Runtime loads: run scripts/setup.sh");
+    let runtime = OrtRuntime::load(Some(&library)).expect("ONNX Runtime loads: run scripts/setup.sh");
     // Two threads: the tests run side by side on small machines.
     SessionFactory::new(runtime, ProviderChoice::cpu())
         .expect("CPU provider")

@@ -20,9 +20,9 @@ pub const ARCFACE_TEMPLATE: [Point; 5] = [
 pub fn umeyama_similarity(src: &[Point], dst: &[Point]) -> Affine {
     let n = src.len().min(dst.len()) as f64;
     let mean = |pts: &[Point]| {
-        let (sx, sy) = pts.iter().fold((0.0, 0.0), |(x, y), p| {
-            (x + f64::from(p[0]), y + f64::from(p[1]))
-        });
+        let (sx, sy) = pts
+            .iter()
+            .fold((0.0, 0.0), |(x, y), p| (x + f64::from(p[0]), y + f64::from(p[1])));
         (sx / n, sy / n)
     };
     let (smx, smy) = mean(src);
@@ -39,10 +39,7 @@ pub fn umeyama_similarity(src: &[Point], dst: &[Point]) -> Affine {
         return Affine([[0.0, 0.0, dmx], [0.0, 0.0, dmy]]);
     }
     let (a, b) = (dot / var, cross / var);
-    Affine([
-        [a, -b, dmx - (a * smx - b * smy)],
-        [b, a, dmy - (b * smx + a * smy)],
-    ])
+    Affine([[a, -b, dmx - (a * smx - b * smy)], [b, a, dmy - (b * smx + a * smy)]])
 }
 
 /// The transform from picture to an ArcFace-aligned crop of side `size` (insightface's
@@ -73,13 +70,7 @@ mod tests {
     #[test]
     fn recovers_a_known_similarity() {
         let truth = Affine([[0.9, -0.4, 13.0], [0.4, 0.9, -7.0]]);
-        let src: Vec<Point> = vec![
-            [10.0, 20.0],
-            [50.0, 22.0],
-            [30.0, 40.0],
-            [15.0, 60.0],
-            [45.0, 61.0],
-        ];
+        let src: Vec<Point> = vec![[10.0, 20.0], [50.0, 22.0], [30.0, 40.0], [15.0, 60.0], [45.0, 61.0]];
         let dst: Vec<Point> = src.iter().map(|p| truth.apply(*p)).collect();
         let fit = umeyama_similarity(&src, &dst);
         for r in 0..2 {

@@ -68,11 +68,7 @@ impl FaceAnalyzer {
     ///
     /// # Errors
     /// When a session cannot be built or a model has the wrong interface.
-    pub fn build(
-        factory: &SessionFactory,
-        models: &FaceModels,
-        detector: DetectorConfig,
-    ) -> Result<Self, FaceError> {
+    pub fn build(factory: &SessionFactory, models: &FaceModels, detector: DetectorConfig) -> Result<Self, FaceError> {
         Ok(Self {
             detector: detector.build(factory, &models.detector)?,
             landmarker: Landmarker106::build(factory, &models.landmarks)?,
@@ -84,11 +80,7 @@ impl FaceAnalyzer {
     ///
     /// # Errors
     /// When a model fails.
-    pub fn analyze(
-        &mut self,
-        frame: &RgbImage,
-        analysis: Analysis,
-    ) -> Result<Vec<Face>, FaceError> {
+    pub fn analyze(&mut self, frame: &RgbImage, analysis: Analysis) -> Result<Vec<Face>, FaceError> {
         let mut faces = self.detector.detect(frame)?;
         for face in &mut faces {
             self.describe(frame, face, analysis)?;
@@ -100,12 +92,7 @@ impl FaceAnalyzer {
     ///
     /// # Errors
     /// When a model fails.
-    pub fn describe(
-        &mut self,
-        frame: &RgbImage,
-        face: &mut Face,
-        analysis: Analysis,
-    ) -> Result<(), FaceError> {
+    pub fn describe(&mut self, frame: &RgbImage, face: &mut Face, analysis: Analysis) -> Result<(), FaceError> {
         if analysis.landmarks {
             face.landmarks = Some(self.landmarker.landmarks(frame, &face.bbox)?);
         }

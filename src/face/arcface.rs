@@ -36,12 +36,7 @@ impl ArcFaceEmbedder {
         let [(input_name, shape)] = inputs.as_slice() else {
             return Err(session.interface_error("expected one input").into());
         };
-        if shape.len() != 4
-            || shape[1] != 3
-            || shape[2] <= 0
-            || shape[2] != shape[3]
-            || shape[2] % 112 != 0
-        {
+        if shape.len() != 4 || shape[1] != 3 || shape[2] <= 0 || shape[2] != shape[3] || shape[2] % 112 != 0 {
             return Err(session
                 .interface_error(format!("expected a 1×3×112×112 input, found {shape:?}"))
                 .into());
@@ -75,11 +70,8 @@ impl ArcFaceEmbedder {
             model: label.clone(),
             reason: e.to_string(),
         };
-        let input =
-            TensorRef::from_array_view(([1i64, 3, s, s], &self.tensor[..])).map_err(inference)?;
-        let outputs = self
-            .session
-            .run(ort::inputs![self.input_name.as_str() => input])?;
+        let input = TensorRef::from_array_view(([1i64, 3, s, s], &self.tensor[..])).map_err(inference)?;
+        let outputs = self.session.run(ort::inputs![self.input_name.as_str() => input])?;
         let (_, data) = outputs[0].try_extract_tensor::<f32>().map_err(inference)?;
         Ok(Embedding(data.to_vec()))
     }

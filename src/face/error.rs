@@ -10,9 +10,5 @@ pub enum FaceError {
     #[error("no face found in {what}: use a picture with a clear, frontal face")]
     NoFace { what: String },
     #[error("face {index} does not exist in {what}: it has {count} face(s), numbered from 0")]
-    NoSuchFace {
-        index: usize,
-        count: usize,
-        what: String,
-    },
+    NoSuchFace { index: usize, count: usize, what: String },
 }

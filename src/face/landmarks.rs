@@ -11,10 +11,7 @@ use crate::{
 };
 
 /// 2d106det takes raw 0–255 RGB (its graph subtracts and scales itself).
-const NORMALIZATION: Normalization = Normalization {
-    mean: 0.0,
-    scale: 1.0,
-};
+const NORMALIZATION: Normalization = Normalization { mean: 0.0, scale: 1.0 };
 const POINTS: usize = 106;
 
 /// The 106-point landmark model, with its crop and tensor buffers.
@@ -65,10 +62,7 @@ impl Landmarker106 {
     /// filling the crop.
     pub fn crop_from_frame(&self, bbox: &[f32; 4]) -> Affine {
         let (w, h) = (f64::from(bbox[2] - bbox[0]), f64::from(bbox[3] - bbox[1]));
-        let (cx, cy) = (
-            f64::from(bbox[2] + bbox[0]) / 2.0,
-            f64::from(bbox[3] + bbox[1]) / 2.0,
-        );
+        let (cx, cy) = (f64::from(bbox[2] + bbox[0]) / 2.0, f64::from(bbox[3] + bbox[1]) / 2.0);
         let size = f64::from(self.size);
         let scale = size / (w.max(h) * 1.5);
         Affine::scale_translate(scale, size / 2.0 - cx * scale, size / 2.0 - cy * scale)
@@ -78,12 +72,7 @@ impl Landmarker106 {
     ///
     /// # Errors
     /// [`RuntimeError::Inference`] when the model fails.
-    pub fn landmarks_into(
-        &mut self,
-        frame: &RgbImage,
-        bbox: &[f32; 4],
-        out: &mut Vec<Point>,
-    ) -> Result<(), FaceError> {
+    pub fn landmarks_into(&mut self, frame: &RgbImage, bbox: &[f32; 4], out: &mut Vec<Point>) -> Result<(), FaceError> {
         let crop_from_frame = self.crop_from_frame(bbox);
         warp_affine_rgb(
             frame,
@@ -98,11 +87,8 @@ impl Landmarker106 {
             model: label.clone(),
             reason: e.to_string(),
         };
-        let input =
-            TensorRef::from_array_view(([1i64, 3, s, s], &self.tensor[..])).map_err(inference)?;
-        let outputs = self
-            .session
-            .run(ort::inputs![self.input_name.as_str() => input])?;
+        let input = TensorRef::from_array_view(([1i64, 3, s, s], &self.tensor[..])).map_err(inference)?;
+        let outputs = self.session.run(ort::inputs![self.input_name.as_str() => input])?;
         let (_, data) = outputs[0].try_extract_tensor::<f32>().map_err(inference)?;
         let frame_from_crop = crop_from_frame.inverse();
         let half = f64::from(self.size / 2) as f32;
@@ -119,11 +105,7 @@ impl Landmarker106 {
     ///
     /// # Errors
     /// [`RuntimeError::Inference`] when the model fails.
-    pub fn landmarks(
-        &mut self,
-        frame: &RgbImage,
-        bbox: &[f32; 4],
-    ) -> Result<Vec<Point>, FaceError> {
+    pub fn landmarks(&mut self, frame: &RgbImage, bbox: &[f32; 4]) -> Result<Vec<Point>, FaceError> {
         let mut out = Vec::with_capacity(POINTS);
         self.landmarks_into(frame, bbox, &mut out)?;
         Ok(out)

@@ -59,17 +59,9 @@ pub struct Embedding(pub Vec<f32>);
 impl Embedding {
     /// The vector divided by its L2 norm: insightface's `normed_embedding`.
     pub fn normed(&self) -> Vec<f32> {
-        let norm = self
-            .0
-            .iter()
-            .map(|v| f64::from(*v).powi(2))
-            .sum::<f64>()
-            .sqrt();
+        let norm = self.0.iter().map(|v| f64::from(*v).powi(2)).sum::<f64>().sqrt();
         let inv = if norm > 0.0 { 1.0 / norm } else { 0.0 };
-        self.0
-            .iter()
-            .map(|v| (f64::from(*v) * inv) as f32)
-            .collect()
+        self.0.iter().map(|v| (f64::from(*v) * inv) as f32).collect()
     }
 
     /// Cosine similarity to `other`: 1 for the same direction, about 0 for strangers.
@@ -80,18 +72,8 @@ impl Embedding {
             .zip(&other.0)
             .map(|(a, b)| f64::from(*a) * f64::from(*b))
             .sum();
-        let na: f64 = self
-            .0
-            .iter()
-            .map(|v| f64::from(*v).powi(2))
-            .sum::<f64>()
-            .sqrt();
-        let nb: f64 = other
-            .0
-            .iter()
-            .map(|v| f64::from(*v).powi(2))
-            .sum::<f64>()
-            .sqrt();
+        let na: f64 = self.0.iter().map(|v| f64::from(*v).powi(2)).sum::<f64>().sqrt();
+        let nb: f64 = other.0.iter().map(|v| f64::from(*v).powi(2)).sum::<f64>().sqrt();
         if na == 0.0 || nb == 0.0 {
             0.0
         } else {

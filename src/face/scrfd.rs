@@ -53,11 +53,7 @@ impl DetectorConfig {
     ///
     /// # Errors
     /// When the session cannot be built or the model has no single 4-D image input.
-    pub fn build(
-        self,
-        factory: &SessionFactory,
-        model: &VerifiedModel,
-    ) -> Result<ScrfdDetector, FaceError> {
+    pub fn build(self, factory: &SessionFactory, model: &VerifiedModel) -> Result<ScrfdDetector, FaceError> {
         ScrfdDetector::new(factory.build(&model.path, &model.name)?, self)
     }
 }
@@ -99,7 +95,9 @@ impl ScrfdDetector {
         let outputs = session.output_shapes().len();
         if outputs != 9 {
             return Err(session
-                .interface_error(format!("expected SCRFD's 9 outputs (scores, boxes, keypoints × 3 strides), found {outputs}"))
+                .interface_error(format!(
+                    "expected SCRFD's 9 outputs (scores, boxes, keypoints × 3 strides), found {outputs}"
+                ))
                 .into());
         }
         // A fixed input size in the model wins over the configured one, as in insightface.
@@ -131,9 +129,7 @@ impl ScrfdDetector {
     /// outputs are not SCRFD's.
     pub fn detect(&mut self, frame: &RgbImage) -> Result<Vec<Face>, FaceError> {
         let (iw, ih) = self.input_size;
-        let letterbox = self
-            .resizer
-            .run(frame, iw, ih, NORMALIZATION, &mut self.tensor);
+        let letterbox = self.resizer.run(frame, iw, ih, NORMALIZATION, &mut self.tensor);
         self.candidates.clear();
         let Self {
             session,
@@ -144,23 +140,24 @@ impl ScrfdDetector {
             ..
         } = self;
         let input =
-            TensorRef::from_array_view(([1i64, 3, i64::from(ih), i64::from(iw)], &tensor[..]))
-                .map_err(|e| RuntimeError::Inference {
+            TensorRef::from_array_view(([1i64, 3, i64::from(ih), i64::from(iw)], &tensor[..])).map_err(|e| {
+                RuntimeError::Inference {
                     model: session.label().to_string(),
                     reason: e.to_string(),
-                })?;
+                }
+            })?;
         let label = session.label().to_string();
         let outputs = session.run(ort::inputs![input_name.as_str() => input])?;
 
         // Group the nine outputs by stride (from the anchor count) and kind (from the last dim).
         let mut groups: [[Option<&[f32]>; 3]; 3] = [[None; 3]; 3];
         for index in 0..outputs.len() {
-            let (shape, data) = outputs[index].try_extract_tensor::<f32>().map_err(|e| {
-                RuntimeError::Interface {
+            let (shape, data) = outputs[index]
+                .try_extract_tensor::<f32>()
+                .map_err(|e| RuntimeError::Interface {
                     model: label.clone(),
                     detail: e.to_string(),
-                }
-            })?;
+                })?;
             let width = *shape.last().unwrap_or(&0) as usize;
             let kind = match width {
                 1 => 0,

@@ -20,9 +20,7 @@ impl FaceSelection {
     /// the end.
     pub fn pick(&self, faces: &[Face], what: &str) -> Result<Vec<usize>, FaceError> {
         if faces.is_empty() {
-            return Err(FaceError::NoFace {
-                what: what.to_string(),
-            });
+            return Err(FaceError::NoFace { what: what.to_string() });
         }
         Ok(match self {
             Self::Largest => vec![largest_face(faces).unwrap_or(0)],
@@ -36,13 +34,8 @@ impl FaceSelection {
             }
             Self::All => (0..faces.len()).collect(),
             Self::MostLike(reference) => {
-                let similarity = |f: &Face| {
-                    f.embedding
-                        .as_ref()
-                        .map_or(f32::MIN, |e| e.cosine(reference))
-                };
-                let best = (0..faces.len())
-                    .max_by(|&a, &b| similarity(&faces[a]).total_cmp(&similarity(&faces[b])));
+                let similarity = |f: &Face| f.embedding.as_ref().map_or(f32::MIN, |e| e.cosine(reference));
+                let best = (0..faces.len()).max_by(|&a, &b| similarity(&faces[a]).total_cmp(&similarity(&faces[b])));
                 vec![best.unwrap_or(0)]
             }
         })

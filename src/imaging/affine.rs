@@ -66,10 +66,7 @@ mod tests {
         let m = Affine([[0.8, -0.3, 12.0], [0.3, 0.8, -4.0]]);
         let p = [31.5, 77.25];
         let q = m.inverse().apply(m.apply(p));
-        assert!(
-            (q[0] - p[0]).abs() < 1e-4 && (q[1] - p[1]).abs() < 1e-4,
-            "{q:?}"
-        );
+        assert!((q[0] - p[0]).abs() < 1e-4 && (q[1] - p[1]).abs() < 1e-4, "{q:?}");
         let id = m.inverse().after(&m);
         assert!((id.0[0][0] - 1.0).abs() < 1e-12 && id.0[0][2].abs() < 1e-12);
     }

@@ -9,8 +9,6 @@ pub enum ImageError {
     Read { path: PathBuf, reason: String },
     #[error("image {path} could not be written: {reason}")]
     Write { path: PathBuf, reason: String },
-    #[error(
-        "output {path} already exists: pass --overwrite to replace it, or choose another path"
-    )]
+    #[error("output {path} already exists: pass --overwrite to replace it, or choose another path")]
     Exists { path: PathBuf },
 }

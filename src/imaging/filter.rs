@@ -57,8 +57,7 @@ pub fn gaussian_blur(plane: &mut GrayF32, roi: Rect, kernel: &[f32], scratch: &m
         for x in 0..w {
             let mut acc = 0.0f32;
             for (k, &kv) in kernel.iter().enumerate() {
-                acc +=
-                    kv * scratch[reflect101(y as isize + k as isize - anchor, h as isize) * w + x];
+                acc += kv * scratch[reflect101(y as isize + k as isize - anchor, h as isize) * w + x];
             }
             data[at(x, y)] = acc;
         }
@@ -81,18 +80,14 @@ pub fn erode_square(plane: &mut GrayF32, roi: Rect, k: usize, scratch: &mut Vec<
         for x in 0..w {
             let lo = x.saturating_sub(before);
             let hi = (x + after).min(w - 1);
-            scratch[y * w + x] = (lo..=hi)
-                .map(|xx| data[at(xx, y)])
-                .fold(f32::INFINITY, f32::min);
+            scratch[y * w + x] = (lo..=hi).map(|xx| data[at(xx, y)]).fold(f32::INFINITY, f32::min);
         }
     }
     for y in 0..h {
         let lo = y.saturating_sub(before);
         let hi = (y + after).min(h - 1);
         for x in 0..w {
-            data[at(x, y)] = (lo..=hi)
-                .map(|yy| scratch[yy * w + x])
-                .fold(f32::INFINITY, f32::min);
+            data[at(x, y)] = (lo..=hi).map(|yy| scratch[yy * w + x]).fold(f32::INFINITY, f32::min);
         }
     }
 }
@@ -106,8 +101,8 @@ mod tests {
         // cv2.getGaussianKernel(11, 0).ravel()
         let k = gaussian_kernel(11, 0.0);
         let expected = [
-            0.00881223, 0.02714358, 0.06511406, 0.12164907, 0.17699835, 0.20056541, 0.17699835,
-            0.12164907, 0.06511406, 0.02714358, 0.00881223,
+            0.00881223, 0.02714358, 0.06511406, 0.12164907, 0.17699835, 0.20056541, 0.17699835, 0.12164907, 0.06511406,
+            0.02714358, 0.00881223,
         ];
         for (a, b) in k.iter().zip(expected) {
             assert!((a - b).abs() < 1e-7, "{k:?}");
@@ -134,12 +129,7 @@ mod tests {
     #[test]
     fn blur_keeps_a_constant_plane() {
         let mut m = GrayF32::from_pixel(9, 9, image::Luma([3.0]));
-        gaussian_blur(
-            &mut m,
-            Rect::full(9, 9),
-            &gaussian_kernel(5, 0.0),
-            &mut Vec::new(),
-        );
+        gaussian_blur(&mut m, Rect::full(9, 9), &gaussian_kernel(5, 0.0), &mut Vec::new());
         assert!(m.pixels().all(|p| (p.0[0] - 3.0).abs() < 1e-5));
     }
 }

@@ -30,12 +30,8 @@ pub fn load_rgb(path: &Path) -> Result<RgbImage, ImageError> {
         .map_err(|e| read_error(e.to_string()))?
         .with_guessed_format()
         .map_err(|e| read_error(e.to_string()))?;
-    let mut decoder = reader
-        .into_decoder()
-        .map_err(|e| read_error(e.to_string()))?;
-    let orientation = decoder
-        .orientation()
-        .map_err(|e| read_error(e.to_string()))?;
+    let mut decoder = reader.into_decoder().map_err(|e| read_error(e.to_string()))?;
+    let orientation = decoder.orientation().map_err(|e| read_error(e.to_string()))?;
     let mut picture = DynamicImage::from_decoder(decoder).map_err(|e| read_error(e.to_string()))?;
     picture.apply_orientation(orientation);
     Ok(picture.into_rgb8())
@@ -52,9 +48,8 @@ pub fn save_rgb(picture: &RgbImage, path: &Path, mode: SaveMode) -> Result<(), I
         path: path.to_path_buf(),
         reason,
     };
-    let format = ImageFormat::from_path(path).map_err(|_| {
-        write_error("unknown picture format: use an extension such as .png or .jpg".to_string())
-    })?;
+    let format = ImageFormat::from_path(path)
+        .map_err(|_| write_error("unknown picture format: use an extension such as .png or .jpg".to_string()))?;
     if mode == SaveMode::RefuseExisting && path.exists() {
         return Err(ImageError::Exists {
             path: path.to_path_buf(),
@@ -77,9 +72,7 @@ pub fn save_rgb(picture: &RgbImage, path: &Path, mode: SaveMode) -> Result<(), I
             .map_err(|e| write_error(e.to_string()))?;
         std::io::Write::flush(&mut writer).map_err(|e| write_error(e.to_string()))?;
     }
-    temp.as_file()
-        .sync_all()
-        .map_err(|e| write_error(e.to_string()))?;
+    temp.as_file().sync_all().map_err(|e| write_error(e.to_string()))?;
     match mode {
         SaveMode::Overwrite => temp
             .persist(path)
@@ -128,12 +121,7 @@ mod tests {
     #[test]
     fn unknown_extension_is_a_clear_error() {
         let dir = tempfile::tempdir().unwrap();
-        let err = save_rgb(
-            &RgbImage::new(1, 1),
-            &dir.path().join("out.xyz"),
-            SaveMode::Overwrite,
-        )
-        .unwrap_err();
+        let err = save_rgb(&RgbImage::new(1, 1), &dir.path().join("out.xyz"), SaveMode::Overwrite).unwrap_err();
         assert!(err.to_string().contains("extension"), "{err}");
     }
 }

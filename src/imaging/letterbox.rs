@@ -83,11 +83,7 @@ impl LetterboxResizer {
     ) -> Letterbox {
         let (sw, sh) = picture.dimensions();
         let plane = (input_w * input_h) as usize;
-        assert_eq!(
-            out.len(),
-            3 * plane,
-            "tensor buffer does not fit the detector input"
-        );
+        assert_eq!(out.len(), 3 * plane, "tensor buffer does not fit the detector input");
         // insightface's arithmetic, including its truncations.
         let picture_ratio = f64::from(sh) / f64::from(sw);
         let input_ratio = f64::from(input_h) / f64::from(input_w);
@@ -118,27 +114,17 @@ impl LetterboxResizer {
             let below = (sy + 1).min(sh as usize - 1);
             for (row, buffer) in [(sy, &mut self.row_above), (below, &mut self.row_below)] {
                 let line = &src[row * stride..(row + 1) * stride];
-                for (dx, (&sx, &[a0, a1])) in self
-                    .columns
-                    .offset
-                    .iter()
-                    .zip(&self.columns.weight)
-                    .enumerate()
-                {
+                for (dx, (&sx, &[a0, a1])) in self.columns.offset.iter().zip(&self.columns.weight).enumerate() {
                     let sx1 = (sx + 1).min(last_column);
                     for c in 0..3 {
-                        buffer[3 * dx + c] =
-                            i32::from(line[3 * sx + c]) * a0 + i32::from(line[3 * sx1 + c]) * a1;
+                        buffer[3 * dx + c] = i32::from(line[3 * sx + c]) * a0 + i32::from(line[3 * sx1 + c]) * a1;
                     }
                 }
             }
             let base = dy * input_w as usize;
             for dx in 0..nw as usize {
                 for c in 0..3 {
-                    let v = (b0 * self.row_above[3 * dx + c]
-                        + b1 * self.row_below[3 * dx + c]
-                        + (1 << 21))
-                        >> 22;
+                    let v = (b0 * self.row_above[3 * dx + c] + b1 * self.row_below[3 * dx + c] + (1 << 21)) >> 22;
                     out[c * plane + base + dx] = norm.apply(v.clamp(0, 255) as u8);
                 }
             }
@@ -154,10 +140,7 @@ mod tests {
     #[test]
     fn wide_picture_is_scaled_to_width_and_padded_below() {
         let picture = RgbImage::from_pixel(200, 100, image::Rgb([255, 128, 0]));
-        let norm = Normalization {
-            mean: 0.0,
-            scale: 1.0,
-        };
+        let norm = Normalization { mean: 0.0, scale: 1.0 };
         let mut out = vec![0.0; 3 * 64 * 64];
         let lb = LetterboxResizer::new().run(&picture, 64, 64, norm, &mut out);
         assert_eq!((lb.width, lb.height), (64, 32));

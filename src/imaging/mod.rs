@@ -2,6 +2,7 @@
 //! OpenCV, and to run per frame on buffers that are reused.
 
 mod affine;
+mod blend;
 mod error;
 mod filter;
 mod io;
@@ -11,6 +12,7 @@ mod tensor;
 mod warp;
 
 pub use affine::Affine;
+pub use blend::blend_masked;
 pub use error::ImageError;
 pub use filter::{erode_square, gaussian_blur, gaussian_kernel};
 pub use io::{load_rgb, save_rgb, SaveMode};

@@ -13,10 +13,7 @@ pub struct Normalization {
 impl Normalization {
     /// `(x − mean) / std`.
     pub fn mean_std(mean: f32, std: f32) -> Self {
-        Self {
-            mean,
-            scale: 1.0 / std,
-        }
+        Self { mean, scale: 1.0 / std }
     }
 
     #[inline]
@@ -31,11 +28,7 @@ impl Normalization {
 /// When `out` does not hold exactly 3×H×W values: a caller bug, not an input error.
 pub fn nchw_from_rgb(picture: &RgbImage, norm: Normalization, out: &mut [f32]) {
     let plane = (picture.width() * picture.height()) as usize;
-    assert_eq!(
-        out.len(),
-        3 * plane,
-        "tensor buffer does not fit the picture"
-    );
+    assert_eq!(out.len(), 3 * plane, "tensor buffer does not fit the picture");
     let (r, rest) = out.split_at_mut(plane);
     let (g, b) = rest.split_at_mut(plane);
     for (i, px) in picture.as_raw().chunks_exact(3).enumerate() {

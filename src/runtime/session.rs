@@ -76,10 +76,7 @@ impl SessionFactory {
                 label: label.to_string(),
                 provider: self.choice.provider.clone(),
             }),
-            Err(e)
-                if self.choice.provider != ExecutionProvider::Cpu
-                    && self.choice.fallback_to_cpu =>
-            {
+            Err(e) if self.choice.provider != ExecutionProvider::Cpu && self.choice.fallback_to_cpu => {
                 tracing::warn!(model = label, provider = %self.choice.provider, reason = %e, "falling back to CPU (--ep-fallback)");
                 let session = self.build_with(path, &ExecutionProvider::Cpu)?;
                 Ok(ModelSession {
@@ -92,29 +89,24 @@ impl SessionFactory {
         }
     }
 
-    fn build_with(
-        &self,
-        path: &Path,
-        provider: &ExecutionProvider,
-    ) -> Result<Session, RuntimeError> {
+    fn build_with(&self, path: &Path, provider: &ExecutionProvider) -> Result<Session, RuntimeError> {
         let session_error = |reason: String| RuntimeError::Session {
             path: path.to_path_buf(),
             reason,
         };
-        let mut builder = Session::builder(self.runtime.environment())
-            .map_err(|e| session_error(e.to_string()))?;
+        let mut builder = Session::builder(self.runtime.environment()).map_err(|e| session_error(e.to_string()))?;
         if let Some(threads) = self.intra_threads {
             builder = builder
                 .with_intra_threads(threads)
                 .map_err(|e| session_error(e.to_string()))?;
         }
         if let Some(dispatch) = provider.dispatch() {
-            builder = builder.with_execution_providers([dispatch]).map_err(|e| {
-                RuntimeError::ProviderUnavailable {
+            builder = builder
+                .with_execution_providers([dispatch])
+                .map_err(|e| RuntimeError::ProviderUnavailable {
                     provider: provider.to_string(),
                     reason: e.to_string(),
-                }
-            })?;
+                })?;
         }
         builder
             .commit_from_file(path)
@@ -167,6 +159,11 @@ impl ModelSession {
             .collect()
     }
 
+    /// The value type of input `index`, if there is one.
+    pub fn input_type(&self, index: usize) -> Option<ValueType> {
+        self.session.inputs().get(index).map(|i| i.dtype().clone())
+    }
+
     /// Runs the model.
     ///
     /// # Errors
@@ -176,12 +173,10 @@ impl ModelSession {
         inputs: impl Into<SessionInputs<'i, 'v, N>>,
     ) -> Result<SessionOutputs<'s>, RuntimeError> {
         let label = &self.label;
-        self.session
-            .run(inputs)
-            .map_err(|e| RuntimeError::Inference {
-                model: label.clone(),
-                reason: e.to_string(),
-            })
+        self.session.run(inputs).map_err(|e| RuntimeError::Inference {
+            model: label.clone(),
+            reason: e.to_string(),
+        })
     }
 
     /// An error saying this model's interface is not what the caller expects.

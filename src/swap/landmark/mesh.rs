@@ -1,0 +1,163 @@
+//! The face as a triangle mesh over its 106 landmarks: Delaunay triangles (spade) fixed on the
+//! source, and the piecewise-affine warp that carries source pixels onto the target's geometry.
+
+use image::RgbImage;
+use spade::{DelaunayTriangulation, Point2, Triangulation};
+
+use crate::imaging::{Affine, GrayF32, Point, Rect};
+
+/// Triangles as indices into the landmark list.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FaceMesh {
+    pub triangles: Vec<[usize; 3]>,
+}
+
+impl FaceMesh {
+    /// The Delaunay triangulation of `points`; duplicate points are merged.
+    pub fn triangulate(points: &[Point]) -> Self {
+        let mut triangulation: DelaunayTriangulation<Point2<f64>> = DelaunayTriangulation::new();
+        let mut landmark_of_vertex = Vec::with_capacity(points.len());
+        for (i, p) in points.iter().enumerate() {
+            let Ok(handle) = triangulation.insert(Point2::new(f64::from(p[0]), f64::from(p[1]))) else {
+                continue; // NaN or out-of-range coordinates: leave the point out.
+            };
+            if handle.index() == landmark_of_vertex.len() {
+                landmark_of_vertex.push(i);
+            }
+        }
+        let triangles = triangulation
+            .inner_faces()
+            .map(|face| face.vertices().map(|v| landmark_of_vertex[v.fix().index()]))
+            .collect();
+        Self { triangles }
+    }
+
+    /// Warps `source` (landmarks `from`) onto the geometry `to` in `frame` coordinates: each
+    /// covered pixel of `roi` gets its source colour in `warped` and 1.0 in `coverage`.
+    pub fn warp(
+        &self,
+        source: &RgbImage,
+        from: &[Point],
+        to: &[Point],
+        warped: &mut RgbImage,
+        coverage: &mut GrayF32,
+        roi: Rect,
+    ) {
+        for &[a, b, c] in &self.triangles {
+            let (ta, tb, tc) = (to[a], to[b], to[c]);
+            let Some(source_from_frame) = affine_from_triangles([ta, tb, tc], [from[a], from[b], from[c]]) else {
+                continue;
+            };
+            let area = edge(ta, tb, tc);
+            if area.abs() < 1e-3 {
+                continue;
+            }
+            let lo = [ta[0].min(tb[0]).min(tc[0]), ta[1].min(tb[1]).min(tc[1])];
+            let hi = [ta[0].max(tb[0]).max(tc[0]), ta[1].max(tb[1]).max(tc[1])];
+            let bounds = Rect::around(lo, hi, 0.0, roi.x1, roi.y1);
+            for y in bounds.y0.max(roi.y0)..bounds.y1 {
+                for x in bounds.x0.max(roi.x0)..bounds.x1 {
+                    let p = [x as f32, y as f32];
+                    // Inside when the three edge functions share the triangle's sign; a small
+                    // tolerance closes the seams between neighbouring triangles.
+                    let (w0, w1, w2) = (edge(tb, tc, p) / area, edge(tc, ta, p) / area, edge(ta, tb, p) / area);
+                    if w0 < -1e-4 || w1 < -1e-4 || w2 < -1e-4 {
+                        continue;
+                    }
+                    let s = source_from_frame.apply(p);
+                    warped.put_pixel(x, y, image::Rgb(sample_bilinear(source, s)));
+                    coverage.put_pixel(x, y, image::Luma([1.0]));
+                }
+            }
+        }
+    }
+}
+
+#[inline]
+fn edge(a: Point, b: Point, p: Point) -> f32 {
+    (b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0])
+}
+
+/// The affine map taking triangle `from` onto triangle `to`, if `from` is not degenerate.
+pub fn affine_from_triangles(from: [Point; 3], to: [Point; 3]) -> Option<Affine> {
+    let [p0, p1, p2] = from.map(|p| [f64::from(p[0]), f64::from(p[1])]);
+    let [q0, q1, q2] = to.map(|p| [f64::from(p[0]), f64::from(p[1])]);
+    let (ux, uy, vx, vy) = (p1[0] - p0[0], p1[1] - p0[1], p2[0] - p0[0], p2[1] - p0[1]);
+    let det = ux * vy - vx * uy;
+    if det.abs() < 1e-9 {
+        return None;
+    }
+    // Solve M·[u v] = [u' v'] for the linear part, then fit the translation at p0.
+    let (ux2, uy2, vx2, vy2) = (q1[0] - q0[0], q1[1] - q0[1], q2[0] - q0[0], q2[1] - q0[1]);
+    let a = (ux2 * vy - vx2 * uy) / det;
+    let b = (vx2 * ux - ux2 * vx) / det;
+    let d = (uy2 * vy - vy2 * uy) / det;
+    let e = (vy2 * ux - uy2 * vx) / det;
+    Some(Affine([
+        [a, b, q0[0] - a * p0[0] - b * p0[1]],
+        [d, e, q0[1] - d * p0[0] - e * p0[1]],
+    ]))
+}
+
+/// Bilinear sample of `picture` at `p`, clamped to its edges.
+#[inline]
+pub fn sample_bilinear(picture: &RgbImage, p: Point) -> [u8; 3] {
+    let (w, h) = picture.dimensions();
+    let x = p[0].clamp(0.0, (w - 1) as f32);
+    let y = p[1].clamp(0.0, (h - 1) as f32);
+    let (x0, y0) = (x.floor() as u32, y.floor() as u32);
+    let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
+    let (fx, fy) = (x - x0 as f32, y - y0 as f32);
+    let raw = picture.as_raw();
+    let at = |xx: u32, yy: u32, c: usize| f32::from(raw[3 * (yy * w + xx) as usize + c]);
+    let mut out = [0u8; 3];
+    for (c, o) in out.iter_mut().enumerate() {
+        let top = at(x0, y0, c) * (1.0 - fx) + at(x1, y0, c) * fx;
+        let bottom = at(x0, y1, c) * (1.0 - fx) + at(x1, y1, c) * fx;
+        *o = (top * (1.0 - fy) + bottom * fy + 0.5).clamp(0.0, 255.0) as u8;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn square_with_centre_gives_four_triangles() {
+        let mesh = FaceMesh::triangulate(&[[0.0, 0.0], [10.0, 0.0], [10.0, 10.0], [0.0, 10.0], [5.0, 5.0]]);
+        assert_eq!(mesh.triangles.len(), 4);
+        assert!(mesh.triangles.iter().all(|t| t.contains(&4)));
+    }
+
+    #[test]
+    fn triangle_affine_maps_corners() {
+        let from = [[0.0, 0.0], [4.0, 0.0], [0.0, 2.0]];
+        let to = [[10.0, 10.0], [10.0, 18.0], [6.0, 10.0]];
+        let m = affine_from_triangles(from, to).unwrap();
+        for (f, t) in from.iter().zip(&to) {
+            let got = m.apply(*f);
+            assert!((got[0] - t[0]).abs() < 1e-4 && (got[1] - t[1]).abs() < 1e-4);
+        }
+    }
+
+    #[test]
+    fn identity_warp_reproduces_the_source_inside_the_mesh() {
+        let source = RgbImage::from_fn(20, 20, |x, y| image::Rgb([(x * 10) as u8, (y * 10) as u8, 50]));
+        let points = vec![[2.0, 2.0], [17.0, 2.0], [17.0, 17.0], [2.0, 17.0], [9.0, 9.0]];
+        let mesh = FaceMesh::triangulate(&points);
+        let mut warped = RgbImage::new(20, 20);
+        let mut coverage = GrayF32::new(20, 20);
+        mesh.warp(
+            &source,
+            &points,
+            &points,
+            &mut warped,
+            &mut coverage,
+            Rect::full(20, 20),
+        );
+        assert_eq!(warped.get_pixel(10, 5), source.get_pixel(10, 5));
+        assert_eq!(coverage.get_pixel(10, 5).0[0], 1.0);
+        assert_eq!(coverage.get_pixel(0, 0).0[0], 0.0);
+    }
+}
