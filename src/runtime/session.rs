@@ -27,8 +27,8 @@ impl SessionFactory {
         let mut choice = choice;
         if !choice.provider.is_compiled_in()? {
             let reason = format!(
-                "the ONNX Runtime library {} (version {}) was built without it; install the GPU build \
-                 (scripts/setup.sh --gpu) or choose --ep cpu",
+                "the ONNX Runtime library {} (version {}) was built without it; get the GPU build \
+                 with scripts/setup.sh --gpu and pass --ort-lib .cache/onnxruntime-gpu, or choose --ep cpu",
                 runtime.library().display(),
                 runtime.version()
             );

