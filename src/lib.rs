@@ -9,7 +9,9 @@ pub mod error;
 pub mod face;
 pub mod imaging;
 pub mod models;
+pub mod pipeline;
 pub mod runtime;
 pub mod swap;
+pub mod video;
 
 pub use error::{Error, Result};

@@ -4,6 +4,7 @@
 //! a missing file fails the test with the command that installs it.
 
 mod cli;
+mod live;
 mod parity;
 mod support;
 mod swappers;

@@ -3,6 +3,7 @@
 
 mod detect;
 mod engine;
+mod live;
 mod swap;
 
 use std::process::ExitCode;
@@ -26,6 +27,10 @@ enum Command {
     Detect(detect::DetectArgs),
     /// Put the face from one picture onto the faces of another.
     Swap(swap::SwapArgs),
+    /// Swap faces live: a webcam (or a video or picture standing in for one) in a window.
+    Live(live::LiveArgs),
+    /// List the cameras.
+    Cameras,
 }
 
 /// Runs the command and maps the outcome to an exit code: 0 on success (a closed pipe
@@ -35,6 +40,8 @@ pub fn run(cli: Cli) -> ExitCode {
     let outcome = match cli.command {
         Command::Detect(args) => detect::run(args),
         Command::Swap(args) => swap::run(args),
+        Command::Live(args) => live::run(args),
+        Command::Cameras => live::cameras(),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -5,7 +5,7 @@ use std::{path::PathBuf, time::Instant};
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use faceswap::{
-    face::{largest_face, Analysis, FaceSelection},
+    face::{largest_face, Analysis, FaceAnalyzer, FaceSelection},
     imaging::{load_rgb, save_rgb, SaveMode},
     models::ModelStore,
     runtime::SessionFactory,
@@ -90,6 +90,35 @@ pub fn build_swapper(
             };
             Box::new(InSwapper::build(factory, &verified)?)
         }
+    })
+}
+
+impl TargetFaces {
+    /// Whether faces are picked by likeness to a reference photo.
+    pub fn wants_reference(&self) -> bool {
+        self.reference.is_some()
+    }
+}
+
+/// The face selection the flags ask for; a reference photo is analysed here.
+pub fn selection_from(faces: &TargetFaces, analyzer: &mut FaceAnalyzer) -> Result<FaceSelection> {
+    Ok(match (&faces.face, faces.all_faces, &faces.reference) {
+        (Some(n), _, _) => FaceSelection::Index(*n),
+        (_, true, _) => FaceSelection::All,
+        (_, _, Some(path)) => {
+            let reference = load_rgb(path)?;
+            let found = analyzer.analyze(
+                &reference,
+                Analysis {
+                    landmarks: false,
+                    embedding: true,
+                },
+            )?;
+            let best =
+                largest_face(&found).with_context(|| format!("no face found in the reference {}", shown(path)))?;
+            FaceSelection::MostLike(found[best].embedding.clone().context("reference identity")?)
+        }
+        _ => FaceSelection::Largest,
     })
 }
 

@@ -102,6 +102,11 @@ impl FaceAnalyzer {
         Ok(())
     }
 
+    /// The three models, for stages that each own one (live video).
+    pub fn into_parts(self) -> (ScrfdDetector, Landmarker106, ArcFaceEmbedder) {
+        (self.detector, self.landmarker, self.embedder)
+    }
+
     /// The detector alone.
     pub fn detector(&mut self) -> &mut ScrfdDetector {
         &mut self.detector

@@ -1,0 +1,267 @@
+//! `faceswap live` (a webcam, or a video or picture standing in for one, swapped in a window)
+//! and `faceswap cameras`.
+
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use faceswap::{
+    face::largest_face,
+    imaging::{load_rgb, save_rgb, SaveMode},
+    pipeline::{Controls, FaceTracker, Pipeline, PipelineConfig, PipelineStats, SinkMeter, TrackerConfig},
+    video::{list_cameras, CameraSelector, SourceSpec, WindowEvent, WindowSink},
+};
+
+use super::{
+    engine::{shown, EngineArgs},
+    swap::{build_swapper, selection_from, SwapperArg, TargetFaces},
+};
+
+/// Parses `WxH`.
+pub fn parse_resolution(text: &str) -> Result<(u32, u32), String> {
+    let (w, h) = text
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("{text:?} is not WxH, e.g. 640x480"))?;
+    let parse = |v: &str| v.trim().parse::<u32>().ok().filter(|&n| (16..=8192).contains(&n));
+    match (parse(w), parse(h)) {
+        (Some(w), Some(h)) => Ok((w, h)),
+        _ => Err(format!("{text:?} is not WxH with sides from 16 to 8192, e.g. 640x480")),
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct LiveArgs {
+    /// The picture whose face is put onto the faces in the video.
+    #[arg(long, value_name = "IMG")]
+    source: PathBuf,
+    /// The camera, by index or (part of) its name.
+    #[arg(long, value_name = "INDEX|NAME", conflicts_with = "input", default_value = "0")]
+    camera: CameraSelector,
+    /// A video file or picture to use instead of a camera (played in real time).
+    #[arg(long, value_name = "FILE")]
+    input: Option<PathBuf>,
+    /// Capture (or scale the video) to this size, e.g. 640x480.
+    #[arg(long, value_name = "WxH", value_parser = parse_resolution)]
+    resolution: Option<(u32, u32)>,
+    /// Camera frame rate to ask for; a still picture is repeated at this rate (default 30).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=240))]
+    fps: Option<u32>,
+    /// Start the video file again when it ends.
+    #[arg(long = "loop")]
+    looping: bool,
+    /// No window: process and measure only (servers, tests).
+    #[arg(long)]
+    headless: bool,
+    /// Stop after this many frames have been shown.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    frames: Option<u64>,
+    /// Run the face detector every K frames and track faces in between.
+    #[arg(long, value_name = "K", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+    detect_every: u32,
+    /// Do not smooth the tracked face points over time.
+    #[arg(long)]
+    no_smoothing: bool,
+    /// Write the run's figures (frames, fps, stage and delay percentiles) here at exit.
+    #[arg(long, value_name = "FILE")]
+    stats_json: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = SwapperArg::Landmark)]
+    swapper: SwapperArg,
+    /// Run this swapper file instead of the manifest's (checked for loading, not for a hash).
+    #[arg(long, value_name = "PATH")]
+    swapper_model: Option<PathBuf>,
+    #[command(flatten)]
+    faces: TargetFaces,
+    #[command(flatten)]
+    engine: EngineArgs,
+}
+
+fn is_picture(path: &Path) -> bool {
+    image::ImageFormat::from_path(path).is_ok()
+}
+
+pub fn run(args: LiveArgs) -> Result<()> {
+    let spec = match &args.input {
+        Some(path) if is_picture(path) => SourceSpec::Still {
+            path: path.clone(),
+            fps: f64::from(args.fps.unwrap_or(30)),
+        },
+        Some(path) => SourceSpec::File {
+            path: path.clone(),
+            resolution: args.resolution,
+            looping: args.looping,
+        },
+        None => SourceSpec::Camera {
+            selector: args.camera.clone(),
+            resolution: args.resolution,
+            fps: args.fps,
+        },
+    };
+    if args.headless && args.frames.is_none() && args.input.is_none() {
+        tracing::info!("headless with a camera and no --frames: stop with Ctrl-C");
+    }
+    let source_picture = load_rgb(&args.source)?;
+    let factory = args.engine.factory()?;
+    let store = args.engine.store()?;
+    let mut swapper = build_swapper(args.swapper.into(), args.swapper_model.as_deref(), &store, &factory)?;
+    let mut analyzer = args.engine.analyzer(&factory)?;
+
+    let mut needs = swapper.source_needs();
+    needs.embedding |= args.faces.wants_reference();
+    let sources = analyzer.analyze(&source_picture, needs)?;
+    let source = largest_face(&sources).with_context(|| {
+        format!(
+            "no face found in the source {}: use a photo with a clear, frontal face",
+            shown(&args.source)
+        )
+    })?;
+    swapper.set_source(&source_picture, &sources[source])?;
+    let selection = selection_from(&args.faces, &mut analyzer)?;
+
+    let (detector, landmarker, embedder) = analyzer.into_parts();
+    let tracker_config = TrackerConfig {
+        detect_every: args.detect_every,
+        smoothing: !args.no_smoothing,
+        embeddings: args.faces.wants_reference(),
+        ..TrackerConfig::default()
+    };
+    let tracker = FaceTracker::new(
+        detector,
+        landmarker,
+        tracker_config.embeddings.then_some(embedder),
+        tracker_config,
+    );
+    let context = format!(
+        "ep {}  swapper {}  detect every {}",
+        factory.provider(),
+        swapper.name(),
+        args.detect_every
+    );
+
+    let controls = Arc::new(Controls::default());
+    {
+        let controls = controls.clone();
+        ctrlc::set_handler(move || controls.stop()).context("cannot install the Ctrl-C handler")?;
+    }
+    let config = PipelineConfig {
+        selection,
+        ..PipelineConfig::live()
+    };
+    let pipeline = Pipeline::start(spec, tracker, swapper, config, controls.clone())?;
+    tracing::info!(source = pipeline.source(), "live");
+
+    let mut meter = SinkMeter::new("display");
+    let mut window: Option<WindowSink> = None;
+    let mut sink_error = None;
+    loop {
+        let frame = match pipeline.frames().recv_timeout(Duration::from_millis(100)) {
+            Ok(frame) => frame,
+            Err(true) => break,
+            Err(false) if controls.is_stopped() => break,
+            Err(false) => continue,
+        };
+        let shown_at = Instant::now();
+        if !args.headless {
+            if window.is_none() {
+                match WindowSink::open("faceswap", frame.image.width(), frame.image.height()) {
+                    Ok(w) => window = Some(w),
+                    Err(e) => {
+                        sink_error = Some(anyhow::Error::from(e));
+                        break;
+                    }
+                }
+            }
+            if let Some(w) = window.as_mut() {
+                let lines = meter.overlay(&context, frame.faces.len(), controls.is_swapping());
+                let events = match w.show(&frame.image, &lines) {
+                    Ok(events) => events,
+                    Err(e) => {
+                        sink_error = Some(e.into());
+                        break;
+                    }
+                };
+                for event in events {
+                    match event {
+                        WindowEvent::Quit => controls.stop(),
+                        WindowEvent::ToggleSwap => {
+                            let on = controls.toggle_swapping();
+                            tracing::info!(swapping = on, "swap toggled");
+                        }
+                        WindowEvent::Snapshot => snapshot(&frame.image),
+                    }
+                }
+            }
+        }
+        meter.record(&frame, shown_at.elapsed().as_secs_f32() * 1000.0);
+        pipeline.recycle(frame);
+        if args.frames.is_some_and(|n| meter.shown() >= n) || controls.is_stopped() {
+            break;
+        }
+    }
+    // The window goes first (it is on this thread), then the stages are stopped and joined.
+    drop(window);
+    let (captured, dropped, failed) = pipeline.finish(&controls)?;
+    let stats = meter.finish(captured, dropped, failed);
+    report(&stats, args.stats_json.as_deref())?;
+    match sink_error {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+fn snapshot(image: &image::RgbImage) {
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    let path = PathBuf::from(format!("faceswap-snapshot-{stamp}.png"));
+    match save_rgb(image, &path, SaveMode::RefuseExisting) {
+        Ok(()) => tracing::warn!(path = %path.display(), "snapshot saved"),
+        Err(e) => tracing::warn!(error = %e, "snapshot failed"),
+    }
+}
+
+/// Prints the summary line and writes the stats file.
+pub fn report(stats: &PipelineStats, json: Option<&Path>) -> Result<()> {
+    println!(
+        "{} frames shown ({} swapped, {} dropped, {} failed) at {:.1} fps; delay p50 {:.0} ms, p95 {:.0} ms",
+        stats.frames_shown,
+        stats.frames_swapped,
+        stats.frames_dropped,
+        stats.frames_failed,
+        stats.fps,
+        stats.latency_ms.p50,
+        stats.latency_ms.p95
+    );
+    if let Some(path) = json {
+        let text = serde_json::to_string_pretty(stats)?;
+        write_atomically(path, text.as_bytes())
+            .with_context(|| format!("cannot write the stats to {}", shown(path)))?;
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to `path` through a temporary file renamed into place.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let folder = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut temp = tempfile::NamedTempFile::new_in(folder)?;
+    std::io::Write::write_all(&mut temp, bytes)?;
+    temp.persist(path)?;
+    Ok(())
+}
+
+pub fn cameras() -> Result<()> {
+    let cameras = list_cameras()?;
+    if cameras.is_empty() {
+        bail!("no camera found: connect one, or use `faceswap live --input FILE`");
+    }
+    for (index, name, description) in cameras {
+        println!("{index}: {name} ({description})");
+    }
+    Ok(())
+}

@@ -1,0 +1,32 @@
+//! The frame that travels through the stages, gathering faces and timings on the way.
+
+use std::time::Instant;
+
+use image::RgbImage;
+
+use crate::face::Face;
+
+/// Milliseconds each stage spent on one frame.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StageTimes {
+    pub capture: f32,
+    pub detect: f32,
+    pub swap: f32,
+}
+
+/// A picture in the pipeline.
+#[derive(Debug)]
+pub struct Frame {
+    /// Position in the source's stream, from 0; gaps mean dropped frames.
+    pub seq: u64,
+    /// When the source delivered it: the start of its capture-to-display delay.
+    pub captured: Instant,
+    /// Seconds from the start of the stream, when the source knows.
+    pub pts: Option<f64>,
+    pub image: RgbImage,
+    /// Faces found (or tracked) by the detect stage.
+    pub faces: Vec<Face>,
+    /// How many faces the swap stage replaced.
+    pub swapped: usize,
+    pub times: StageTimes,
+}

@@ -1,0 +1,17 @@
+//! The staged pipeline: source → detect → swap → (caller's sink), one thread per stage, joined
+//! by bounded channels with a live (drop oldest) or lossless (block) policy.
+
+mod frame;
+mod link;
+mod metrics;
+mod run;
+mod smoothing;
+mod stages;
+mod tracker;
+
+pub use frame::{Frame, StageTimes};
+pub use link::{link, LinkReceiver, LinkSender, Policy};
+pub use metrics::{Percentiles, PipelineStats, SinkMeter};
+pub use run::{Controls, Pipeline, PipelineConfig, PipelineError, RunningPipeline};
+pub use smoothing::OneEuroFilter;
+pub use tracker::{FaceTracker, TrackerConfig};

@@ -1,0 +1,272 @@
+//! Starting the stages, and stopping them: named threads, joined in order, each returning a
+//! `Result` so that no failure is lost.
+
+use std::{
+    sync::{
+        atomic::{AtomicBool, AtomicU64, Ordering},
+        Arc,
+    },
+    thread::JoinHandle,
+};
+
+use super::{link, stages, FaceTracker, Frame, LinkReceiver, Policy};
+use crate::{
+    face::FaceSelection,
+    swap::Swapper,
+    video::{FramePool, Pacing, SourceSpec, VideoError},
+};
+
+/// Flags the stages read between frames: stop, and whether to swap at all.
+#[derive(Debug)]
+pub struct Controls {
+    stop: AtomicBool,
+    swapping: AtomicBool,
+}
+
+impl Default for Controls {
+    fn default() -> Self {
+        Self {
+            stop: AtomicBool::new(false),
+            swapping: AtomicBool::new(true),
+        }
+    }
+}
+
+impl Controls {
+    /// Asks the source to stop; the stages then drain and end.
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::Release);
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        self.stop.load(Ordering::Acquire)
+    }
+
+    /// Turns swapping on or off; returns the new state.
+    pub fn toggle_swapping(&self) -> bool {
+        !self.swapping.fetch_xor(true, Ordering::AcqRel)
+    }
+
+    pub fn is_swapping(&self) -> bool {
+        self.swapping.load(Ordering::Acquire)
+    }
+}
+
+/// How to run the pipeline.
+#[derive(Debug, Clone)]
+pub struct PipelineConfig {
+    pub policy: Policy,
+    /// Capacity of each link between stages.
+    pub queue_depth: usize,
+    /// Which faces of each frame to swap.
+    pub selection: FaceSelection,
+    /// Overrides the source's own pacing (e.g. [`Pacing::Unpaced`] for transcoding).
+    pub pacing: Option<Pacing>,
+    /// Stop the source after this many frames.
+    pub max_frames: Option<u64>,
+}
+
+impl PipelineConfig {
+    /// Live viewing: stale frames are dropped, queues are short.
+    pub fn live() -> Self {
+        Self {
+            policy: Policy::Live,
+            queue_depth: 2,
+            selection: FaceSelection::Largest,
+            pacing: None,
+            max_frames: None,
+        }
+    }
+
+    /// Transcoding: every frame is kept, as fast as the stages go.
+    pub fn lossless() -> Self {
+        Self {
+            policy: Policy::Lossless,
+            queue_depth: 4,
+            selection: FaceSelection::Largest,
+            pacing: Some(Pacing::Unpaced),
+            max_frames: None,
+        }
+    }
+}
+
+/// A stage that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Source(#[from] VideoError),
+    #[error("the {stage} stage could not start: {reason}")]
+    Spawn { stage: &'static str, reason: String },
+    #[error("the {stage} stage crashed")]
+    Panicked { stage: &'static str },
+}
+
+/// Counts the stages keep while running.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub captured: AtomicU64,
+    pub dropped: Arc<AtomicU64>,
+    pub failed: AtomicU64,
+}
+
+/// The stages, running; the caller is the sink.
+pub struct RunningPipeline {
+    frames: Option<LinkReceiver<Frame>>,
+    handles: Vec<StageHandle>,
+    counters: Arc<Counters>,
+    pool: FramePool,
+    source: String,
+}
+
+/// A stage's thread, by name.
+type StageHandle = (&'static str, JoinHandle<Result<(), PipelineError>>);
+
+/// Entry point: [`Pipeline::start`].
+pub struct Pipeline;
+
+fn spawn(
+    stage: &'static str,
+    body: impl FnOnce() -> Result<(), PipelineError> + Send + 'static,
+) -> Result<StageHandle, PipelineError> {
+    std::thread::Builder::new()
+        .name(format!("fs-{stage}"))
+        .spawn(body)
+        .map(|handle| (stage, handle))
+        .map_err(|e| PipelineError::Spawn {
+            stage,
+            reason: e.to_string(),
+        })
+}
+
+impl Pipeline {
+    /// Opens the source (on its own thread) and starts the source, detect and swap stages.
+    ///
+    /// # Errors
+    /// The source's error when it cannot be opened, or a thread that cannot be started.
+    pub fn start(
+        source: SourceSpec,
+        tracker: FaceTracker,
+        swapper: Box<dyn Swapper>,
+        config: PipelineConfig,
+        controls: Arc<Controls>,
+    ) -> Result<RunningPipeline, PipelineError> {
+        let counters = Arc::new(Counters::default());
+        let pool = FramePool::new(config.queue_depth * 3 + 4);
+        let depth = config.queue_depth;
+        let (captured_tx, captured_rx) = link(config.policy, depth, counters.dropped.clone());
+        let (detected_tx, detected_rx) = link(config.policy, depth, counters.dropped.clone());
+        let (swapped_tx, swapped_rx) = link(config.policy, depth, counters.dropped.clone());
+        let (opened_tx, opened_rx) = crossbeam_channel::bounded(1);
+
+        let mut handles = Vec::new();
+        {
+            let (controls, counters, pool) = (controls.clone(), counters.clone(), pool.clone());
+            let (pacing, max_frames) = (config.pacing, config.max_frames);
+            handles.push(spawn("source", move || {
+                stages::source(
+                    source,
+                    pacing,
+                    max_frames,
+                    &captured_tx,
+                    &controls,
+                    &counters,
+                    &pool,
+                    opened_tx,
+                )
+            })?);
+        }
+        // Wait for the source to open, so that a missing camera or file is reported right away.
+        let description = match opened_rx.recv() {
+            Ok(Ok(description)) => description,
+            Ok(Err(e)) => {
+                for (_, handle) in handles {
+                    let _ = handle.join();
+                }
+                return Err(e.into());
+            }
+            Err(_) => return Err(PipelineError::Panicked { stage: "source" }),
+        };
+        {
+            let (counters, pool) = (counters.clone(), pool.clone());
+            handles.push(spawn("detect", move || {
+                stages::detect(tracker, &captured_rx, &detected_tx, &counters, &pool);
+                Ok(())
+            })?);
+        }
+        {
+            let (controls, counters, pool, selection) =
+                (controls.clone(), counters.clone(), pool.clone(), config.selection);
+            handles.push(spawn("swap", move || {
+                stages::swap(
+                    swapper,
+                    selection,
+                    &detected_rx,
+                    &swapped_tx,
+                    &controls,
+                    &counters,
+                    &pool,
+                );
+                Ok(())
+            })?);
+        }
+        Ok(RunningPipeline {
+            frames: Some(swapped_rx),
+            handles,
+            counters,
+            pool,
+            source: description,
+        })
+    }
+}
+
+impl RunningPipeline {
+    /// The swapped frames, in order; ends when the source ends or is stopped.
+    pub fn frames(&self) -> &LinkReceiver<Frame> {
+        // Present until `finish` consumes the pipeline.
+        self.frames
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("frames taken only by finish"))
+    }
+
+    /// Hands a finished frame's buffer back to the source.
+    pub fn recycle(&self, frame: Frame) {
+        self.pool.give(frame.image);
+    }
+
+    /// What the source is.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Frames captured, dropped and failed so far.
+    pub fn counts(&self) -> (u64, u64, u64) {
+        let c = &self.counters;
+        (
+            c.captured.load(Ordering::Relaxed),
+            c.dropped.load(Ordering::Relaxed),
+            c.failed.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Stops the stages and joins them, source first in line: dropping the sink's end makes
+    /// every stage's next send fail, so none blocks; the first stage error is returned.
+    ///
+    /// # Errors
+    /// The source's error (a camera unplugged mid-run) or a stage that panicked.
+    pub fn finish(mut self, controls: &Controls) -> Result<(u64, u64, u64), PipelineError> {
+        controls.stop();
+        drop(self.frames.take());
+        let mut first_error = None;
+        for (stage, handle) in self.handles.drain(..) {
+            let outcome = handle.join().unwrap_or(Err(PipelineError::Panicked { stage }));
+            if let Err(e) = outcome {
+                tracing::error!(stage, error = %e, "stage failed");
+                first_error.get_or_insert(e);
+            }
+        }
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(self.counts()),
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! The bodies of the stage threads. A failure on one frame is logged, counted, and the frame
+//! goes on unswapped; only the source can end the stream.
+
+use std::{
+    sync::atomic::Ordering,
+    time::{Duration, Instant},
+};
+
+use crossbeam_channel::Sender;
+
+use super::{run::Counters, Controls, FaceTracker, Frame, LinkReceiver, LinkSender, StageTimes};
+use crate::{
+    face::FaceSelection,
+    swap::Swapper,
+    video::{FramePool, Pacing, SourceSpec, VideoError},
+};
+
+fn millis(since: Instant) -> f32 {
+    since.elapsed().as_secs_f32() * 1000.0
+}
+
+/// Logs the first failure of a kind and then every hundredth, so a broken model cannot flood
+/// the log at 30 frames a second.
+fn log_failure(stage: &'static str, count: u64, error: &dyn std::fmt::Display) {
+    if count == 1 || count.is_multiple_of(100) {
+        tracing::warn!(stage, failures = count, error = %error, "frame passed on unswapped");
+    }
+}
+
+/// Sleeps until `deadline` in short steps, returning early when asked to stop.
+fn sleep_until(deadline: Instant, controls: &Controls) {
+    while !controls.is_stopped() {
+        let now = Instant::now();
+        if now >= deadline {
+            return;
+        }
+        std::thread::sleep((deadline - now).min(Duration::from_millis(20)));
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(super) fn source(
+    spec: SourceSpec,
+    pacing: Option<Pacing>,
+    max_frames: Option<u64>,
+    out: &LinkSender<Frame>,
+    controls: &Controls,
+    counters: &Counters,
+    pool: &FramePool,
+    opened: Sender<Result<String, VideoError>>,
+) -> Result<(), super::PipelineError> {
+    let mut source = match spec.open() {
+        Ok(source) => {
+            let _ = opened.send(Ok(source.describe()));
+            source
+        }
+        Err(e) => {
+            let _ = opened.send(Err(e));
+            return Ok(());
+        }
+    };
+    let pacing = pacing.unwrap_or_else(|| source.pacing());
+    let started = Instant::now();
+    let mut first_pts = None;
+    let mut seq = 0u64;
+    while !controls.is_stopped() && max_frames.is_none_or(|max| seq < max) {
+        let decode_started = Instant::now();
+        let Some(next) = source.next_frame(pool.take())? else {
+            break;
+        };
+        let capture_ms = millis(decode_started);
+        match pacing {
+            Pacing::Timestamps => {
+                if let Some(pts) = next.pts {
+                    let first = *first_pts.get_or_insert(pts);
+                    sleep_until(started + Duration::from_secs_f64((pts - first).max(0.0)), controls);
+                }
+            }
+            Pacing::Rate(fps) => sleep_until(started + Duration::from_secs_f64(seq as f64 / fps), controls),
+            Pacing::Own | Pacing::Unpaced => {}
+        }
+        let frame = Frame {
+            seq,
+            captured: Instant::now(),
+            pts: next.pts,
+            image: next.image,
+            faces: Vec::new(),
+            swapped: 0,
+            times: StageTimes {
+                capture: capture_ms,
+                ..StageTimes::default()
+            },
+        };
+        seq += 1;
+        counters.captured.fetch_add(1, Ordering::Relaxed);
+        if out.send_or_evict(frame, |old| pool.give(old.image)).is_err() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn detect(
+    mut tracker: FaceTracker,
+    input: &LinkReceiver<Frame>,
+    out: &LinkSender<Frame>,
+    counters: &Counters,
+    pool: &FramePool,
+) {
+    let started = Instant::now();
+    let mut failures = 0;
+    for mut frame in input {
+        let stage_started = Instant::now();
+        let t = frame
+            .pts
+            .unwrap_or_else(|| frame.captured.duration_since(started).as_secs_f64());
+        match tracker.update(&frame.image, t) {
+            Ok(faces) => frame.faces = faces,
+            Err(e) => {
+                failures += 1;
+                counters.failed.fetch_add(1, Ordering::Relaxed);
+                log_failure("detect", failures, &e);
+            }
+        }
+        frame.times.detect = millis(stage_started);
+        if out.send_or_evict(frame, |old| pool.give(old.image)).is_err() {
+            break;
+        }
+    }
+}
+
+pub(super) fn swap(
+    mut swapper: Box<dyn Swapper>,
+    selection: FaceSelection,
+    input: &LinkReceiver<Frame>,
+    out: &LinkSender<Frame>,
+    controls: &Controls,
+    counters: &Counters,
+    pool: &FramePool,
+) {
+    let mut failures = 0;
+    for mut frame in input {
+        let stage_started = Instant::now();
+        if controls.is_swapping() && !frame.faces.is_empty() {
+            // Selection only fails on an empty list or a face index past the end: nothing to do.
+            let chosen = selection.pick(&frame.faces, "frame").unwrap_or_default();
+            let Frame {
+                image, faces, swapped, ..
+            } = &mut frame;
+            for i in chosen {
+                match swapper.swap(image, &faces[i]) {
+                    Ok(()) => *swapped += 1,
+                    Err(e) => {
+                        failures += 1;
+                        counters.failed.fetch_add(1, Ordering::Relaxed);
+                        log_failure("swap", failures, &e);
+                    }
+                }
+            }
+        }
+        frame.times.swap = millis(stage_started);
+        if out.send_or_evict(frame, |old| pool.give(old.image)).is_err() {
+            break;
+        }
+    }
+}

@@ -1,0 +1,227 @@
+//! Detection every K frames, tracking in between. A track follows its face with the landmark
+//! model (cheap next to detection): the motion of its 106 points, as a similarity transform,
+//! moves its box and keypoints. Detections are matched to tracks by box overlap, a track
+//! survives a missed detection or two, and every output point is smoothed (One Euro), so the
+//! swapped face neither lags nor jitters nor flickers.
+
+use image::RgbImage;
+
+use super::OneEuroFilter;
+use crate::{
+    face::{umeyama_similarity, ArcFaceEmbedder, Face, FaceError, Landmarker106, ScrfdDetector},
+    imaging::Point,
+};
+
+/// How often to detect and how tolerant tracks are.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrackerConfig {
+    /// Run the detector on every K-th frame (1 = every frame).
+    pub detect_every: u32,
+    /// Detections a track may miss before it is dropped.
+    pub max_misses: u32,
+    /// Smooth the output points over time.
+    pub smoothing: bool,
+    /// Compute identity vectors on detection frames (needed to pick faces by reference).
+    pub embeddings: bool,
+}
+
+impl Default for TrackerConfig {
+    fn default() -> Self {
+        Self {
+            detect_every: 1,
+            max_misses: 2,
+            smoothing: true,
+            embeddings: false,
+        }
+    }
+}
+
+/// Smoothed coordinates per face: box (4), keypoints (10), landmarks (212).
+const SMOOTHED_VALUES: usize = 4 + 10 + 212;
+
+/// Per-coordinate filters for a face: box (4), keypoints (10), landmarks (212).
+#[derive(Debug, Clone)]
+struct FaceSmoother {
+    filters: Vec<OneEuroFilter>,
+}
+
+impl FaceSmoother {
+    fn new(values: usize) -> Self {
+        Self {
+            filters: vec![OneEuroFilter::new(1.5, 0.05); values],
+        }
+    }
+
+    fn smooth(&mut self, face: &Face, t: f64) -> Face {
+        let mut out = face.clone();
+        let mut filters = self.filters.iter_mut();
+        let mut next = |v: &mut f32| {
+            if let Some(f) = filters.next() {
+                *v = f.filter(*v, t);
+            }
+        };
+        out.bbox.iter_mut().for_each(&mut next);
+        out.kps.iter_mut().flatten().for_each(&mut next);
+        if let Some(points) = out.landmarks.as_mut() {
+            points.iter_mut().flatten().for_each(&mut next);
+        }
+        out
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Track {
+    face: Face,
+    misses: u32,
+    smoother: FaceSmoother,
+}
+
+/// The detect stage's engine: detector, landmark model and the live tracks.
+pub struct FaceTracker {
+    detector: ScrfdDetector,
+    landmarker: Landmarker106,
+    embedder: Option<ArcFaceEmbedder>,
+    config: TrackerConfig,
+    tracks: Vec<Track>,
+    frame_index: u64,
+    points: Vec<Point>,
+}
+
+fn iou(a: &[f32; 4], b: &[f32; 4]) -> f32 {
+    let w = (a[2].min(b[2]) - a[0].max(b[0])).max(0.0);
+    let h = (a[3].min(b[3]) - a[1].max(b[1])).max(0.0);
+    let inter = w * h;
+    let union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter;
+    if union > 0.0 {
+        inter / union
+    } else {
+        0.0
+    }
+}
+
+impl FaceTracker {
+    pub fn new(
+        detector: ScrfdDetector,
+        landmarker: Landmarker106,
+        embedder: Option<ArcFaceEmbedder>,
+        config: TrackerConfig,
+    ) -> Self {
+        Self {
+            detector,
+            landmarker,
+            embedder,
+            config,
+            tracks: Vec::new(),
+            frame_index: 0,
+            points: Vec::new(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> TrackerConfig {
+        self.config
+    }
+
+    /// The faces in this frame (taken at `t` seconds): detected or tracked, with landmarks.
+    ///
+    /// # Errors
+    /// When a model fails; the tracks are kept for the next frame.
+    pub fn update(&mut self, image: &RgbImage, t: f64) -> Result<Vec<Face>, FaceError> {
+        let detect = self.tracks.is_empty()
+            || self
+                .frame_index
+                .is_multiple_of(u64::from(self.config.detect_every.max(1)));
+        self.frame_index += 1;
+        if detect {
+            let detections = self.detector.detect(image)?;
+            let mut hit = vec![false; self.tracks.len()];
+            let mut fresh = Vec::new();
+            for detection in detections {
+                let best = (0..self.tracks.len())
+                    .filter(|&i| !hit[i])
+                    .map(|i| (i, iou(&self.tracks[i].face.bbox, &detection.bbox)))
+                    .filter(|&(_, overlap)| overlap > 0.3)
+                    .max_by(|a, b| a.1.total_cmp(&b.1));
+                match best {
+                    Some((i, _)) => {
+                        hit[i] = true;
+                        let track = &mut self.tracks[i];
+                        let embedding = track.face.embedding.take();
+                        track.face = Face { embedding, ..detection };
+                        track.misses = 0;
+                    }
+                    None => fresh.push(detection),
+                }
+            }
+            for (track, _) in self.tracks.iter_mut().zip(&hit).filter(|(_, hit)| !**hit) {
+                track.misses += 1;
+            }
+            let max_misses = self.config.max_misses;
+            self.tracks.retain(|t| t.misses <= max_misses);
+            self.tracks.extend(fresh.into_iter().map(|face| Track {
+                face,
+                misses: 0,
+                smoother: FaceSmoother::new(SMOOTHED_VALUES),
+            }));
+        }
+        for track in &mut self.tracks {
+            if detect && track.misses == 0 {
+                // A fresh box: landmarks (and the identity when asked) from the detection.
+                let mut landmarks = track.face.landmarks.take().unwrap_or_default();
+                self.landmarker
+                    .landmarks_into(image, &track.face.bbox, &mut landmarks)?;
+                track.face.landmarks = Some(landmarks);
+                if let Some(embedder) = self.embedder.as_mut() {
+                    track.face.embedding = Some(embedder.embed(image, &track.face.kps)?);
+                }
+            } else {
+                follow(&mut self.landmarker, image, &mut track.face, &mut self.points)?;
+            }
+        }
+        Ok(self
+            .tracks
+            .iter_mut()
+            .map(|track| {
+                if self.config.smoothing {
+                    track.smoother.smooth(&track.face, t)
+                } else {
+                    track.face.clone()
+                }
+            })
+            .collect())
+    }
+}
+
+/// Moves a tracked face to where its landmarks now are.
+fn follow(
+    landmarker: &mut Landmarker106,
+    image: &RgbImage,
+    face: &mut Face,
+    points: &mut Vec<Point>,
+) -> Result<(), FaceError> {
+    landmarker.landmarks_into(image, &face.bbox, points)?;
+    let Some(previous) = face.landmarks.as_mut() else {
+        face.landmarks = Some(points.clone());
+        return Ok(());
+    };
+    let motion = umeyama_similarity(previous, points);
+    let scale = motion.scale() as f32;
+    let centre = [(face.bbox[0] + face.bbox[2]) / 2.0, (face.bbox[1] + face.bbox[3]) / 2.0];
+    let half = [
+        (face.bbox[2] - face.bbox[0]) / 2.0 * scale,
+        (face.bbox[3] - face.bbox[1]) / 2.0 * scale,
+    ];
+    let moved = motion.apply(centre);
+    face.bbox = [
+        moved[0] - half[0],
+        moved[1] - half[1],
+        moved[0] + half[0],
+        moved[1] + half[1],
+    ];
+    for p in face.kps.iter_mut() {
+        *p = motion.apply(*p);
+    }
+    previous.clear();
+    previous.extend_from_slice(points);
+    Ok(())
+}

@@ -1,0 +1,107 @@
+//! Where frames come from (camera, video file, still picture) and where they go (window).
+//! Every source implements [`FrameSource`], so everything after the source is the same code.
+
+mod camera;
+mod error;
+mod file;
+mod overlay;
+mod pool;
+mod still;
+mod window;
+
+pub use camera::{list_cameras, CameraSelector, CameraSource};
+pub use error::VideoError;
+pub use file::{VideoFileSource, VideoInfo};
+pub use overlay::draw_text;
+pub use pool::FramePool;
+pub use still::StillSource;
+pub use window::{WindowEvent, WindowSink};
+
+use std::path::PathBuf;
+
+use image::RgbImage;
+
+/// One picture from a source, with its presentation time when the source has one.
+#[derive(Debug)]
+pub struct SourceFrame {
+    pub image: RgbImage,
+    /// Seconds from the start of the stream.
+    pub pts: Option<f64>,
+}
+
+/// How a source wants its frames paced.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Pacing {
+    /// The source paces itself (a camera delivers frames as they are captured).
+    Own,
+    /// Deliver each frame when the wall clock reaches its timestamp (a file played as a camera).
+    Timestamps,
+    /// Deliver a frame every `1 / fps` seconds (a still picture).
+    Rate(f64),
+    /// As fast as the consumer takes them (transcoding, benchmarks).
+    Unpaced,
+}
+
+/// A stream of pictures. Sources hold device and decoder handles that must stay on one thread,
+/// so they are opened on the thread that reads them, from a [`SourceSpec`].
+pub trait FrameSource {
+    /// A short description for logs and the overlay.
+    fn describe(&self) -> String;
+
+    /// The next picture, written into `into` when its size fits (a reused buffer), or `None`
+    /// at the end of the stream.
+    ///
+    /// # Errors
+    /// [`VideoError`] when the device or file fails.
+    fn next_frame(&mut self, into: Option<RgbImage>) -> Result<Option<SourceFrame>, VideoError>;
+
+    /// How frames should be paced when the source plays live.
+    fn pacing(&self) -> Pacing;
+}
+
+/// What to open as the source: plain data, sent to the capture thread, which opens it there.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SourceSpec {
+    Camera {
+        selector: CameraSelector,
+        resolution: Option<(u32, u32)>,
+        fps: Option<u32>,
+    },
+    File {
+        path: PathBuf,
+        resolution: Option<(u32, u32)>,
+        looping: bool,
+    },
+    Still {
+        path: PathBuf,
+        fps: f64,
+    },
+}
+
+impl SourceSpec {
+    /// Opens the source.
+    ///
+    /// # Errors
+    /// The source's own errors: no camera, unreadable file, not a picture.
+    pub fn open(&self) -> Result<Box<dyn FrameSource>, VideoError> {
+        Ok(match self {
+            Self::Camera {
+                selector,
+                resolution,
+                fps,
+            } => Box::new(CameraSource::open(selector, *resolution, *fps)?),
+            Self::File {
+                path,
+                resolution,
+                looping,
+            } => Box::new(VideoFileSource::open(path, *resolution, *looping)?),
+            Self::Still { path, fps } => {
+                let picture = crate::imaging::load_rgb(path).map_err(|e| VideoError::Open {
+                    path: path.clone(),
+                    reason: e.to_string(),
+                })?;
+                Box::new(StillSource::new(picture, *fps, path.display().to_string()))
+            }
+        })
+    }
+}
