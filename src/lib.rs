@@ -7,6 +7,7 @@
 
 pub mod error;
 pub mod face;
+pub mod health;
 pub mod imaging;
 pub mod models;
 pub mod pipeline;

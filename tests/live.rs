@@ -10,7 +10,7 @@ use std::{
 
 use faceswap::{
     face::{largest_face, Analysis, Face, FaceSelection},
-    pipeline::{Controls, FaceTracker, Pipeline, PipelineConfig, Policy, SinkMeter, TrackerConfig},
+    pipeline::{Controls, FaceTracker, Pipeline, PipelineConfig, Policy, SinkMeter, StageUpdates, TrackerConfig},
     swap::{SwapError, Swapper},
     video::{Pacing, SourceSpec},
 };
@@ -44,33 +44,20 @@ impl Swapper for SlowSwapper {
 
 fn tracker() -> FaceTracker {
     let (detector, landmarker, _) = analyzer().into_parts();
-    FaceTracker::new(
-        detector,
-        landmarker,
-        None,
-        TrackerConfig {
-            detect_every: 3,
-            ..TrackerConfig::default()
-        },
-    )
+    FaceTracker::new(detector, landmarker, None, TrackerConfig { detect_every: 3, ..TrackerConfig::default() })
 }
 
 fn carphone() -> SourceSpec {
-    SourceSpec::File {
-        path: media("carphone.mp4"),
-        resolution: None,
-        looping: false,
-    }
+    SourceSpec::File { path: media("carphone.mp4"), resolution: None, looping: false }
 }
 
 /// Runs the pipeline to the end with a slow swap stage; returns the stats and the sequence
 /// numbers in the order the sink saw them.
 fn run_slow(config: PipelineConfig) -> (faceswap::pipeline::PipelineStats, Vec<u64>) {
     let controls = Arc::new(Controls::default());
-    let swapper = Box::new(SlowSwapper {
-        delay: Duration::from_millis(80),
-    });
-    let pipeline = Pipeline::start(carphone(), tracker(), swapper, config, controls.clone()).unwrap();
+    let swapper = Box::new(SlowSwapper { delay: Duration::from_millis(80) });
+    let pipeline =
+        Pipeline::start(carphone(), tracker(), swapper, config, controls.clone(), StageUpdates::none()).unwrap();
     let mut meter = SinkMeter::new("display");
     let mut seqs = Vec::new();
     while let Some(frame) = pipeline.frames().recv() {
@@ -85,20 +72,13 @@ fn run_slow(config: PipelineConfig) -> (faceswap::pipeline::PipelineStats, Vec<u
 #[test]
 fn live_policy_drops_frames_to_keep_delay_bounded() {
     // 30 fps in, at most 12.5 fps through the swap stage.
-    let (stats, seqs) = run_slow(PipelineConfig {
-        selection: FaceSelection::All,
-        ..PipelineConfig::live()
-    });
+    let (stats, seqs) = run_slow(PipelineConfig { selection: FaceSelection::All, ..PipelineConfig::live() });
     eprintln!(
         "live: {} shown, {} dropped, delay p50 {:.0} ms p95 {:.0} ms",
         stats.frames_shown, stats.frames_dropped, stats.latency_ms.p50, stats.latency_ms.p95
     );
     assert_eq!(stats.frames_captured, 120);
-    assert!(
-        stats.frames_dropped > 40,
-        "only {} frames dropped",
-        stats.frames_dropped
-    );
+    assert!(stats.frames_dropped > 40, "only {} frames dropped", stats.frames_dropped);
     assert_eq!(
         stats.frames_shown + stats.frames_dropped,
         stats.frames_captured,
@@ -120,25 +100,20 @@ fn lossless_policy_delivers_every_frame_in_order() {
     assert_eq!(stats.frames_dropped, 0);
     assert_eq!(seqs, (0..120).collect::<Vec<u64>>(), "every frame, in order");
     // Every frame went through the 80 ms stage: the run takes as long as that, not real time.
-    assert!(
-        stats.duration_s > 9.0,
-        "took {} s for 120 frames at 80 ms",
-        stats.duration_s
-    );
+    assert!(stats.duration_s > 9.0, "took {} s for 120 frames at 80 ms", stats.duration_s);
 }
 
 #[test]
 fn lossless_policy_unpaced_keeps_every_frame() {
     let controls = Arc::new(Controls::default());
-    let swapper = Box::new(SlowSwapper {
-        delay: Duration::from_millis(1),
-    });
+    let swapper = Box::new(SlowSwapper { delay: Duration::from_millis(1) });
     let pipeline = Pipeline::start(
         carphone(),
         tracker(),
         swapper,
         PipelineConfig::lossless(),
         controls.clone(),
+        StageUpdates::none(),
     )
     .unwrap();
     let seqs: Vec<u64> = pipeline.frames().into_iter().map(|f| f.seq).collect();
@@ -149,17 +124,14 @@ fn lossless_policy_unpaced_keeps_every_frame() {
 #[test]
 fn missing_input_is_reported_when_starting() {
     let controls = Arc::new(Controls::default());
-    let spec = SourceSpec::File {
-        path: PathBuf::from("/nonexistent/clip.mp4"),
-        resolution: None,
-        looping: false,
-    };
+    let spec = SourceSpec::File { path: PathBuf::from("/nonexistent/clip.mp4"), resolution: None, looping: false };
     let err = Pipeline::start(
         spec,
         tracker(),
         Box::new(SlowSwapper { delay: Duration::ZERO }),
         PipelineConfig::live(),
         controls,
+        StageUpdates::none(),
     )
     .err()
     .expect("a missing file fails to start");
@@ -168,10 +140,7 @@ fn missing_input_is_reported_when_starting() {
 
 fn faceswap_live() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_faceswap"));
-    cmd.current_dir(root())
-        .arg("live")
-        .arg("--source")
-        .arg(media("astronaut.png"));
+    cmd.current_dir(root()).arg("live").arg("--source").arg(media("astronaut.png"));
     cmd
 }
 
@@ -189,34 +158,18 @@ fn ctrl_c_stops_every_thread_within_a_second_and_writes_stats() {
         .unwrap();
     std::thread::sleep(Duration::from_secs(3));
     let sent = Instant::now();
-    Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
+    Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     let status = wait_with_timeout(&mut child, Duration::from_secs(5));
     let took = sent.elapsed();
-    assert!(
-        status.is_some_and(|s| s.success()),
-        "faceswap did not exit cleanly: {status:?}"
-    );
+    assert!(status.is_some_and(|s| s.success()), "faceswap did not exit cleanly: {status:?}");
     assert!(took < Duration::from_secs(1), "took {took:?} to stop");
     let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
     assert!(report["frames_shown"].as_u64().unwrap() > 30, "{report}");
-    for key in [
-        "frames_captured",
-        "frames_swapped",
-        "frames_dropped",
-        "fps",
-        "stage_ms",
-        "latency_ms",
-    ] {
+    for key in ["frames_captured", "frames_swapped", "frames_dropped", "fps", "stage_ms", "latency_ms"] {
         assert!(report.get(key).is_some(), "stats lack {key}");
     }
     for stage in ["capture", "detect", "swap", "display"] {
-        assert!(
-            report["stage_ms"][stage]["p95"].as_f64().is_some(),
-            "stats lack stage {stage}"
-        );
+        assert!(report["stage_ms"][stage]["p95"].as_f64().is_some(), "stats lack stage {stage}");
     }
 }
 
@@ -280,63 +233,39 @@ fn window_shows_the_source_identity_under_xvfb() {
     let until = Instant::now() + Duration::from_secs(20);
     let mut mapped = false;
     while Instant::now() < until && !mapped {
-        let tree = Command::new("xwininfo")
-            .args(["-root", "-tree"])
-            .env("DISPLAY", &x.display)
-            .output()
-            .unwrap();
+        let tree = Command::new("xwininfo").args(["-root", "-tree"]).env("DISPLAY", &x.display).output().unwrap();
         mapped = String::from_utf8_lossy(&tree.stdout).contains("faceswap");
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(mapped, "no faceswap window appeared");
     std::thread::sleep(Duration::from_millis(700));
     let shot = dir.path().join("screen.png");
-    let import = Command::new("import")
-        .args(["-window", "root"])
-        .arg(&shot)
-        .env("DISPLAY", &x.display)
-        .status()
-        .unwrap();
+    let import =
+        Command::new("import").args(["-window", "root"]).arg(&shot).env("DISPLAY", &x.display).status().unwrap();
     assert!(import.success(), "screenshot failed");
     let status = wait_with_timeout(&mut child, Duration::from_secs(20));
     assert!(status.is_some_and(|s| s.success()), "live exited with {status:?}");
 
     let mut analyzer = analyzer();
     let astronaut = photo("astronaut.png");
-    let source = analyzer
-        .analyze(&astronaut, Analysis::FULL)
-        .unwrap()
-        .remove(0)
-        .embedding
-        .unwrap();
+    let source = analyzer.analyze(&astronaut, Analysis::FULL).unwrap().remove(0).embedding.unwrap();
     let screen = image::open(&shot).unwrap().into_rgb8();
     let on_screen = analyzer.analyze(&screen, Analysis::FULL).unwrap();
     let face = &on_screen[largest_face(&on_screen).expect("a face on screen")];
     let swapped_similarity = face.embedding.as_ref().unwrap().cosine(&source);
 
     // The same frame of the clip, unswapped, as the baseline.
-    let first = faceswap::video::SourceSpec::File {
-        path: media("carphone.mp4"),
-        resolution: None,
-        looping: false,
-    }
-    .open()
-    .unwrap()
-    .next_frame(None)
-    .unwrap()
-    .unwrap()
-    .image;
-    let original = analyzer.analyze(&first, Analysis::FULL).unwrap();
-    let original_similarity = original[largest_face(&original).unwrap()]
-        .embedding
-        .as_ref()
+    let first = faceswap::video::SourceSpec::File { path: media("carphone.mp4"), resolution: None, looping: false }
+        .open()
         .unwrap()
-        .cosine(&source);
+        .next_frame(None)
+        .unwrap()
+        .unwrap()
+        .image;
+    let original = analyzer.analyze(&first, Analysis::FULL).unwrap();
+    let original_similarity = original[largest_face(&original).unwrap()].embedding.as_ref().unwrap().cosine(&source);
     eprintln!("window: similarity to source {swapped_similarity:.3} (unswapped clip {original_similarity:.3})");
-    assert!(
-        swapped_similarity > original_similarity + 0.15,
-        "{swapped_similarity} vs {original_similarity}"
-    );
+    assert!(swapped_similarity > original_similarity + 0.15, "{swapped_similarity} vs {original_similarity}");
 }
 
 #[test]

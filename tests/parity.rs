@@ -7,11 +7,7 @@ use crate::support::{analyzer, cosine, distance, media, photo, reference};
 
 fn check_photo(stem: &str, file: &str) {
     let expected = reference(stem);
-    assert_eq!(
-        sha256_file(&media(file)).unwrap(),
-        expected.image_sha256,
-        "sample photo differs from the reference's"
-    );
+    assert_eq!(sha256_file(&media(file)).unwrap(), expected.image_sha256, "sample photo differs from the reference's");
     let picture = photo(file);
     assert_eq!(picture.dimensions(), (expected.width, expected.height));
     let faces = analyzer().analyze(&picture, Analysis::FULL).unwrap();
@@ -30,12 +26,7 @@ fn check_photo(stem: &str, file: &str) {
             worst.2 = worst.2.max(distance(*g, *w));
         }
         worst.3 = worst.3.min(cosine(&got.embedding.as_ref().unwrap().0, &want.embedding));
-        assert!(
-            (got.score - want.score).abs() < 0.01,
-            "score {} vs {}",
-            got.score,
-            want.score
-        );
+        assert!((got.score - want.score).abs() < 0.01, "score {} vs {}", got.score, want.score);
     }
     eprintln!("{file}: max box error {:.3} px, max keypoint error {:.3} px, max landmark error {:.3} px, min identity cosine {:.5}", worst.0, worst.1, worst.2, worst.3);
     assert!(worst.0 <= 1.0, "box error {} px", worst.0);

@@ -25,28 +25,15 @@ fn inswapper_reference() -> RgbImage {
         &std::fs::read_to_string(root().join("tests/reference/inswapper_astronaut.json")).unwrap(),
     )
     .unwrap();
-    let crop = image::open(root().join("tests/reference/inswapper_astronaut_crop.png"))
-        .unwrap()
-        .into_rgb8();
+    let crop = image::open(root().join("tests/reference/inswapper_astronaut_crop.png")).unwrap().into_rgb8();
     let mut picture = photo("astronaut.png");
     image::imageops::replace(&mut picture, &crop, i64::from(meta.crop[0]), i64::from(meta.crop[1]));
     picture
 }
 
 fn mean_abs_diff(a: &RgbImage, b: &RgbImage) -> (f64, u8) {
-    let total: u64 = a
-        .as_raw()
-        .iter()
-        .zip(b.as_raw())
-        .map(|(x, y)| u64::from(x.abs_diff(*y)))
-        .sum();
-    let max = a
-        .as_raw()
-        .iter()
-        .zip(b.as_raw())
-        .map(|(x, y)| x.abs_diff(*y))
-        .max()
-        .unwrap_or(0);
+    let total: u64 = a.as_raw().iter().zip(b.as_raw()).map(|(x, y)| u64::from(x.abs_diff(*y))).sum();
+    let max = a.as_raw().iter().zip(b.as_raw()).map(|(x, y)| x.abs_diff(*y)).max().unwrap_or(0);
     (total as f64 / a.as_raw().len() as f64, max)
 }
 
@@ -87,10 +74,7 @@ fn inswapper_output_depends_on_the_source() {
         swapper.swap(&mut picture, &targets[0]).unwrap();
         results.push(picture);
     }
-    assert!(
-        mean_abs_diff(&results[0], &results[1]).0 > 0.01,
-        "two identities gave the same picture"
-    );
+    assert!(mean_abs_diff(&results[0], &results[1]).0 > 0.01, "two identities gave the same picture");
 }
 
 #[test]
@@ -108,10 +92,7 @@ fn matching<'f>(faces: &'f [Face], like: &Face) -> &'f Face {
         let h = (f.bbox[3].min(like.bbox[3]) - f.bbox[1].max(like.bbox[1])).max(0.0);
         w * h
     };
-    faces
-        .iter()
-        .max_by(|a, b| overlap(a).total_cmp(&overlap(b)))
-        .expect("a face")
+    faces.iter().max_by(|a, b| overlap(a).total_cmp(&overlap(b))).expect("a face")
 }
 
 #[test]
@@ -159,8 +140,6 @@ fn landmark_swapper_carries_identity_and_keeps_pose() {
             failures.push(format!("landmarks moved {:.1}% of face size", drift * 100.0));
         }
     }
-    picture
-        .save(std::env::temp_dir().join("faceswap-landmark-t1.png"))
-        .unwrap();
+    picture.save(std::env::temp_dir().join("faceswap-landmark-t1.png")).unwrap();
     assert!(failures.is_empty(), "{failures:#?}");
 }

@@ -5,6 +5,8 @@
 
 mod cli;
 mod live;
+mod model_server;
+mod models;
 mod parity;
 mod support;
 mod swappers;

@@ -63,10 +63,7 @@ pub fn run(args: DetectArgs) -> Result<()> {
     let picture = load_rgb(&args.image)?;
     let factory = args.engine.factory()?;
     let mut analyzer = args.engine.analyzer(&factory)?;
-    let analysis = Analysis {
-        landmarks: args.landmarks,
-        embedding: args.embeddings,
-    };
+    let analysis = Analysis { landmarks: args.landmarks, embedding: args.embeddings };
     let faces = analyzer.analyze(&picture, analysis)?;
     let report = Report {
         width: picture.width(),
@@ -78,14 +75,7 @@ pub fn run(args: DetectArgs) -> Result<()> {
         serde_json::to_writer(&mut out, &report)?;
         writeln!(out)?;
     } else {
-        writeln!(
-            out,
-            "{}: {}×{}, {} face(s)",
-            shown(&args.image),
-            report.width,
-            report.height,
-            report.faces.len()
-        )?;
+        writeln!(out, "{}: {}×{}, {} face(s)", shown(&args.image), report.width, report.height, report.faces.len())?;
         for (i, f) in report.faces.iter().enumerate() {
             writeln!(
                 out,

@@ -10,22 +10,24 @@ use std::{
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use faceswap::{
-    face::largest_face,
+    face::{largest_face, FaceModels},
+    health::{HealthServer, HealthState, ModelHealth},
     imaging::{load_rgb, save_rgb, SaveMode},
-    pipeline::{Controls, FaceTracker, Pipeline, PipelineConfig, PipelineStats, SinkMeter, TrackerConfig},
+    pipeline::{
+        Controls, FaceTracker, Pipeline, PipelineConfig, PipelineStats, SinkMeter, StageUpdates, TrackerConfig,
+    },
     video::{list_cameras, CameraSelector, SourceSpec, WindowEvent, WindowSink},
 };
 
 use super::{
     engine::{shown, EngineArgs},
     swap::{build_swapper, selection_from, SwapperArg, TargetFaces},
+    watch::{self, SwapperReload},
 };
 
 /// Parses `WxH`.
 pub fn parse_resolution(text: &str) -> Result<(u32, u32), String> {
-    let (w, h) = text
-        .split_once(['x', 'X'])
-        .ok_or_else(|| format!("{text:?} is not WxH, e.g. 640x480"))?;
+    let (w, h) = text.split_once(['x', 'X']).ok_or_else(|| format!("{text:?} is not WxH, e.g. 640x480"))?;
     let parse = |v: &str| v.trim().parse::<u32>().ok().filter(|&n| (16..=8192).contains(&n));
     match (parse(w), parse(h)) {
         (Some(w), Some(h)) => Ok((w, h)),
@@ -53,6 +55,9 @@ pub struct LiveArgs {
     /// Start the video file again when it ends.
     #[arg(long = "loop")]
     looping: bool,
+    /// Never drop a frame: a full queue waits instead (delay grows when processing lags).
+    #[arg(long)]
+    lossless: bool,
     /// No window: process and measure only (servers, tests).
     #[arg(long)]
     headless: bool,
@@ -65,6 +70,12 @@ pub struct LiveArgs {
     /// Do not smooth the tracked face points over time.
     #[arg(long)]
     no_smoothing: bool,
+    /// Recheck the model files every SECS seconds, repairing and reloading them (0: never).
+    #[arg(long, value_name = "SECS", default_value_t = 5.0)]
+    watch_interval: f64,
+    /// Serve GET /health (JSON) on this address, e.g. 127.0.0.1:8787.
+    #[arg(long, value_name = "ADDR")]
+    health_addr: Option<std::net::SocketAddr>,
     /// Write the run's figures (frames, fps, stage and delay percentiles) here at exit.
     #[arg(long, value_name = "FILE")]
     stats_json: Option<PathBuf>,
@@ -85,20 +96,11 @@ fn is_picture(path: &Path) -> bool {
 
 pub fn run(args: LiveArgs) -> Result<()> {
     let spec = match &args.input {
-        Some(path) if is_picture(path) => SourceSpec::Still {
-            path: path.clone(),
-            fps: f64::from(args.fps.unwrap_or(30)),
-        },
-        Some(path) => SourceSpec::File {
-            path: path.clone(),
-            resolution: args.resolution,
-            looping: args.looping,
-        },
-        None => SourceSpec::Camera {
-            selector: args.camera.clone(),
-            resolution: args.resolution,
-            fps: args.fps,
-        },
+        Some(path) if is_picture(path) => {
+            SourceSpec::Still { path: path.clone(), fps: f64::from(args.fps.unwrap_or(30)) }
+        }
+        Some(path) => SourceSpec::File { path: path.clone(), resolution: args.resolution, looping: args.looping },
+        None => SourceSpec::Camera { selector: args.camera.clone(), resolution: args.resolution, fps: args.fps },
     };
     if args.headless && args.frames.is_none() && args.input.is_none() {
         tracing::info!("headless with a camera and no --frames: stop with Ctrl-C");
@@ -106,17 +108,16 @@ pub fn run(args: LiveArgs) -> Result<()> {
     let source_picture = load_rgb(&args.source)?;
     let factory = args.engine.factory()?;
     let store = args.engine.store()?;
-    let mut swapper = build_swapper(args.swapper.into(), args.swapper_model.as_deref(), &store, &factory)?;
-    let mut analyzer = args.engine.analyzer(&factory)?;
+    let (mut swapper, swapper_model) =
+        build_swapper(args.swapper.into(), args.swapper_model.as_deref(), &store, &factory)?;
+    let models = args.engine.face_models()?;
+    let mut analyzer = EngineArgs::analyzer_on(&factory, &models)?;
 
     let mut needs = swapper.source_needs();
     needs.embedding |= args.faces.wants_reference();
     let sources = analyzer.analyze(&source_picture, needs)?;
     let source = largest_face(&sources).with_context(|| {
-        format!(
-            "no face found in the source {}: use a photo with a clear, frontal face",
-            shown(&args.source)
-        )
+        format!("no face found in the source {}: use a photo with a clear, frontal face", shown(&args.source))
     })?;
     swapper.set_source(&source_picture, &sources[source])?;
     let selection = selection_from(&args.faces, &mut analyzer)?;
@@ -128,29 +129,40 @@ pub fn run(args: LiveArgs) -> Result<()> {
         embeddings: args.faces.wants_reference(),
         ..TrackerConfig::default()
     };
-    let tracker = FaceTracker::new(
-        detector,
-        landmarker,
-        tracker_config.embeddings.then_some(embedder),
-        tracker_config,
-    );
-    let context = format!(
-        "ep {}  swapper {}  detect every {}",
-        factory.provider(),
-        swapper.name(),
-        args.detect_every
-    );
+    let tracker = FaceTracker::new(detector, landmarker, tracker_config.embeddings.then_some(embedder), tracker_config);
+    let context = format!("ep {}  swapper {}  detect every {}", factory.provider(), swapper.name(), args.detect_every);
+
+    let health = Arc::new(HealthState::new(factory.runtime().version(), factory.provider().to_string()));
+    let (detect_tx, detect_rx) = crossbeam_channel::unbounded();
+    let (swap_tx, swap_rx) = crossbeam_channel::unbounded();
+    let _watchdog = if args.watch_interval > 0.0 {
+        let reload = swapper_model.map(|model| SwapperReload {
+            model,
+            source_picture: source_picture.clone(),
+            source_face: sources[source].clone(),
+        });
+        let interval = Duration::from_secs_f64(args.watch_interval);
+        let fetcher = args.engine.fetcher()?;
+        Some(watch::start(store, fetcher, interval, health.clone(), &factory, &models, reload, detect_tx, swap_tx)?)
+    } else {
+        mark_models_ready(&health, &models);
+        None
+    };
+    let _health_server = args.health_addr.map(|addr| HealthServer::start(addr, health.clone())).transpose()?;
 
     let controls = Arc::new(Controls::default());
     {
         let controls = controls.clone();
         ctrlc::set_handler(move || controls.stop()).context("cannot install the Ctrl-C handler")?;
     }
-    let config = PipelineConfig {
-        selection,
-        ..PipelineConfig::live()
+    let base = if args.lossless {
+        PipelineConfig { pacing: None, ..PipelineConfig::lossless() }
+    } else {
+        PipelineConfig::live()
     };
-    let pipeline = Pipeline::start(spec, tracker, swapper, config, controls.clone())?;
+    let config = PipelineConfig { selection, max_frames: args.frames.filter(|_| args.lossless), ..base };
+    let updates = StageUpdates { detect: detect_rx, swap: swap_rx };
+    let pipeline = Pipeline::start(spec, tracker, swapper, config, controls.clone(), updates)?;
     tracing::info!(source = pipeline.source(), "live");
 
     let mut meter = SinkMeter::new("display");
@@ -160,7 +172,8 @@ pub fn run(args: LiveArgs) -> Result<()> {
         let frame = match pipeline.frames().recv_timeout(Duration::from_millis(100)) {
             Ok(frame) => frame,
             Err(true) => break,
-            Err(false) if controls.is_stopped() => break,
+            // A lossless run drains what is in flight; a live one just stops.
+            Err(false) if controls.is_stopped() && !args.lossless => break,
             Err(false) => continue,
         };
         let shown_at = Instant::now();
@@ -196,14 +209,20 @@ pub fn run(args: LiveArgs) -> Result<()> {
             }
         }
         meter.record(&frame, shown_at.elapsed().as_secs_f32() * 1000.0);
+        health.frame_done(meter.recent_fps());
         pipeline.recycle(frame);
-        if args.frames.is_some_and(|n| meter.shown() >= n) || controls.is_stopped() {
+        if args.frames.is_some_and(|n| meter.shown() >= n) {
+            controls.stop();
+        }
+        if controls.is_stopped() && !args.lossless {
             break;
         }
     }
     // The window goes first (it is on this thread), then the stages are stopped and joined.
     drop(window);
-    let (captured, dropped, failed) = pipeline.finish(&controls)?;
+    let finished = pipeline.finish(&controls);
+    health.set_running(false);
+    let (captured, dropped, failed) = finished?;
     let stats = meter.finish(captured, dropped, failed);
     report(&stats, args.stats_json.as_deref())?;
     match sink_error {
@@ -212,10 +231,18 @@ pub fn run(args: LiveArgs) -> Result<()> {
     }
 }
 
+/// Without a watchdog, the models verified at start are what health reports.
+fn mark_models_ready(health: &HealthState, models: &FaceModels) {
+    for (model, role) in
+        [(&models.detector, "detector"), (&models.landmarks, "landmarks"), (&models.embedder, "embedder")]
+    {
+        let file = model.path.display().to_string();
+        health.set_model(&model.name, ModelHealth { role: role.into(), ready: true, valid: true, file, problem: None });
+    }
+}
+
 fn snapshot(image: &image::RgbImage) {
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis());
+    let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
     let path = PathBuf::from(format!("faceswap-snapshot-{stamp}.png"));
     match save_rgb(image, &path, SaveMode::RefuseExisting) {
         Ok(()) => tracing::warn!(path = %path.display(), "snapshot saved"),
@@ -245,10 +272,7 @@ pub fn report(stats: &PipelineStats, json: Option<&Path>) -> Result<()> {
 
 /// Writes `bytes` to `path` through a temporary file renamed into place.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let folder = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let mut temp = tempfile::NamedTempFile::new_in(folder)?;
     std::io::Write::write_all(&mut temp, bytes)?;
     temp.persist(path)?;

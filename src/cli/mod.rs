@@ -3,8 +3,11 @@
 
 mod detect;
 mod engine;
+mod health;
 mod live;
+mod models;
 mod swap;
+mod watch;
 
 use std::process::ExitCode;
 
@@ -31,6 +34,10 @@ enum Command {
     Live(live::LiveArgs),
     /// List the cameras.
     Cameras,
+    /// List, verify and fetch model files.
+    Models(models::ModelsArgs),
+    /// Check ONNX Runtime and the models; exits non-zero unless healthy.
+    Health(health::HealthArgs),
 }
 
 /// Runs the command and maps the outcome to an exit code: 0 on success (a closed pipe
@@ -42,6 +49,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Swap(args) => swap::run(args),
         Command::Live(args) => live::run(args),
         Command::Cameras => live::cameras(),
+        Command::Models(args) => models::run(args),
+        Command::Health(args) => health::run(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -54,10 +63,9 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 fn is_broken_pipe(error: &anyhow::Error) -> bool {
-    error.chain().any(|e| {
-        e.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-    })
+    error
+        .chain()
+        .any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
 }
 
 fn init_logging(verbose: u8) {

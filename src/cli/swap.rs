@@ -7,7 +7,7 @@ use clap::{Args, ValueEnum};
 use faceswap::{
     face::{largest_face, Analysis, FaceAnalyzer, FaceSelection},
     imaging::{load_rgb, save_rgb, SaveMode},
-    models::ModelStore,
+    models::{ModelStore, VerifiedModel},
     runtime::SessionFactory,
     swap::{InSwapper, LandmarkSwapper, Swapper, SwapperKind},
 };
@@ -77,18 +77,16 @@ pub fn build_swapper(
     model: Option<&std::path::Path>,
     store: &ModelStore,
     factory: &SessionFactory,
-) -> Result<Box<dyn Swapper>> {
+) -> Result<(Box<dyn Swapper>, Option<VerifiedModel>)> {
     Ok(match kind {
-        SwapperKind::Landmark => Box::new(LandmarkSwapper::new()),
+        SwapperKind::Landmark => (Box::new(LandmarkSwapper::new()), None),
         SwapperKind::Inswapper => {
             let verified = match model {
                 Some(path) => ModelStore::unpinned(path).context("--swapper-model")?,
                 // The fp32 file first, as insightface ships it; the fp16 export when only it is there.
-                None => store
-                    .verify("inswapper_128")
-                    .or_else(|e| store.verify("inswapper_128_fp16").map_err(|_| e))?,
+                None => store.verify("inswapper_128").or_else(|e| store.verify("inswapper_128_fp16").map_err(|_| e))?,
             };
-            Box::new(InSwapper::build(factory, &verified)?)
+            (Box::new(InSwapper::build(factory, &verified)?), Some(verified))
         }
     })
 }
@@ -107,13 +105,7 @@ pub fn selection_from(faces: &TargetFaces, analyzer: &mut FaceAnalyzer) -> Resul
         (_, true, _) => FaceSelection::All,
         (_, _, Some(path)) => {
             let reference = load_rgb(path)?;
-            let found = analyzer.analyze(
-                &reference,
-                Analysis {
-                    landmarks: false,
-                    embedding: true,
-                },
-            )?;
+            let found = analyzer.analyze(&reference, Analysis { landmarks: false, embedding: true })?;
             let best =
                 largest_face(&found).with_context(|| format!("no face found in the reference {}", shown(path)))?;
             FaceSelection::MostLike(found[best].embedding.clone().context("reference identity")?)
@@ -129,23 +121,17 @@ fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
 pub fn run(args: SwapArgs) -> Result<()> {
     for input in [&args.source, &args.target] {
         if same_file(input, &args.output) {
-            bail!(
-                "output {} is one of the inputs: choose another output path",
-                shown(&args.output)
-            );
+            bail!("output {} is one of the inputs: choose another output path", shown(&args.output));
         }
     }
     if args.output.exists() && !args.overwrite {
-        bail!(
-            "output {} already exists: pass --overwrite to replace it, or choose another path",
-            shown(&args.output)
-        );
+        bail!("output {} already exists: pass --overwrite to replace it, or choose another path", shown(&args.output));
     }
     let source_picture = load_rgb(&args.source)?;
     let mut picture = load_rgb(&args.target)?;
     let factory = args.engine.factory()?;
     let store = args.engine.store()?;
-    let mut swapper = build_swapper(args.swapper.into(), args.swapper_model.as_deref(), &store, &factory)?;
+    let (mut swapper, _) = build_swapper(args.swapper.into(), args.swapper_model.as_deref(), &store, &factory)?;
     let mut analyzer = args.engine.analyzer(&factory)?;
     let started = Instant::now();
 
@@ -153,10 +139,7 @@ pub fn run(args: SwapArgs) -> Result<()> {
     source_needs.embedding |= args.faces.reference.is_some();
     let sources = analyzer.analyze(&source_picture, source_needs)?;
     let source = largest_face(&sources).with_context(|| {
-        format!(
-            "no face found in the source {}: use a photo with a clear, frontal face",
-            shown(&args.source)
-        )
+        format!("no face found in the source {}: use a photo with a clear, frontal face", shown(&args.source))
     })?;
     swapper.set_source(&source_picture, &sources[source])?;
 
@@ -165,13 +148,7 @@ pub fn run(args: SwapArgs) -> Result<()> {
         (_, true, _) => FaceSelection::All,
         (_, _, Some(path)) => {
             let reference = load_rgb(path)?;
-            let faces = analyzer.analyze(
-                &reference,
-                Analysis {
-                    landmarks: false,
-                    embedding: true,
-                },
-            )?;
+            let faces = analyzer.analyze(&reference, Analysis { landmarks: false, embedding: true })?;
             let best =
                 largest_face(&faces).with_context(|| format!("no face found in the reference {}", shown(path)))?;
             FaceSelection::MostLike(faces[best].embedding.clone().context("reference identity")?)
@@ -186,11 +163,7 @@ pub fn run(args: SwapArgs) -> Result<()> {
         swapper.swap(&mut picture, &targets[i])?;
     }
     let elapsed = started.elapsed();
-    let mode = if args.overwrite {
-        SaveMode::Overwrite
-    } else {
-        SaveMode::RefuseExisting
-    };
+    let mode = if args.overwrite { SaveMode::Overwrite } else { SaveMode::RefuseExisting };
     save_rgb(&picture, &args.output, mode)?;
     println!(
         "swapped {} face(s) with the {} swapper in {:.0} ms: {}",

@@ -3,13 +3,8 @@
 use crate::imaging::{Affine, Point};
 
 /// insightface's five-point ArcFace template for a 112×112 crop.
-pub const ARCFACE_TEMPLATE: [Point; 5] = [
-    [38.2946, 51.6963],
-    [73.5318, 51.5014],
-    [56.0252, 71.7366],
-    [41.5493, 92.3655],
-    [70.7299, 92.2041],
-];
+pub const ARCFACE_TEMPLATE: [Point; 5] =
+    [[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655], [70.7299, 92.2041]];
 
 /// The similarity transform (rotation, uniform scale, translation) that best maps `src` onto
 /// `dst` in the least-squares sense: scikit-image's `SimilarityTransform.estimate` (Umeyama).
@@ -20,9 +15,7 @@ pub const ARCFACE_TEMPLATE: [Point; 5] = [
 pub fn umeyama_similarity(src: &[Point], dst: &[Point]) -> Affine {
     let n = src.len().min(dst.len()) as f64;
     let mean = |pts: &[Point]| {
-        let (sx, sy) = pts
-            .iter()
-            .fold((0.0, 0.0), |(x, y), p| (x + f64::from(p[0]), y + f64::from(p[1])));
+        let (sx, sy) = pts.iter().fold((0.0, 0.0), |(x, y), p| (x + f64::from(p[0]), y + f64::from(p[1])));
         (sx / n, sy / n)
     };
     let (smx, smy) = mean(src);
@@ -53,12 +46,7 @@ pub fn align_to_template(kps: &[Point; 5], size: u32) -> Affine {
     };
     let template: Vec<Point> = ARCFACE_TEMPLATE
         .iter()
-        .map(|p| {
-            [
-                (f64::from(p[0]) * ratio + shift) as f32,
-                (f64::from(p[1]) * ratio) as f32,
-            ]
-        })
+        .map(|p| [(f64::from(p[0]) * ratio + shift) as f32, (f64::from(p[1]) * ratio) as f32])
         .collect();
     umeyama_similarity(kps, &template)
 }

@@ -5,7 +5,7 @@ use image::RgbImage;
 
 use super::{ArcFaceEmbedder, DetectorConfig, Face, FaceError, Landmarker106, ScrfdDetector};
 use crate::{
-    models::{ModelError, ModelRole, ModelStore, VerifiedModel, DEFAULT_PACK},
+    models::{Fetcher, ModelError, ModelRole, ModelStore, VerifiedModel, DEFAULT_PACK},
     runtime::SessionFactory,
 };
 
@@ -23,12 +23,21 @@ impl FaceModels {
     /// # Errors
     /// The first model that is missing or does not match its size and sha256.
     pub fn default_pack(store: &ModelStore) -> Result<Self, ModelError> {
+        Self::ensure_default_pack(store, None)
+    }
+
+    /// The default pack from `store`, each damaged or missing file repaired with `fetcher`
+    /// where it can be fetched (see [`ModelStore::ensure`]).
+    ///
+    /// # Errors
+    /// The first model that is missing or damaged and could not be repaired.
+    pub fn ensure_default_pack(store: &ModelStore, fetcher: Option<&Fetcher>) -> Result<Self, ModelError> {
         let verify = |role| {
             let entry = store
                 .manifest()
                 .in_pack(DEFAULT_PACK, role)
                 .ok_or_else(|| ModelError::Manifest(format!("the default pack has no {role}")))?;
-            store.verify(&entry.name)
+            store.ensure(&entry.name, fetcher)
         };
         Ok(Self {
             detector: verify(ModelRole::Detector)?,
@@ -46,14 +55,8 @@ pub struct Analysis {
 }
 
 impl Analysis {
-    pub const DETECT_ONLY: Self = Self {
-        landmarks: false,
-        embedding: false,
-    };
-    pub const FULL: Self = Self {
-        landmarks: true,
-        embedding: true,
-    };
+    pub const DETECT_ONLY: Self = Self { landmarks: false, embedding: false };
+    pub const FULL: Self = Self { landmarks: true, embedding: true };
 }
 
 /// Detector, 106-point landmarks and ArcFace, each owning its session.

@@ -11,10 +11,7 @@ use crate::{
 };
 
 /// insightface's normalisation for the w600k ArcFace models.
-const NORMALIZATION: Normalization = Normalization {
-    mean: 127.5,
-    scale: 1.0 / 127.5,
-};
+const NORMALIZATION: Normalization = Normalization { mean: 127.5, scale: 1.0 / 127.5 };
 
 /// The ArcFace embedder, with its crop and tensor buffers.
 pub struct ArcFaceEmbedder {
@@ -37,9 +34,7 @@ impl ArcFaceEmbedder {
             return Err(session.interface_error("expected one input").into());
         };
         if shape.len() != 4 || shape[1] != 3 || shape[2] <= 0 || shape[2] != shape[3] || shape[2] % 112 != 0 {
-            return Err(session
-                .interface_error(format!("expected a 1×3×112×112 input, found {shape:?}"))
-                .into());
+            return Err(session.interface_error(format!("expected a 1×3×112×112 input, found {shape:?}")).into());
         }
         let size = shape[2] as u32;
         Ok(Self {
@@ -57,19 +52,11 @@ impl ArcFaceEmbedder {
     /// [`RuntimeError::Inference`] when the model fails.
     pub fn embed(&mut self, frame: &RgbImage, kps: &[Point; 5]) -> Result<Embedding, FaceError> {
         let crop_from_frame = align_to_template(kps, self.size);
-        warp_affine_rgb(
-            frame,
-            &crop_from_frame,
-            &mut self.crop,
-            Rect::full(self.size, self.size),
-        );
+        warp_affine_rgb(frame, &crop_from_frame, &mut self.crop, Rect::full(self.size, self.size));
         nchw_from_rgb(&self.crop, NORMALIZATION, &mut self.tensor);
         let s = i64::from(self.size);
         let label = self.session.label().to_string();
-        let inference = |e: ort::Error| RuntimeError::Inference {
-            model: label.clone(),
-            reason: e.to_string(),
-        };
+        let inference = |e: ort::Error| RuntimeError::Inference { model: label.clone(), reason: e.to_string() };
         let input = TensorRef::from_array_view(([1i64, 3, s, s], &self.tensor[..])).map_err(inference)?;
         let outputs = self.session.run(ort::inputs![self.input_name.as_str() => input])?;
         let (_, data) = outputs[0].try_extract_tensor::<f32>().map_err(inference)?;

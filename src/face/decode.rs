@@ -36,12 +36,7 @@ pub fn decode_scrfd_stride(
         let cx = ((cell % grid_width) * stride) as f32;
         let cy = ((cell / grid_width) * stride) as f32;
         let d = &boxes[4 * i..4 * i + 4];
-        let bbox = [
-            (cx - d[0] * s) / scale,
-            (cy - d[1] * s) / scale,
-            (cx + d[2] * s) / scale,
-            (cy + d[3] * s) / scale,
-        ];
+        let bbox = [(cx - d[0] * s) / scale, (cy - d[1] * s) / scale, (cx + d[2] * s) / scale, (cy + d[3] * s) / scale];
         let mut points = [[0.0f32; 2]; 5];
         if let Some(k) = kps {
             let k = &k[10 * i..10 * i + 10];
@@ -49,11 +44,7 @@ pub fn decode_scrfd_stride(
                 *p = [(cx + k[2 * j] * s) / scale, (cy + k[2 * j + 1] * s) / scale];
             }
         }
-        out.push(Candidate {
-            bbox,
-            score,
-            kps: points,
-        });
+        out.push(Candidate { bbox, score, kps: points });
     }
 }
 
@@ -84,11 +75,7 @@ mod tests {
     use super::*;
 
     fn cand(x: f32, score: f32) -> Candidate {
-        Candidate {
-            bbox: [x, 0.0, x + 10.0, 10.0],
-            score,
-            kps: [[0.0; 2]; 5],
-        }
+        Candidate { bbox: [x, 0.0, x + 10.0, 10.0], score, kps: [[0.0; 2]; 5] }
     }
 
     #[test]

@@ -35,17 +35,12 @@ impl Landmarker106 {
             return Err(session.interface_error("expected one input").into());
         };
         if shape.len() != 4 || shape[2] <= 0 || shape[2] != shape[3] {
-            return Err(session
-                .interface_error(format!("expected a square 1×3×S×S input, found {shape:?}"))
-                .into());
+            return Err(session.interface_error(format!("expected a square 1×3×S×S input, found {shape:?}")).into());
         }
         let outputs = session.output_shapes();
         if outputs.len() != 1 || outputs[0].1.last() != Some(&((2 * POINTS) as i64)) {
             return Err(session
-                .interface_error(format!(
-                    "expected one output of {} values, found {outputs:?}",
-                    2 * POINTS
-                ))
+                .interface_error(format!("expected one output of {} values, found {outputs:?}", 2 * POINTS))
                 .into());
         }
         let size = shape[2] as u32;
@@ -74,19 +69,11 @@ impl Landmarker106 {
     /// [`RuntimeError::Inference`] when the model fails.
     pub fn landmarks_into(&mut self, frame: &RgbImage, bbox: &[f32; 4], out: &mut Vec<Point>) -> Result<(), FaceError> {
         let crop_from_frame = self.crop_from_frame(bbox);
-        warp_affine_rgb(
-            frame,
-            &crop_from_frame,
-            &mut self.crop,
-            Rect::full(self.size, self.size),
-        );
+        warp_affine_rgb(frame, &crop_from_frame, &mut self.crop, Rect::full(self.size, self.size));
         nchw_from_rgb(&self.crop, NORMALIZATION, &mut self.tensor);
         let s = i64::from(self.size);
         let label = self.session.label().to_string();
-        let inference = |e: ort::Error| RuntimeError::Inference {
-            model: label.clone(),
-            reason: e.to_string(),
-        };
+        let inference = |e: ort::Error| RuntimeError::Inference { model: label.clone(), reason: e.to_string() };
         let input = TensorRef::from_array_view(([1i64, 3, s, s], &self.tensor[..])).map_err(inference)?;
         let outputs = self.session.run(ort::inputs![self.input_name.as_str() => input])?;
         let (_, data) = outputs[0].try_extract_tensor::<f32>().map_err(inference)?;

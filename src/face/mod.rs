@@ -66,12 +66,7 @@ impl Embedding {
 
     /// Cosine similarity to `other`: 1 for the same direction, about 0 for strangers.
     pub fn cosine(&self, other: &Embedding) -> f32 {
-        let dot: f64 = self
-            .0
-            .iter()
-            .zip(&other.0)
-            .map(|(a, b)| f64::from(*a) * f64::from(*b))
-            .sum();
+        let dot: f64 = self.0.iter().zip(&other.0).map(|(a, b)| f64::from(*a) * f64::from(*b)).sum();
         let na: f64 = self.0.iter().map(|v| f64::from(*v).powi(2)).sum::<f64>().sqrt();
         let nb: f64 = other.0.iter().map(|v| f64::from(*v).powi(2)).sum::<f64>().sqrt();
         if na == 0.0 || nb == 0.0 {

@@ -15,10 +15,7 @@ use crate::{
 const STRIDES: [u32; 3] = [8, 16, 32];
 const ANCHORS: u32 = 2;
 /// insightface's SCRFD input normalisation.
-const NORMALIZATION: Normalization = Normalization {
-    mean: 127.5,
-    scale: 1.0 / 128.0,
-};
+const NORMALIZATION: Normalization = Normalization { mean: 127.5, scale: 1.0 / 128.0 };
 
 /// How to run the detector.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,11 +29,7 @@ pub struct DetectorConfig {
 impl DetectorConfig {
     /// insightface's settings: 640×640, score ≥ 0.5, NMS IoU 0.4.
     pub fn scrfd() -> Self {
-        Self {
-            input_size: (640, 640),
-            score_threshold: 0.5,
-            nms_threshold: 0.4,
-        }
+        Self { input_size: (640, 640), score_threshold: 0.5, nms_threshold: 0.4 }
     }
 
     pub fn with_input_size(mut self, width: u32, height: u32) -> Self {
@@ -83,14 +76,10 @@ impl ScrfdDetector {
     pub fn new(session: ModelSession, config: DetectorConfig) -> Result<Self, FaceError> {
         let inputs = session.input_shapes();
         let [(input_name, shape)] = inputs.as_slice() else {
-            return Err(session
-                .interface_error(format!("expected one input, found {}", inputs.len()))
-                .into());
+            return Err(session.interface_error(format!("expected one input, found {}", inputs.len())).into());
         };
         if shape.len() != 4 {
-            return Err(session
-                .interface_error(format!("expected a 4-D image input, found shape {shape:?}"))
-                .into());
+            return Err(session.interface_error(format!("expected a 4-D image input, found shape {shape:?}")).into());
         }
         let outputs = session.output_shapes().len();
         if outputs != 9 {
@@ -131,21 +120,9 @@ impl ScrfdDetector {
         let (iw, ih) = self.input_size;
         let letterbox = self.resizer.run(frame, iw, ih, NORMALIZATION, &mut self.tensor);
         self.candidates.clear();
-        let Self {
-            session,
-            input_name,
-            tensor,
-            candidates,
-            config,
-            ..
-        } = self;
-        let input =
-            TensorRef::from_array_view(([1i64, 3, i64::from(ih), i64::from(iw)], &tensor[..])).map_err(|e| {
-                RuntimeError::Inference {
-                    model: session.label().to_string(),
-                    reason: e.to_string(),
-                }
-            })?;
+        let Self { session, input_name, tensor, candidates, config, .. } = self;
+        let input = TensorRef::from_array_view(([1i64, 3, i64::from(ih), i64::from(iw)], &tensor[..]))
+            .map_err(|e| RuntimeError::Inference { model: session.label().to_string(), reason: e.to_string() })?;
         let label = session.label().to_string();
         let outputs = session.run(ort::inputs![input_name.as_str() => input])?;
 
@@ -154,10 +131,7 @@ impl ScrfdDetector {
         for index in 0..outputs.len() {
             let (shape, data) = outputs[index]
                 .try_extract_tensor::<f32>()
-                .map_err(|e| RuntimeError::Interface {
-                    model: label.clone(),
-                    detail: e.to_string(),
-                })?;
+                .map_err(|e| RuntimeError::Interface { model: label.clone(), detail: e.to_string() })?;
             let width = *shape.last().unwrap_or(&0) as usize;
             let kind = match width {
                 1 => 0,
@@ -172,9 +146,8 @@ impl ScrfdDetector {
                 }
             };
             let anchors = data.len() / width;
-            let Some(stride) = STRIDES
-                .iter()
-                .position(|s| (iw / s) as usize * (ih / s) as usize * ANCHORS as usize == anchors)
+            let Some(stride) =
+                STRIDES.iter().position(|s| (iw / s) as usize * (ih / s) as usize * ANCHORS as usize == anchors)
             else {
                 return Err(RuntimeError::Interface {
                     model: label,
@@ -207,13 +180,7 @@ impl ScrfdDetector {
         nms(candidates, config.nms_threshold);
         Ok(candidates
             .iter()
-            .map(|c| Face {
-                bbox: c.bbox,
-                score: c.score,
-                kps: c.kps,
-                landmarks: None,
-                embedding: None,
-            })
+            .map(|c| Face { bbox: c.bbox, score: c.score, kps: c.kps, landmarks: None, embedding: None })
             .collect())
     }
 }

@@ -26,11 +26,7 @@ impl FaceSelection {
             Self::Largest => vec![largest_face(faces).unwrap_or(0)],
             Self::Index(i) if *i < faces.len() => vec![*i],
             Self::Index(i) => {
-                return Err(FaceError::NoSuchFace {
-                    index: *i,
-                    count: faces.len(),
-                    what: what.to_string(),
-                })
+                return Err(FaceError::NoSuchFace { index: *i, count: faces.len(), what: what.to_string() })
             }
             Self::All => (0..faces.len()).collect(),
             Self::MostLike(reference) => {
@@ -63,26 +59,11 @@ mod tests {
 
     #[test]
     fn picks_by_size_index_and_likeness() {
-        let faces = vec![
-            face(10.0, vec![1.0, 0.0]),
-            face(30.0, vec![0.0, 1.0]),
-            face(20.0, vec![0.7, 0.7]),
-        ];
+        let faces = vec![face(10.0, vec![1.0, 0.0]), face(30.0, vec![0.0, 1.0]), face(20.0, vec![0.7, 0.7])];
         assert_eq!(FaceSelection::Largest.pick(&faces, "t").unwrap(), vec![1]);
         assert_eq!(FaceSelection::All.pick(&faces, "t").unwrap(), vec![0, 1, 2]);
-        assert_eq!(
-            FaceSelection::MostLike(Embedding(vec![1.0, 0.1]))
-                .pick(&faces, "t")
-                .unwrap(),
-            vec![0]
-        );
-        assert!(matches!(
-            FaceSelection::Index(3).pick(&faces, "t"),
-            Err(FaceError::NoSuchFace { count: 3, .. })
-        ));
-        assert!(matches!(
-            FaceSelection::Largest.pick(&[], "t"),
-            Err(FaceError::NoFace { .. })
-        ));
+        assert_eq!(FaceSelection::MostLike(Embedding(vec![1.0, 0.1])).pick(&faces, "t").unwrap(), vec![0]);
+        assert!(matches!(FaceSelection::Index(3).pick(&faces, "t"), Err(FaceError::NoSuchFace { count: 3, .. })));
+        assert!(matches!(FaceSelection::Largest.pick(&[], "t"), Err(FaceError::NoFace { .. })));
     }
 }

@@ -18,10 +18,7 @@ impl Affine {
     pub fn apply(&self, p: Point) -> Point {
         let [x, y] = [f64::from(p[0]), f64::from(p[1])];
         let m = &self.0;
-        [
-            (m[0][0] * x + m[0][1] * y + m[0][2]) as f32,
-            (m[1][0] * x + m[1][1] * y + m[1][2]) as f32,
-        ]
+        [(m[0][0] * x + m[0][1] * y + m[0][2]) as f32, (m[1][0] * x + m[1][1] * y + m[1][2]) as f32]
     }
 
     /// The inverse transform, as `cv2.invertAffineTransform` computes it; the identity's

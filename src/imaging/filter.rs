@@ -6,16 +6,10 @@ use super::{GrayF32, Rect};
 
 /// OpenCV's Gaussian kernel of odd size `ksize`; `sigma <= 0` derives it from the size.
 pub fn gaussian_kernel(ksize: usize, sigma: f64) -> Vec<f32> {
-    let sigma = if sigma > 0.0 {
-        sigma
-    } else {
-        ((ksize as f64 - 1.0) * 0.5 - 1.0) * 0.3 + 0.8
-    };
+    let sigma = if sigma > 0.0 { sigma } else { ((ksize as f64 - 1.0) * 0.5 - 1.0) * 0.3 + 0.8 };
     let scale = -0.5 / (sigma * sigma);
     let centre = (ksize as f64 - 1.0) * 0.5;
-    let raw: Vec<f64> = (0..ksize)
-        .map(|i| ((i as f64 - centre).powi(2) * scale).exp())
-        .collect();
+    let raw: Vec<f64> = (0..ksize).map(|i| ((i as f64 - centre).powi(2) * scale).exp()).collect();
     let sum: f64 = raw.iter().sum();
     raw.iter().map(|v| (v / sum) as f32).collect()
 }
@@ -112,11 +106,7 @@ mod tests {
     #[test]
     fn erode_shrinks_a_square_by_half_the_kernel() {
         let mut m = GrayF32::from_fn(20, 20, |x, y| {
-            image::Luma([if (5..15).contains(&x) && (5..15).contains(&y) {
-                1.0
-            } else {
-                0.0
-            }])
+            image::Luma([if (5..15).contains(&x) && (5..15).contains(&y) { 1.0 } else { 0.0 }])
         });
         erode_square(&mut m, Rect::full(20, 20), 4, &mut Vec::new());
         // Window [x-2, x+1]: x=7 sees 5..8 (all ones), x=6 sees 4 (zero); right side x=13 sees 11..14.

@@ -22,10 +22,7 @@ pub enum SaveMode {
 /// # Errors
 /// [`ImageError::Read`] naming the file and the reason (missing, unreadable, not a picture).
 pub fn load_rgb(path: &Path) -> Result<RgbImage, ImageError> {
-    let read_error = |reason: String| ImageError::Read {
-        path: path.to_path_buf(),
-        reason,
-    };
+    let read_error = |reason: String| ImageError::Read { path: path.to_path_buf(), reason };
     let reader = ImageReader::open(path)
         .map_err(|e| read_error(e.to_string()))?
         .with_guessed_format()
@@ -44,16 +41,11 @@ pub fn load_rgb(path: &Path) -> Result<RgbImage, ImageError> {
 /// [`ImageError::Exists`] when the file exists and `mode` refuses it, [`ImageError::Write`] for
 /// an unknown extension, a missing or unwritable folder, or a full disk.
 pub fn save_rgb(picture: &RgbImage, path: &Path, mode: SaveMode) -> Result<(), ImageError> {
-    let write_error = |reason: String| ImageError::Write {
-        path: path.to_path_buf(),
-        reason,
-    };
+    let write_error = |reason: String| ImageError::Write { path: path.to_path_buf(), reason };
     let format = ImageFormat::from_path(path)
         .map_err(|_| write_error("unknown picture format: use an extension such as .png or .jpg".to_string()))?;
     if mode == SaveMode::RefuseExisting && path.exists() {
-        return Err(ImageError::Exists {
-            path: path.to_path_buf(),
-        });
+        return Err(ImageError::Exists { path: path.to_path_buf() });
     }
     let folder = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -67,23 +59,16 @@ pub fn save_rgb(picture: &RgbImage, path: &Path, mode: SaveMode) -> Result<(), I
         .map_err(|e| write_error(format!("cannot create a file in {}: {e}", folder.display())))?;
     {
         let mut writer = BufWriter::new(temp.as_file_mut());
-        picture
-            .write_to(&mut writer, format)
-            .map_err(|e| write_error(e.to_string()))?;
+        picture.write_to(&mut writer, format).map_err(|e| write_error(e.to_string()))?;
         std::io::Write::flush(&mut writer).map_err(|e| write_error(e.to_string()))?;
     }
     temp.as_file().sync_all().map_err(|e| write_error(e.to_string()))?;
     match mode {
-        SaveMode::Overwrite => temp
-            .persist(path)
-            .map(drop)
-            .map_err(|e| write_error(e.error.to_string())),
+        SaveMode::Overwrite => temp.persist(path).map(drop).map_err(|e| write_error(e.error.to_string())),
         // No-clobber rename: a file created meanwhile is not replaced either.
         SaveMode::RefuseExisting => temp.persist_noclobber(path).map(drop).map_err(|e| {
             if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-                ImageError::Exists {
-                    path: path.to_path_buf(),
-                }
+                ImageError::Exists { path: path.to_path_buf() }
             } else {
                 write_error(e.error.to_string())
             }

@@ -93,11 +93,7 @@ impl LetterboxResizer {
             (input_w, (f64::from(input_w) * picture_ratio) as u32)
         };
         let (nw, nh) = (nw.max(1), nh.max(1));
-        let letterbox = Letterbox {
-            scale: (f64::from(nh) / f64::from(sh)) as f32,
-            width: nw,
-            height: nh,
-        };
+        let letterbox = Letterbox { scale: (f64::from(nh) / f64::from(sh)) as f32, width: nw, height: nh };
 
         if self.key != (sw, sh, nw, nh) {
             self.columns.build(sw, nw);

@@ -12,12 +12,7 @@ pub struct Rect {
 impl Rect {
     /// The whole of a `width`×`height` picture.
     pub fn full(width: u32, height: u32) -> Self {
-        Self {
-            x0: 0,
-            y0: 0,
-            x1: width,
-            y1: height,
-        }
+        Self { x0: 0, y0: 0, x1: width, y1: height }
     }
 
     /// The pixels covering float bounds, grown by `margin` and clipped to `width`×`height`.

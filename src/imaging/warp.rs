@@ -40,12 +40,7 @@ fn for_each_tap(dst_from_src: &Affine, roi: Rect, mut visit: impl FnMut(u32, u32
             visit(
                 x,
                 y,
-                Tap {
-                    sx: xs >> INTER_BITS,
-                    sy: ys >> INTER_BITS,
-                    fx: xs & (INTER_TAB - 1),
-                    fy: ys & (INTER_TAB - 1),
-                },
+                Tap { sx: xs >> INTER_BITS, sy: ys >> INTER_BITS, fx: xs & (INTER_TAB - 1), fy: ys & (INTER_TAB - 1) },
             );
         }
     }
@@ -104,10 +99,7 @@ pub fn warp_affine_gray(src: &GrayF32, dst_from_src: &Affine, dst: &mut GrayF32,
         let o = y as usize * dw + x as usize;
         d[o] = match corners(&tap, sw, sh) {
             None => 0.0,
-            Some(taps) => taps
-                .iter()
-                .map(|&(index, weight)| index.map_or(0.0, |i| s[i] * weight as f32 * SCALE))
-                .sum(),
+            Some(taps) => taps.iter().map(|&(index, weight)| index.map_or(0.0, |i| s[i] * weight as f32 * SCALE)).sum(),
         };
     });
 }
@@ -129,12 +121,7 @@ mod tests {
         let src = GrayF32::from_fn(4, 1, |x, _| image::Luma([x as f32 * 10.0]));
         let mut dst = GrayF32::new(4, 1);
         // dst(x) = src(x + 0.5)
-        warp_affine_gray(
-            &src,
-            &Affine([[1.0, 0.0, -0.5], [0.0, 1.0, 0.0]]),
-            &mut dst,
-            Rect::full(4, 1),
-        );
+        warp_affine_gray(&src, &Affine([[1.0, 0.0, -0.5], [0.0, 1.0, 0.0]]), &mut dst, Rect::full(4, 1));
         let v: Vec<f32> = dst.pixels().map(|p| p.0[0]).collect();
         // The last pixel blends 30 with the zero border; row y=0 blends with nothing below.
         assert_eq!(v, vec![5.0, 15.0, 25.0, 15.0]);

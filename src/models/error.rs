@@ -14,11 +14,11 @@ pub enum ModelError {
     #[error("model file {path} has {actual} bytes, expected {expected}: the file is damaged or partial; delete it and fetch it again")]
     Size { path: PathBuf, expected: u64, actual: u64 },
     #[error("model file {path} has sha256 {actual}, expected {expected}: the file is damaged or a different model; delete it and fetch it again")]
-    Hash {
-        path: PathBuf,
-        expected: String,
-        actual: String,
-    },
+    Hash { path: PathBuf, expected: String, actual: String },
+    #[error("model {name} could not be downloaded: {reason}")]
+    Fetch { name: String, reason: String },
+    #[error("model file {path} is damaged ({problem}) and could not be repaired: {reason}; put a good copy there, or pass --mirror")]
+    Repair { path: PathBuf, problem: String, reason: String },
     #[error("model file {path} could not be read: {source}")]
     Io { path: PathBuf, source: std::io::Error },
 }

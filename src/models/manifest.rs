@@ -71,15 +71,10 @@ impl Manifest {
     /// [`ModelError::Manifest`] with the parser's message, or when a hash is not 64 hex digits.
     pub fn parse(text: &str) -> Result<Self, ModelError> {
         let manifest: Self = toml::from_str(text).map_err(|e| ModelError::Manifest(e.to_string()))?;
-        if let Some(bad) = manifest
-            .models
-            .iter()
-            .find(|m| m.sha256.len() != 64 || !m.sha256.bytes().all(|b| b.is_ascii_hexdigit()))
+        if let Some(bad) =
+            manifest.models.iter().find(|m| m.sha256.len() != 64 || !m.sha256.bytes().all(|b| b.is_ascii_hexdigit()))
         {
-            return Err(ModelError::Manifest(format!(
-                "model {}: sha256 must be 64 hex digits",
-                bad.name
-            )));
+            return Err(ModelError::Manifest(format!("model {}: sha256 must be 64 hex digits", bad.name)));
         }
         Ok(manifest)
     }
@@ -89,18 +84,10 @@ impl Manifest {
     /// # Errors
     /// [`ModelError::Unknown`] listing the known names.
     pub fn get(&self, name: &str) -> Result<&ModelEntry, ModelError> {
-        self.models
-            .iter()
-            .find(|m| m.name == name)
-            .ok_or_else(|| ModelError::Unknown {
-                name: name.to_string(),
-                known: self
-                    .models
-                    .iter()
-                    .map(|m| m.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })
+        self.models.iter().find(|m| m.name == name).ok_or_else(|| ModelError::Unknown {
+            name: name.to_string(),
+            known: self.models.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", "),
+        })
     }
 
     /// The model for `role` in `pack`.
@@ -117,10 +104,7 @@ mod tests {
     fn builtin_manifest_parses_and_has_the_default_pack() {
         let manifest = Manifest::builtin().unwrap();
         for role in [ModelRole::Detector, ModelRole::Embedder, ModelRole::Landmarks] {
-            assert!(
-                manifest.in_pack(DEFAULT_PACK, role).is_some(),
-                "default pack lacks a {role}"
-            );
+            assert!(manifest.in_pack(DEFAULT_PACK, role).is_some(), "default pack lacks a {role}");
         }
         assert_eq!(manifest.get("inswapper_128").unwrap().size, 554_253_681);
     }

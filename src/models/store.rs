@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{sha256_file, Manifest, ModelEntry, ModelError};
+use super::{backup_path, sha256_file, Fetcher, Manifest, ModelEntry, ModelError};
 
 /// Where models live when neither `--models-dir` nor `FACESWAP_MODELS_DIR` says otherwise.
 pub const DEFAULT_MODELS_DIR: &str = "models";
@@ -29,10 +29,7 @@ impl ModelStore {
     /// # Errors
     /// [`ModelError::Manifest`] if the built-in manifest is broken.
     pub fn open(dir: impl Into<PathBuf>) -> Result<Self, ModelError> {
-        Ok(Self {
-            dir: dir.into(),
-            manifest: Manifest::builtin()?,
-        })
+        Ok(Self { dir: dir.into(), manifest: Manifest::builtin()? })
     }
 
     /// The models folder.
@@ -59,36 +56,60 @@ impl ModelStore {
         let entry = self.manifest.get(name)?;
         let path = self.path_of(entry);
         let metadata = std::fs::metadata(&path).map_err(|source| match source.kind() {
-            std::io::ErrorKind::NotFound => ModelError::Missing {
-                path: path.clone(),
-                hint: fetch_hint(entry),
-            },
-            _ => ModelError::Io {
-                path: path.clone(),
-                source,
-            },
+            std::io::ErrorKind::NotFound => ModelError::Missing { path: path.clone(), hint: fetch_hint(entry) },
+            _ => ModelError::Io { path: path.clone(), source },
         })?;
         if metadata.len() != entry.size {
-            return Err(ModelError::Size {
-                path,
-                expected: entry.size,
-                actual: metadata.len(),
-            });
+            return Err(ModelError::Size { path, expected: entry.size, actual: metadata.len() });
         }
         let actual = sha256_file(&path)?;
         if actual != entry.sha256 {
-            return Err(ModelError::Hash {
-                path,
-                expected: entry.sha256.clone(),
-                actual,
-            });
+            return Err(ModelError::Hash { path, expected: entry.sha256.clone(), actual });
         }
         tracing::debug!(model = name, path = %path.display(), "model verified");
-        Ok(VerifiedModel {
-            name: entry.name.clone(),
-            path,
-            pinned: true,
-        })
+        Ok(VerifiedModel { name: entry.name.clone(), path, pinned: true })
+    }
+
+    /// Verifies the model `name` and, when it is missing or damaged and a `fetcher` is given,
+    /// repairs it: the bad file is kept as NAME.backup (replacing an older backup), the model is
+    /// fetched again and verified again. Each step is logged.
+    ///
+    /// # Errors
+    /// The verification error when there is nothing to repair with, [`ModelError::Repair`]
+    /// when the repair fails (the backup is then still there).
+    pub fn ensure(&self, name: &str, fetcher: Option<&Fetcher>) -> Result<VerifiedModel, ModelError> {
+        let problem = match self.verify(name) {
+            Ok(model) => return Ok(model),
+            Err(problem @ (ModelError::Missing { .. } | ModelError::Size { .. } | ModelError::Hash { .. })) => problem,
+            Err(other) => return Err(other),
+        };
+        let entry = self.manifest.get(name)?;
+        // Without a place to fetch from, removing the file would only make things worse.
+        let Some(fetcher) = fetcher.filter(|f| !f.urls_for(entry).is_empty()) else {
+            return Err(problem);
+        };
+        self.repair(entry, fetcher, &problem.to_string())?;
+        self.verify(name)
+    }
+
+    /// Backs the file of `entry` up, removes it, fetches it again.
+    ///
+    /// # Errors
+    /// [`ModelError::Repair`] naming the file, the problem and why the repair failed.
+    pub fn repair(&self, entry: &ModelEntry, fetcher: &Fetcher, problem: &str) -> Result<(), ModelError> {
+        let path = self.path_of(entry);
+        tracing::warn!(model = %entry.name, %problem, "repairing model");
+        let repair_error =
+            |reason: String| ModelError::Repair { path: path.clone(), problem: problem.to_string(), reason };
+        if path.exists() {
+            let backup = backup_path(&path);
+            // The rename removes the bad file from its place and keeps one copy for inspection.
+            std::fs::rename(&path, &backup).map_err(|e| repair_error(format!("cannot back it up: {e}")))?;
+            tracing::info!(model = %entry.name, backup = %backup.display(), "damaged file backed up");
+        }
+        fetcher.fetch(entry, &path).map_err(|e| repair_error(e.to_string()))?;
+        tracing::info!(model = %entry.name, "model repaired");
+        Ok(())
     }
 
     /// Accepts a model file the user named directly (`--swapper-model PATH`): it must exist, and
@@ -98,18 +119,11 @@ impl ModelStore {
     /// [`ModelError::Missing`] when there is no such file.
     pub fn unpinned(path: &Path) -> Result<VerifiedModel, ModelError> {
         if !path.is_file() {
-            return Err(ModelError::Missing {
-                path: path.to_path_buf(),
-                hint: "check the path you gave".into(),
-            });
+            return Err(ModelError::Missing { path: path.to_path_buf(), hint: "check the path you gave".into() });
         }
         tracing::warn!(path = %path.display(), "using a model file that is not in the manifest: its hash is not checked");
         let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("model").to_string();
-        Ok(VerifiedModel {
-            name,
-            path: path.to_path_buf(),
-            pinned: false,
-        })
+        Ok(VerifiedModel { name, path: path.to_path_buf(), pinned: false })
     }
 }
 
@@ -143,10 +157,7 @@ mod tests {
     #[test]
     fn wrong_size_is_rejected() {
         let (_dir, store) = store_with("2d106det.onnx", b"junk");
-        assert!(matches!(
-            store.verify("2d106det"),
-            Err(ModelError::Size { actual: 4, .. })
-        ));
+        assert!(matches!(store.verify("2d106det"), Err(ModelError::Size { actual: 4, .. })));
     }
 
     #[test]

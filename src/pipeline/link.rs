@@ -48,13 +48,7 @@ pub fn link<T>(policy: Policy, capacity: usize, dropped: Arc<AtomicU64>) -> (Lin
     let (tx, rx) = bounded(capacity.max(1));
     let alive = Arc::new(AtomicBool::new(true));
     (
-        LinkSender {
-            tx,
-            evict: (policy == Policy::Live).then(|| rx.clone()),
-
-            dropped,
-            receiver_alive: alive.clone(),
-        },
+        LinkSender { tx, evict: (policy == Policy::Live).then(|| rx.clone()), dropped, receiver_alive: alive.clone() },
         LinkReceiver { rx, alive },
     )
 }

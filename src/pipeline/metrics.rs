@@ -23,11 +23,7 @@ impl Percentiles {
         }
         samples.sort_by(f32::total_cmp);
         let rank = |p: f32| samples[(((p / 100.0) * samples.len() as f32).ceil() as usize).clamp(1, samples.len()) - 1];
-        Self {
-            p50: rank(50.0),
-            p95: rank(95.0),
-            p99: rank(99.0),
-        }
+        Self { p50: rank(50.0), p95: rank(95.0), p99: rank(99.0) }
     }
 }
 
@@ -112,11 +108,7 @@ impl SinkMeter {
             samples.push(value);
         }
         let ema = |old: f32, new: f32| if old == 0.0 { new } else { 0.9 * old + 0.1 * new };
-        for (slot, value) in self
-            .recent
-            .iter_mut()
-            .zip([t.capture, t.detect, t.swap, output_ms, latency])
-        {
+        for (slot, value) in self.recent.iter_mut().zip([t.capture, t.detect, t.swap, output_ms, latency]) {
             *slot = ema(*slot, value);
         }
         if let Some(last) = self.last_shown {
@@ -126,6 +118,11 @@ impl SinkMeter {
             }
         }
         self.last_shown = Some(now);
+    }
+
+    /// The recent frame rate (moving average).
+    pub fn recent_fps(&self) -> f32 {
+        self.recent_fps
     }
 
     /// Frames shown so far.
@@ -143,10 +140,7 @@ impl SinkMeter {
                 latency,
                 if swapping { "on" } else { "off" }
             ),
-            format!(
-                "capture {capture:.1}  detect {detect:.1}  swap {swap:.1}  {} {output:.1} ms",
-                self.output_name
-            ),
+            format!("capture {capture:.1}  detect {detect:.1}  swap {swap:.1}  {} {output:.1} ms", self.output_name),
             context.to_string(),
             "H overlay  Space swap  S snapshot  Q quit".to_string(),
         ]
@@ -171,11 +165,7 @@ impl SinkMeter {
             frames_dropped: dropped,
             frames_failed: failed,
             frames_out_of_order: self.out_of_order,
-            fps: if duration > 0.0 {
-                self.shown as f64 / duration
-            } else {
-                0.0
-            },
+            fps: if duration > 0.0 { self.shown as f64 / duration } else { 0.0 },
             duration_s: duration,
             stage_ms,
             latency_ms: Percentiles::of(&mut self.latency),
@@ -190,14 +180,7 @@ mod tests {
     #[test]
     fn percentiles_by_nearest_rank() {
         let mut v: Vec<f32> = (1..=100).map(|i| i as f32).collect();
-        assert_eq!(
-            Percentiles::of(&mut v),
-            Percentiles {
-                p50: 50.0,
-                p95: 95.0,
-                p99: 99.0
-            }
-        );
+        assert_eq!(Percentiles::of(&mut v), Percentiles { p50: 50.0, p95: 95.0, p99: 99.0 });
         assert_eq!(Percentiles::of(&mut []), Percentiles::default());
     }
 }

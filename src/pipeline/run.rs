@@ -9,7 +9,7 @@ use std::{
     thread::JoinHandle,
 };
 
-use super::{link, stages, FaceTracker, Frame, LinkReceiver, Policy};
+use super::{link, stages, DetectUpdate, FaceTracker, Frame, LinkReceiver, Policy};
 use crate::{
     face::FaceSelection,
     swap::Swapper,
@@ -25,10 +25,7 @@ pub struct Controls {
 
 impl Default for Controls {
     fn default() -> Self {
-        Self {
-            stop: AtomicBool::new(false),
-            swapping: AtomicBool::new(true),
-        }
+        Self { stop: AtomicBool::new(false), swapping: AtomicBool::new(true) }
     }
 }
 
@@ -69,13 +66,7 @@ pub struct PipelineConfig {
 impl PipelineConfig {
     /// Live viewing: stale frames are dropped, queues are short.
     pub fn live() -> Self {
-        Self {
-            policy: Policy::Live,
-            queue_depth: 2,
-            selection: FaceSelection::Largest,
-            pacing: None,
-            max_frames: None,
-        }
+        Self { policy: Policy::Live, queue_depth: 2, selection: FaceSelection::Largest, pacing: None, max_frames: None }
     }
 
     /// Transcoding: every frame is kept, as fast as the stages go.
@@ -87,6 +78,20 @@ impl PipelineConfig {
             pacing: Some(Pacing::Unpaced),
             max_frames: None,
         }
+    }
+}
+
+/// Where the watchdog's rebuilt models reach the stages that own them; each stage picks its
+/// updates up between two frames.
+pub struct StageUpdates {
+    pub detect: crossbeam_channel::Receiver<DetectUpdate>,
+    pub swap: crossbeam_channel::Receiver<Box<dyn Swapper>>,
+}
+
+impl StageUpdates {
+    /// No updates ever (no watchdog).
+    pub fn none() -> Self {
+        Self { detect: crossbeam_channel::never(), swap: crossbeam_channel::never() }
     }
 }
 
@@ -132,10 +137,7 @@ fn spawn(
         .name(format!("fs-{stage}"))
         .spawn(body)
         .map(|handle| (stage, handle))
-        .map_err(|e| PipelineError::Spawn {
-            stage,
-            reason: e.to_string(),
-        })
+        .map_err(|e| PipelineError::Spawn { stage, reason: e.to_string() })
 }
 
 impl Pipeline {
@@ -149,7 +151,9 @@ impl Pipeline {
         swapper: Box<dyn Swapper>,
         config: PipelineConfig,
         controls: Arc<Controls>,
+        updates: StageUpdates,
     ) -> Result<RunningPipeline, PipelineError> {
+        let StageUpdates { detect: detect_updates, swap: swap_updates } = updates;
         let counters = Arc::new(Counters::default());
         let pool = FramePool::new(config.queue_depth * 3 + 4);
         let depth = config.queue_depth;
@@ -163,16 +167,7 @@ impl Pipeline {
             let (controls, counters, pool) = (controls.clone(), counters.clone(), pool.clone());
             let (pacing, max_frames) = (config.pacing, config.max_frames);
             handles.push(spawn("source", move || {
-                stages::source(
-                    source,
-                    pacing,
-                    max_frames,
-                    &captured_tx,
-                    &controls,
-                    &counters,
-                    &pool,
-                    opened_tx,
-                )
+                stages::source(source, pacing, max_frames, &captured_tx, &controls, &counters, &pool, opened_tx)
             })?);
         }
         // Wait for the source to open, so that a missing camera or file is reported right away.
@@ -189,7 +184,7 @@ impl Pipeline {
         {
             let (counters, pool) = (counters.clone(), pool.clone());
             handles.push(spawn("detect", move || {
-                stages::detect(tracker, &captured_rx, &detected_tx, &counters, &pool);
+                stages::detect(tracker, &captured_rx, &detected_tx, &counters, &pool, &detect_updates);
                 Ok(())
             })?);
         }
@@ -200,22 +195,16 @@ impl Pipeline {
                 stages::swap(
                     swapper,
                     selection,
-                    &detected_rx,
-                    &swapped_tx,
+                    (&detected_rx, &swapped_tx),
                     &controls,
                     &counters,
                     &pool,
+                    &swap_updates,
                 );
                 Ok(())
             })?);
         }
-        Ok(RunningPipeline {
-            frames: Some(swapped_rx),
-            handles,
-            counters,
-            pool,
-            source: description,
-        })
+        Ok(RunningPipeline { frames: Some(swapped_rx), handles, counters, pool, source: description })
     }
 }
 
@@ -223,9 +212,7 @@ impl RunningPipeline {
     /// The swapped frames, in order; ends when the source ends or is stopped.
     pub fn frames(&self) -> &LinkReceiver<Frame> {
         // Present until `finish` consumes the pipeline.
-        self.frames
-            .as_ref()
-            .unwrap_or_else(|| unreachable!("frames taken only by finish"))
+        self.frames.as_ref().unwrap_or_else(|| unreachable!("frames taken only by finish"))
     }
 
     /// Hands a finished frame's buffer back to the source.
@@ -241,11 +228,7 @@ impl RunningPipeline {
     /// Frames captured, dropped and failed so far.
     pub fn counts(&self) -> (u64, u64, u64) {
         let c = &self.counters;
-        (
-            c.captured.load(Ordering::Relaxed),
-            c.dropped.load(Ordering::Relaxed),
-            c.failed.load(Ordering::Relaxed),
-        )
+        (c.captured.load(Ordering::Relaxed), c.dropped.load(Ordering::Relaxed), c.failed.load(Ordering::Relaxed))
     }
 
     /// Stops the stages and joins them, source first in line: dropping the sink's end makes

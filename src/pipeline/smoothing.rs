@@ -20,12 +20,7 @@ fn alpha(cutoff: f32, dt: f32) -> f32 {
 impl OneEuroFilter {
     /// `min_cutoff` in Hz sets the smoothing at rest; `beta` how fast the cutoff rises with speed.
     pub fn new(min_cutoff: f32, beta: f32) -> Self {
-        Self {
-            min_cutoff,
-            beta,
-            derivative_cutoff: 1.0,
-            state: None,
-        }
+        Self { min_cutoff, beta, derivative_cutoff: 1.0, state: None }
     }
 
     /// Filters `value` observed at time `t` (seconds).
@@ -53,9 +48,8 @@ mod tests {
     #[test]
     fn jitter_is_damped_and_motion_is_followed() {
         let mut still = OneEuroFilter::new(1.0, 0.05);
-        let outputs: Vec<f32> = (0..60)
-            .map(|i| still.filter(if i % 2 == 0 { 100.5 } else { 99.5 }, i as f64 / 30.0))
-            .collect();
+        let outputs: Vec<f32> =
+            (0..60).map(|i| still.filter(if i % 2 == 0 { 100.5 } else { 99.5 }, i as f64 / 30.0)).collect();
         let late = &outputs[30..];
         let spread = late.iter().cloned().fold(f32::MIN, f32::max) - late.iter().cloned().fold(f32::MAX, f32::min);
         assert!(spread < 0.5, "jitter of ±0.5 px left a spread of {spread}");

@@ -6,9 +6,9 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crossbeam_channel::Sender;
+use crossbeam_channel::{Receiver, Sender};
 
-use super::{run::Counters, Controls, FaceTracker, Frame, LinkReceiver, LinkSender, StageTimes};
+use super::{run::Counters, Controls, DetectUpdate, FaceTracker, Frame, LinkReceiver, LinkSender, StageTimes};
 use crate::{
     face::FaceSelection,
     swap::Swapper,
@@ -86,10 +86,7 @@ pub(super) fn source(
             image: next.image,
             faces: Vec::new(),
             swapped: 0,
-            times: StageTimes {
-                capture: capture_ms,
-                ..StageTimes::default()
-            },
+            times: StageTimes { capture: capture_ms, ..StageTimes::default() },
         };
         seq += 1;
         counters.captured.fetch_add(1, Ordering::Relaxed);
@@ -106,14 +103,17 @@ pub(super) fn detect(
     out: &LinkSender<Frame>,
     counters: &Counters,
     pool: &FramePool,
+    updates: &Receiver<DetectUpdate>,
 ) {
     let started = Instant::now();
     let mut failures = 0;
     for mut frame in input {
+        for update in updates.try_iter() {
+            tracker.apply(update);
+            tracing::info!("detect stage switched to a reloaded model");
+        }
         let stage_started = Instant::now();
-        let t = frame
-            .pts
-            .unwrap_or_else(|| frame.captured.duration_since(started).as_secs_f64());
+        let t = frame.pts.unwrap_or_else(|| frame.captured.duration_since(started).as_secs_f64());
         match tracker.update(&frame.image, t) {
             Ok(faces) => frame.faces = faces,
             Err(e) => {
@@ -132,21 +132,23 @@ pub(super) fn detect(
 pub(super) fn swap(
     mut swapper: Box<dyn Swapper>,
     selection: FaceSelection,
-    input: &LinkReceiver<Frame>,
-    out: &LinkSender<Frame>,
+    (input, out): (&LinkReceiver<Frame>, &LinkSender<Frame>),
     controls: &Controls,
     counters: &Counters,
     pool: &FramePool,
+    updates: &Receiver<Box<dyn Swapper>>,
 ) {
     let mut failures = 0;
     for mut frame in input {
+        for update in updates.try_iter() {
+            swapper = update;
+            tracing::info!("swap stage switched to a reloaded model");
+        }
         let stage_started = Instant::now();
         if controls.is_swapping() && !frame.faces.is_empty() {
             // Selection only fails on an empty list or a face index past the end: nothing to do.
             let chosen = selection.pick(&frame.faces, "frame").unwrap_or_default();
-            let Frame {
-                image, faces, swapped, ..
-            } = &mut frame;
+            let Frame { image, faces, swapped, .. } = &mut frame;
             for i in chosen {
                 match swapper.swap(image, &faces[i]) {
                     Ok(()) => *swapped += 1,

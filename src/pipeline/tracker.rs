@@ -12,6 +12,13 @@ use crate::{
     imaging::Point,
 };
 
+/// A model rebuilt by the watchdog for the detect stage.
+pub enum DetectUpdate {
+    Detector(ScrfdDetector),
+    Landmarker(Landmarker106),
+    Embedder(ArcFaceEmbedder),
+}
+
 /// How often to detect and how tolerant tracks are.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TrackerConfig {
@@ -27,12 +34,7 @@ pub struct TrackerConfig {
 
 impl Default for TrackerConfig {
     fn default() -> Self {
-        Self {
-            detect_every: 1,
-            max_misses: 2,
-            smoothing: true,
-            embeddings: false,
-        }
+        Self { detect_every: 1, max_misses: 2, smoothing: true, embeddings: false }
     }
 }
 
@@ -47,9 +49,7 @@ struct FaceSmoother {
 
 impl FaceSmoother {
     fn new(values: usize) -> Self {
-        Self {
-            filters: vec![OneEuroFilter::new(1.5, 0.05); values],
-        }
+        Self { filters: vec![OneEuroFilter::new(1.5, 0.05); values] }
     }
 
     fn smooth(&mut self, face: &Face, t: f64) -> Face {
@@ -106,14 +106,19 @@ impl FaceTracker {
         embedder: Option<ArcFaceEmbedder>,
         config: TrackerConfig,
     ) -> Self {
-        Self {
-            detector,
-            landmarker,
-            embedder,
-            config,
-            tracks: Vec::new(),
-            frame_index: 0,
-            points: Vec::new(),
+        Self { detector, landmarker, embedder, config, tracks: Vec::new(), frame_index: 0, points: Vec::new() }
+    }
+
+    /// Swaps in a freshly built model (hot reload), keeping the tracks.
+    pub fn apply(&mut self, update: DetectUpdate) {
+        match update {
+            DetectUpdate::Detector(detector) => self.detector = detector,
+            DetectUpdate::Landmarker(landmarker) => self.landmarker = landmarker,
+            DetectUpdate::Embedder(embedder) => {
+                if self.embedder.is_some() {
+                    self.embedder = Some(embedder);
+                }
+            }
         }
     }
 
@@ -127,10 +132,8 @@ impl FaceTracker {
     /// # Errors
     /// When a model fails; the tracks are kept for the next frame.
     pub fn update(&mut self, image: &RgbImage, t: f64) -> Result<Vec<Face>, FaceError> {
-        let detect = self.tracks.is_empty()
-            || self
-                .frame_index
-                .is_multiple_of(u64::from(self.config.detect_every.max(1)));
+        let detect =
+            self.tracks.is_empty() || self.frame_index.is_multiple_of(u64::from(self.config.detect_every.max(1)));
         self.frame_index += 1;
         if detect {
             let detections = self.detector.detect(image)?;
@@ -168,8 +171,7 @@ impl FaceTracker {
             if detect && track.misses == 0 {
                 // A fresh box: landmarks (and the identity when asked) from the detection.
                 let mut landmarks = track.face.landmarks.take().unwrap_or_default();
-                self.landmarker
-                    .landmarks_into(image, &track.face.bbox, &mut landmarks)?;
+                self.landmarker.landmarks_into(image, &track.face.bbox, &mut landmarks)?;
                 track.face.landmarks = Some(landmarks);
                 if let Some(embedder) = self.embedder.as_mut() {
                     track.face.embedding = Some(embedder.embed(image, &track.face.kps)?);
@@ -181,13 +183,7 @@ impl FaceTracker {
         Ok(self
             .tracks
             .iter_mut()
-            .map(|track| {
-                if self.config.smoothing {
-                    track.smoother.smooth(&track.face, t)
-                } else {
-                    track.face.clone()
-                }
-            })
+            .map(|track| if self.config.smoothing { track.smoother.smooth(&track.face, t) } else { track.face.clone() })
             .collect())
     }
 }
@@ -207,17 +203,9 @@ fn follow(
     let motion = umeyama_similarity(previous, points);
     let scale = motion.scale() as f32;
     let centre = [(face.bbox[0] + face.bbox[2]) / 2.0, (face.bbox[1] + face.bbox[3]) / 2.0];
-    let half = [
-        (face.bbox[2] - face.bbox[0]) / 2.0 * scale,
-        (face.bbox[3] - face.bbox[1]) / 2.0 * scale,
-    ];
+    let half = [(face.bbox[2] - face.bbox[0]) / 2.0 * scale, (face.bbox[3] - face.bbox[1]) / 2.0 * scale];
     let moved = motion.apply(centre);
-    face.bbox = [
-        moved[0] - half[0],
-        moved[1] - half[1],
-        moved[0] + half[0],
-        moved[1] + half[1],
-    ];
+    face.bbox = [moved[0] - half[0], moved[1] - half[1], moved[0] + half[0], moved[1] + half[1]];
     for p in face.kps.iter_mut() {
         *p = motion.apply(*p);
     }

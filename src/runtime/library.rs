@@ -30,10 +30,7 @@ pub struct OrtRuntime {
 
 impl std::fmt::Debug for OrtRuntime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OrtRuntime")
-            .field("library", &self.library)
-            .field("version", &self.version)
-            .finish()
+        f.debug_struct("OrtRuntime").field("library", &self.library).field("version", &self.version).finish()
     }
 }
 
@@ -61,22 +58,12 @@ impl OrtRuntime {
             }
             return Ok(runtime.clone());
         }
-        let load_error = |reason: String| RuntimeError::LibraryLoad {
-            path: library.clone(),
-            reason,
-        };
+        let load_error = |reason: String| RuntimeError::LibraryLoad { path: library.clone(), reason };
         let builder = ort::init_from(&library).map_err(|e| load_error(e.to_string()))?;
-        let environment = builder
-            .with_name("faceswap")
-            .build()
-            .map_err(|e| load_error(e.to_string()))?;
+        let environment = builder.with_name("faceswap").build().map_err(|e| load_error(e.to_string()))?;
         let version = version_of(&library);
         tracing::debug!(library = %library.display(), %version, "ONNX Runtime loaded");
-        let runtime = Self {
-            environment,
-            library,
-            version,
-        };
+        let runtime = Self { environment, library, version };
         *loaded = Some(runtime.clone());
         Ok(runtime)
     }
@@ -106,24 +93,15 @@ impl OrtRuntime {
 pub fn locate_library(explicit: Option<&Path>, from_env: Option<PathBuf>) -> Result<PathBuf, RuntimeError> {
     // A path the user named is used as given or not at all: falling back past it would hide a typo.
     if let Some(path) = explicit.map(Path::to_path_buf).or(from_env) {
-        return library_in(&path).ok_or_else(|| RuntimeError::LibraryNotFound {
-            searched: path.display().to_string(),
-        });
+        return library_in(&path).ok_or_else(|| RuntimeError::LibraryNotFound { searched: path.display().to_string() });
     }
     let mut candidates = vec![PathBuf::from(DEFAULT_LIBRARY_DIR)];
     if let Ok(exe) = std::env::current_exe() {
         candidates.extend(exe.ancestors().skip(1).take(4).map(|dir| dir.join(DEFAULT_LIBRARY_DIR)));
     }
-    candidates
-        .iter()
-        .find_map(|dir| library_in(dir))
-        .ok_or_else(|| RuntimeError::LibraryNotFound {
-            searched: candidates
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", "),
-        })
+    candidates.iter().find_map(|dir| library_in(dir)).ok_or_else(|| RuntimeError::LibraryNotFound {
+        searched: candidates.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
+    })
 }
 
 fn library_in(path: &Path) -> Option<PathBuf> {
@@ -148,18 +126,10 @@ fn library_in(path: &Path) -> Option<PathBuf> {
 
 fn version_of(library: &Path) -> String {
     let info = ort::info();
-    if let Some(branch) = info
-        .split(',')
-        .find_map(|part| part.trim().strip_prefix("git-branch=rel-"))
-    {
+    if let Some(branch) = info.split(',').find_map(|part| part.trim().strip_prefix("git-branch=rel-")) {
         return branch.to_string();
     }
-    library
-        .file_name()
-        .and_then(|n| n.to_str())
-        .and_then(|n| n.split(".so.").nth(1))
-        .unwrap_or("unknown")
-        .to_string()
+    library.file_name().and_then(|n| n.to_str()).and_then(|n| n.split(".so.").nth(1)).unwrap_or("unknown").to_string()
 }
 
 #[cfg(test)]

@@ -34,10 +34,7 @@ impl ExecutionProvider {
             Self::Cuda { .. } => ep::CUDA::is_available(),
             Self::TensorRt { .. } => ep::TensorRT::is_available(),
         };
-        available.map_err(|e| RuntimeError::ProviderUnavailable {
-            provider: self.to_string(),
-            reason: e.to_string(),
-        })
+        available.map_err(|e| RuntimeError::ProviderUnavailable { provider: self.to_string(), reason: e.to_string() })
     }
 
     /// The ort dispatch for this provider; registration errors are returned, never swallowed.
@@ -45,13 +42,9 @@ impl ExecutionProvider {
         match *self {
             Self::Cpu => None,
             Self::Cuda { device_id } => Some(ep::CUDA::default().with_device_id(device_id).build().error_on_failure()),
-            Self::TensorRt { device_id, fp16 } => Some(
-                ep::TensorRT::default()
-                    .with_device_id(device_id)
-                    .with_fp16(fp16)
-                    .build()
-                    .error_on_failure(),
-            ),
+            Self::TensorRt { device_id, fp16 } => {
+                Some(ep::TensorRT::default().with_device_id(device_id).with_fp16(fp16).build().error_on_failure())
+            }
         }
     }
 }
@@ -80,10 +73,7 @@ pub struct ProviderChoice {
 impl ProviderChoice {
     /// CPU, which has nothing to fall back from.
     pub fn cpu() -> Self {
-        Self {
-            provider: ExecutionProvider::Cpu,
-            fallback_to_cpu: false,
-        }
+        Self { provider: ExecutionProvider::Cpu, fallback_to_cpu: false }
     }
 }
 

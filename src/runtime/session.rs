@@ -33,19 +33,12 @@ impl SessionFactory {
                 runtime.version()
             );
             if !choice.fallback_to_cpu {
-                return Err(RuntimeError::ProviderUnavailable {
-                    provider: choice.provider.to_string(),
-                    reason,
-                });
+                return Err(RuntimeError::ProviderUnavailable { provider: choice.provider.to_string(), reason });
             }
             tracing::warn!(provider = %choice.provider, %reason, "falling back to CPU (--ep-fallback)");
             choice = ProviderChoice::cpu();
         }
-        Ok(Self {
-            runtime,
-            choice,
-            intra_threads: None,
-        })
+        Ok(Self { runtime, choice, intra_threads: None })
     }
 
     /// Limits each session's intra-op thread pool (default: ONNX Runtime's, one per core).
@@ -71,46 +64,31 @@ impl SessionFactory {
     /// [`RuntimeError::ProviderUnavailable`] when the provider fails and no fallback is allowed.
     pub fn build(&self, path: &Path, label: &str) -> Result<ModelSession, RuntimeError> {
         match self.build_with(path, &self.choice.provider) {
-            Ok(session) => Ok(ModelSession {
-                session,
-                label: label.to_string(),
-                provider: self.choice.provider.clone(),
-            }),
+            Ok(session) => {
+                Ok(ModelSession { session, label: label.to_string(), provider: self.choice.provider.clone() })
+            }
             Err(e) if self.choice.provider != ExecutionProvider::Cpu && self.choice.fallback_to_cpu => {
                 tracing::warn!(model = label, provider = %self.choice.provider, reason = %e, "falling back to CPU (--ep-fallback)");
                 let session = self.build_with(path, &ExecutionProvider::Cpu)?;
-                Ok(ModelSession {
-                    session,
-                    label: label.to_string(),
-                    provider: ExecutionProvider::Cpu,
-                })
+                Ok(ModelSession { session, label: label.to_string(), provider: ExecutionProvider::Cpu })
             }
             Err(e) => Err(e),
         }
     }
 
     fn build_with(&self, path: &Path, provider: &ExecutionProvider) -> Result<Session, RuntimeError> {
-        let session_error = |reason: String| RuntimeError::Session {
-            path: path.to_path_buf(),
-            reason,
-        };
+        let session_error = |reason: String| RuntimeError::Session { path: path.to_path_buf(), reason };
         let mut builder = Session::builder(self.runtime.environment()).map_err(|e| session_error(e.to_string()))?;
         if let Some(threads) = self.intra_threads {
-            builder = builder
-                .with_intra_threads(threads)
-                .map_err(|e| session_error(e.to_string()))?;
+            builder = builder.with_intra_threads(threads).map_err(|e| session_error(e.to_string()))?;
         }
         if let Some(dispatch) = provider.dispatch() {
-            builder = builder
-                .with_execution_providers([dispatch])
-                .map_err(|e| RuntimeError::ProviderUnavailable {
-                    provider: provider.to_string(),
-                    reason: e.to_string(),
-                })?;
+            builder = builder.with_execution_providers([dispatch]).map_err(|e| RuntimeError::ProviderUnavailable {
+                provider: provider.to_string(),
+                reason: e.to_string(),
+            })?;
         }
-        builder
-            .commit_from_file(path)
-            .map_err(|e| session_error(first_line(&e.to_string())))
+        builder.commit_from_file(path).map_err(|e| session_error(first_line(&e.to_string())))
     }
 }
 
@@ -123,10 +101,7 @@ pub struct ModelSession {
 
 impl std::fmt::Debug for ModelSession {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ModelSession")
-            .field("label", &self.label)
-            .field("provider", &self.provider)
-            .finish()
+        f.debug_struct("ModelSession").field("label", &self.label).field("provider", &self.provider).finish()
     }
 }
 
@@ -143,20 +118,12 @@ impl ModelSession {
 
     /// The session's input names and shapes (`-1` for a dynamic dimension).
     pub fn input_shapes(&self) -> Vec<(String, Vec<i64>)> {
-        self.session
-            .inputs()
-            .iter()
-            .map(|i| (i.name().to_string(), tensor_shape(i.dtype())))
-            .collect()
+        self.session.inputs().iter().map(|i| (i.name().to_string(), tensor_shape(i.dtype()))).collect()
     }
 
     /// The session's output names and shapes (`-1` for a dynamic dimension).
     pub fn output_shapes(&self) -> Vec<(String, Vec<i64>)> {
-        self.session
-            .outputs()
-            .iter()
-            .map(|o| (o.name().to_string(), tensor_shape(o.dtype())))
-            .collect()
+        self.session.outputs().iter().map(|o| (o.name().to_string(), tensor_shape(o.dtype()))).collect()
     }
 
     /// The value type of input `index`, if there is one.
@@ -173,18 +140,12 @@ impl ModelSession {
         inputs: impl Into<SessionInputs<'i, 'v, N>>,
     ) -> Result<SessionOutputs<'s>, RuntimeError> {
         let label = &self.label;
-        self.session.run(inputs).map_err(|e| RuntimeError::Inference {
-            model: label.clone(),
-            reason: e.to_string(),
-        })
+        self.session.run(inputs).map_err(|e| RuntimeError::Inference { model: label.clone(), reason: e.to_string() })
     }
 
     /// An error saying this model's interface is not what the caller expects.
     pub fn interface_error(&self, detail: impl Into<String>) -> RuntimeError {
-        RuntimeError::Interface {
-            model: self.label.clone(),
-            detail: detail.into(),
-        }
+        RuntimeError::Interface { model: self.label.clone(), detail: detail.into() }
     }
 }
 

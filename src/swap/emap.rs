@@ -30,15 +30,10 @@ pub struct Initializer {
 /// [`SwapError::Emap`] when the file cannot be read, is not an ONNX model, has no initializer,
 /// or stores it in a way this reader does not handle (external data, non-float types).
 pub fn read_last_initializer(path: &Path) -> Result<Initializer, SwapError> {
-    let fail = |reason: String| SwapError::Emap {
-        path: path.to_path_buf(),
-        reason,
-    };
+    let fail = |reason: String| SwapError::Emap { path: path.to_path_buf(), reason };
     let file = File::open(path).map_err(|e| fail(e.to_string()))?;
     let len = file.metadata().map_err(|e| fail(e.to_string()))?.len();
-    let mut reader = ProtoReader {
-        inner: BufReader::new(file),
-    };
+    let mut reader = ProtoReader { inner: BufReader::new(file) };
     let graph = reader
         .find_last(0, len, 7)
         .map_err(|e| fail(e.to_string()))?
@@ -47,10 +42,7 @@ pub fn read_last_initializer(path: &Path) -> Result<Initializer, SwapError> {
         .find_last(graph.0, graph.0 + graph.1, 5)
         .map_err(|e| fail(e.to_string()))?
         .ok_or_else(|| fail("the graph has no initializer".into()))?;
-    reader
-        .inner
-        .seek(SeekFrom::Start(start))
-        .map_err(|e| fail(e.to_string()))?;
+    reader.inner.seek(SeekFrom::Start(start)).map_err(|e| fail(e.to_string()))?;
     let mut bytes = vec![0u8; size as usize];
     reader.inner.read_exact(&mut bytes).map_err(|e| fail(e.to_string()))?;
     parse_tensor(&bytes).map_err(fail)
@@ -187,19 +179,9 @@ fn parse_tensor(bytes: &[u8]) -> Result<Initializer, String> {
     let data = match (data_type, raw) {
         (FLOAT, Some(raw)) => raw.chunks_exact(4).map(le_f32).collect(),
         (FLOAT, None) => floats,
-        (FLOAT16, Some(raw)) => raw
-            .chunks_exact(2)
-            .map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32())
-            .collect(),
-        (FLOAT16, None) => int32s
-            .iter()
-            .map(|&v| half::f16::from_bits(v as u16).to_f32())
-            .collect(),
-        (other, _) => {
-            return Err(format!(
-                "the initializer has data type {other}, expected float or float16"
-            ))
-        }
+        (FLOAT16, Some(raw)) => raw.chunks_exact(2).map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32()).collect(),
+        (FLOAT16, None) => int32s.iter().map(|&v| half::f16::from_bits(v as u16).to_f32()).collect(),
+        (other, _) => return Err(format!("the initializer has data type {other}, expected float or float16")),
     };
     let expected: i64 = dims.iter().product();
     if expected as usize != data.len() {
@@ -227,12 +209,6 @@ mod tests {
         let mut t = vec![0x08, 0x02, 0x10, 0x01, 0x4a, 0x08];
         t.extend(1.0f32.to_le_bytes());
         t.extend(2.0f32.to_le_bytes());
-        assert_eq!(
-            parse_tensor(&t).unwrap(),
-            Initializer {
-                dims: vec![2],
-                data: vec![1.0, 2.0]
-            }
-        );
+        assert_eq!(parse_tensor(&t).unwrap(), Initializer { dims: vec![2], data: vec![1.0, 2.0] });
     }
 }

@@ -14,11 +14,7 @@ pub enum SwapError {
     #[error("cannot read the emap of {path}: {reason}")]
     Emap { path: PathBuf, reason: String },
     #[error("the {swapper} swapper needs the {what} of the {role} face")]
-    MissingAnalysis {
-        swapper: &'static str,
-        what: &'static str,
-        role: &'static str,
-    },
+    MissingAnalysis { swapper: &'static str, what: &'static str, role: &'static str },
     #[error("the {swapper} swapper has no source face yet")]
     NoSource { swapper: &'static str },
 }

@@ -18,10 +18,7 @@ use crate::{
 };
 
 const NAME: &str = "inswapper";
-const NORMALIZATION: Normalization = Normalization {
-    mean: 0.0,
-    scale: 1.0 / 255.0,
-};
+const NORMALIZATION: Normalization = Normalization { mean: 0.0, scale: 1.0 / 255.0 };
 const LATENT: usize = 512;
 
 /// The inswapper model, its emap, the source latent and the per-frame buffers.
@@ -58,9 +55,7 @@ impl InSwapper {
         let session = factory.build(&model.path, &model.name)?;
         let inputs = session.input_shapes();
         let [(target_name, target_shape), (source_name, source_shape)] = inputs.as_slice() else {
-            return Err(session
-                .interface_error(format!("expected inputs target and source, found {inputs:?}"))
-                .into());
+            return Err(session.interface_error(format!("expected inputs target and source, found {inputs:?}")).into());
         };
         if target_shape.len() != 4
             || target_shape[2] <= 0
@@ -111,38 +106,26 @@ impl InSwapper {
     fn run_model(&mut self, latent: &[f32]) -> Result<(), SwapError> {
         let s = i64::from(self.size);
         let label = self.session.label().to_string();
-        let inference = |e: ort::Error| RuntimeError::Inference {
-            model: label.clone(),
-            reason: e.to_string(),
-        };
+        let inference = |e: ort::Error| RuntimeError::Inference { model: label.clone(), reason: e.to_string() };
         let (target, source): (SessionInputValue, SessionInputValue) = if self.half_precision {
             self.tensor_f16.clear();
             self.tensor_f16.extend(self.tensor.iter().map(|&v| f16::from_f32(v)));
             self.latent_f16.clear();
             self.latent_f16.extend(latent.iter().map(|&v| f16::from_f32(v)));
             (
-                TensorRef::from_array_view(([1i64, 3, s, s], &self.tensor_f16[..]))
-                    .map_err(inference)?
-                    .into(),
-                TensorRef::from_array_view(([1i64, LATENT as i64], &self.latent_f16[..]))
-                    .map_err(inference)?
-                    .into(),
+                TensorRef::from_array_view(([1i64, 3, s, s], &self.tensor_f16[..])).map_err(inference)?.into(),
+                TensorRef::from_array_view(([1i64, LATENT as i64], &self.latent_f16[..])).map_err(inference)?.into(),
             )
         } else {
             (
-                TensorRef::from_array_view(([1i64, 3, s, s], &self.tensor[..]))
-                    .map_err(inference)?
-                    .into(),
-                TensorRef::from_array_view(([1i64, LATENT as i64], latent))
-                    .map_err(inference)?
-                    .into(),
+                TensorRef::from_array_view(([1i64, 3, s, s], &self.tensor[..])).map_err(inference)?.into(),
+                TensorRef::from_array_view(([1i64, LATENT as i64], latent)).map_err(inference)?.into(),
             )
         };
-        let outputs = self
-            .session
-            .run(ort::inputs![self.target_name.as_str() => target, self.source_name.as_str() => source])?;
+        let outputs =
+            self.session.run(ort::inputs![self.target_name.as_str() => target, self.source_name.as_str() => source])?;
         let plane = (self.size * self.size) as usize;
-        let pixels = self.swapped.as_mut();
+        let pixels: &mut [u8] = &mut self.swapped;
         // ×255, clipped, truncated to 8 bits, planar RGB to interleaved: numpy's astype(uint8).
         let mut store = |i: usize, c: usize, v: f32| pixels[3 * i + c] = (v * 255.0).clamp(0.0, 255.0) as u8;
         if self.half_precision {
@@ -173,10 +156,7 @@ impl Swapper for InSwapper {
     }
 
     fn source_needs(&self) -> Analysis {
-        Analysis {
-            landmarks: false,
-            embedding: true,
-        }
+        Analysis { landmarks: false, embedding: true }
     }
 
     fn target_needs(&self) -> Analysis {
@@ -196,12 +176,7 @@ impl Swapper for InSwapper {
     fn swap(&mut self, frame: &mut RgbImage, target: &Face) -> Result<(), SwapError> {
         let latent = self.latent.take().ok_or(SwapError::NoSource { swapper: NAME })?;
         let crop_from_frame = align_to_template(&target.kps, self.size);
-        warp_affine_rgb(
-            frame,
-            &crop_from_frame,
-            &mut self.crop,
-            Rect::full(self.size, self.size),
-        );
+        warp_affine_rgb(frame, &crop_from_frame, &mut self.crop, Rect::full(self.size, self.size));
         nchw_from_rgb(&self.crop, NORMALIZATION, &mut self.tensor);
         let result = self.run_model(&latent);
         self.latent = Some(latent);

@@ -76,23 +76,19 @@ impl CameraSource {
             CameraSelector::Index(i) => *i,
             CameraSelector::Name(name) => {
                 let wanted = name.to_lowercase();
-                cameras
-                    .iter()
-                    .find(|(_, n, _)| n.to_lowercase().contains(&wanted))
-                    .map(|(i, _, _)| *i)
-                    .ok_or_else(|| VideoError::NoCamera {
+                cameras.iter().find(|(_, n, _)| n.to_lowercase().contains(&wanted)).map(|(i, _, _)| *i).ok_or_else(
+                    || VideoError::NoCamera {
                         reason: if cameras.is_empty() {
                             "the system lists no camera".to_string()
                         } else {
                             format!("none is named {name:?}; `faceswap cameras` lists them")
                         },
-                    })?
+                    },
+                )?
             }
         };
         if cameras.is_empty() {
-            return Err(VideoError::NoCamera {
-                reason: "the system lists no camera".into(),
-            });
+            return Err(VideoError::NoCamera { reason: "the system lists no camera".into() });
         }
         let requested = match (resolution, fps) {
             (None, None) => RequestedFormat::new::<RgbFormat>(RequestedFormatType::AbsoluteHighestFrameRate),
@@ -105,20 +101,13 @@ impl CameraSource {
                 )))
             }
         };
-        let camera_error = |e: nokhwa::NokhwaError| VideoError::Camera {
-            camera: selector.to_string(),
-            reason: e.to_string(),
-        };
+        let camera_error =
+            |e: nokhwa::NokhwaError| VideoError::Camera { camera: selector.to_string(), reason: e.to_string() };
         let mut camera = Camera::new(CameraIndex::Index(index), requested).map_err(camera_error)?;
         camera.open_stream().map_err(camera_error)?;
         let name = camera.info().human_name();
         tracing::info!(camera = %name, format = %camera.camera_format(), "camera streaming");
-        Ok(Self {
-            camera,
-            name,
-            frames: 0,
-            started: std::time::Instant::now(),
-        })
+        Ok(Self { camera, name, frames: 0, started: std::time::Instant::now() })
     }
 }
 
@@ -137,21 +126,14 @@ impl FrameSource for CameraSource {
     }
 
     fn next_frame(&mut self, into: Option<RgbImage>) -> Result<Option<SourceFrame>, VideoError> {
-        let camera_error = |e: nokhwa::NokhwaError| VideoError::Camera {
-            camera: self.name.clone(),
-            reason: e.to_string(),
-        };
+        let camera_error =
+            |e: nokhwa::NokhwaError| VideoError::Camera { camera: self.name.clone(), reason: e.to_string() };
         let buffer = self.camera.frame().map_err(camera_error)?;
         let resolution = buffer.resolution();
         let mut image = reuse_or_new(into, resolution.width(), resolution.height());
-        buffer
-            .decode_image_to_buffer::<RgbFormat>(&mut image)
-            .map_err(camera_error)?;
+        buffer.decode_image_to_buffer::<RgbFormat>(&mut image).map_err(camera_error)?;
         self.frames += 1;
-        Ok(Some(SourceFrame {
-            image,
-            pts: Some(self.started.elapsed().as_secs_f64()),
-        }))
+        Ok(Some(SourceFrame { image, pts: Some(self.started.elapsed().as_secs_f64()) }))
     }
 
     fn pacing(&self) -> Pacing {

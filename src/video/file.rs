@@ -40,10 +40,7 @@ pub struct VideoFileSource {
 }
 
 fn open_error(path: &Path, e: impl std::fmt::Display) -> VideoError {
-    VideoError::Open {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    }
+    VideoError::Open { path: path.to_path_buf(), reason: e.to_string() }
 }
 
 impl VideoFileSource {
@@ -61,9 +58,7 @@ impl VideoFileSource {
         let stream = input
             .streams()
             .best(ffmpeg::media::Type::Video)
-            .ok_or_else(|| VideoError::NoVideoStream {
-                path: path.to_path_buf(),
-            })?;
+            .ok_or_else(|| VideoError::NoVideoStream { path: path.to_path_buf() })?;
         let index = stream.index();
         let time_base = f64::from(stream.time_base());
         let rate = stream.avg_frame_rate();
@@ -96,12 +91,7 @@ impl VideoFileSource {
             size: (w, h),
             decoded: Video::empty(),
             rgb: Video::empty(),
-            info: VideoInfo {
-                width: w,
-                height: h,
-                fps,
-                frames,
-            },
+            info: VideoInfo { width: w, height: h, fps, frames },
             looping,
             loop_offset: 0.0,
             last_pts: 0.0,
@@ -182,10 +172,7 @@ impl FrameSource for VideoFileSource {
         }
         self.scaler
             .run(&self.decoded, &mut self.rgb)
-            .map_err(|e| VideoError::Decode {
-                path: self.path.clone(),
-                reason: e.to_string(),
-            })?;
+            .map_err(|e| VideoError::Decode { path: self.path.clone(), reason: e.to_string() })?;
         let (w, h) = self.size;
         let mut image = reuse_or_new(into, w, h);
         let stride = self.rgb.stride(0);
@@ -194,11 +181,7 @@ impl FrameSource for VideoFileSource {
         for (y, out) in image.chunks_exact_mut(row).enumerate() {
             out.copy_from_slice(&data[y * stride..y * stride + row]);
         }
-        let pts = self
-            .decoded
-            .timestamp()
-            .or(self.decoded.pts())
-            .map(|t| t as f64 * self.time_base + self.loop_offset);
+        let pts = self.decoded.timestamp().or(self.decoded.pts()).map(|t| t as f64 * self.time_base + self.loop_offset);
         if let Some(p) = pts {
             self.last_pts = p;
         }

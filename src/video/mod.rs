@@ -62,20 +62,9 @@ pub trait FrameSource {
 /// What to open as the source: plain data, sent to the capture thread, which opens it there.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SourceSpec {
-    Camera {
-        selector: CameraSelector,
-        resolution: Option<(u32, u32)>,
-        fps: Option<u32>,
-    },
-    File {
-        path: PathBuf,
-        resolution: Option<(u32, u32)>,
-        looping: bool,
-    },
-    Still {
-        path: PathBuf,
-        fps: f64,
-    },
+    Camera { selector: CameraSelector, resolution: Option<(u32, u32)>, fps: Option<u32> },
+    File { path: PathBuf, resolution: Option<(u32, u32)>, looping: bool },
+    Still { path: PathBuf, fps: f64 },
 }
 
 impl SourceSpec {
@@ -85,21 +74,11 @@ impl SourceSpec {
     /// The source's own errors: no camera, unreadable file, not a picture.
     pub fn open(&self) -> Result<Box<dyn FrameSource>, VideoError> {
         Ok(match self {
-            Self::Camera {
-                selector,
-                resolution,
-                fps,
-            } => Box::new(CameraSource::open(selector, *resolution, *fps)?),
-            Self::File {
-                path,
-                resolution,
-                looping,
-            } => Box::new(VideoFileSource::open(path, *resolution, *looping)?),
+            Self::Camera { selector, resolution, fps } => Box::new(CameraSource::open(selector, *resolution, *fps)?),
+            Self::File { path, resolution, looping } => Box::new(VideoFileSource::open(path, *resolution, *looping)?),
             Self::Still { path, fps } => {
-                let picture = crate::imaging::load_rgb(path).map_err(|e| VideoError::Open {
-                    path: path.clone(),
-                    reason: e.to_string(),
-                })?;
+                let picture = crate::imaging::load_rgb(path)
+                    .map_err(|e| VideoError::Open { path: path.clone(), reason: e.to_string() })?;
                 Box::new(StillSource::new(picture, *fps, path.display().to_string()))
             }
         })

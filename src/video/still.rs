@@ -15,12 +15,7 @@ pub struct StillSource {
 
 impl StillSource {
     pub fn new(picture: RgbImage, fps: f64, name: impl Into<String>) -> Self {
-        Self {
-            picture,
-            fps: fps.max(0.1),
-            name: name.into(),
-            index: 0,
-        }
+        Self { picture, fps: fps.max(0.1), name: name.into(), index: 0 }
     }
 }
 

@@ -37,22 +37,13 @@ impl WindowSink {
     pub fn open(title: &str, width: u32, height: u32) -> Result<Self, VideoError> {
         let zoom = zoom_for(width);
         let size = (width as usize * zoom, height as usize * zoom);
-        let options = WindowOptions {
-            resize: true,
-            scale_mode: ScaleMode::AspectRatioStretch,
-            ..WindowOptions::default()
-        };
+        let options =
+            WindowOptions { resize: true, scale_mode: ScaleMode::AspectRatioStretch, ..WindowOptions::default() };
         let mut window =
             Window::new(title, size.0, size.1, options).map_err(|e| VideoError::Window { reason: e.to_string() })?;
         // The pipeline paces frames; minifb must not add its own sleep.
         window.set_target_fps(0);
-        Ok(Self {
-            window,
-            buffer: vec![0; size.0 * size.1],
-            zoom,
-            size,
-            overlay: true,
-        })
+        Ok(Self { window, buffer: vec![0; size.0 * size.1], zoom, size, overlay: true })
     }
 
     /// Whether the window is still open.
@@ -83,13 +74,7 @@ impl WindowSink {
             }
         }
         if self.overlay {
-            draw_text(
-                &mut self.buffer,
-                size.0,
-                size.1,
-                overlay,
-                if size.0 >= 1200 { 2 } else { 1 },
-            );
+            draw_text(&mut self.buffer, size.0, size.1, overlay, if size.0 >= 1200 { 2 } else { 1 });
         }
         self.window
             .update_with_buffer(&self.buffer, size.0, size.1)

@@ -39,13 +39,7 @@ pub fn match_colour(warped: &mut RgbImage, frame: &RgbImage, coverage: &GrayF32,
     let (Some((ms, ss)), Some((mt, st))) = (stats(warped, coverage, roi), stats(frame, coverage, roi)) else {
         return;
     };
-    let gain = [0, 1, 2].map(|c| {
-        if ss[c] > 1.0 {
-            (st[c] / ss[c]).clamp(0.6, 1.6)
-        } else {
-            1.0
-        }
-    });
+    let gain = [0, 1, 2].map(|c| if ss[c] > 1.0 { (st[c] / ss[c]).clamp(0.6, 1.6) } else { 1.0 });
     let w = warped.width() as usize;
     let cov = coverage.as_raw();
     let raw: &mut [u8] = warped;

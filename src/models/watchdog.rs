@@ -1,0 +1,178 @@
+//! The watchdog: rechecks the model files in use every interval (cheaply: size and modification
+//! time; the full hash only when those changed), repairs a damaged file, builds a fresh session
+//! on the good file and hands it to the stage that owns the model. Capture never stops: until
+//! the new session arrives, the stage keeps the session it has.
+
+use std::{
+    path::PathBuf,
+    sync::Arc,
+    thread::JoinHandle,
+    time::{Duration, Instant, SystemTime},
+};
+
+use crossbeam_channel::{bounded, select, Sender};
+
+use super::{Fetcher, ModelStore, VerifiedModel};
+use crate::health::{HealthState, ModelHealth};
+
+/// Builds a session on a verified file and sends it to its stage; the error says why not.
+pub type Rebuild = Box<dyn FnMut(&VerifiedModel) -> Result<(), String> + Send>;
+
+type Fingerprint = Option<(u64, SystemTime)>;
+
+fn fingerprint(path: &PathBuf) -> Fingerprint {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.len(), meta.modified().ok()?))
+}
+
+struct WatchedModel {
+    model: VerifiedModel,
+    role: String,
+    rebuild: Rebuild,
+    seen: Fingerprint,
+    healthy: bool,
+}
+
+/// Watches model files and keeps the stages on good sessions.
+pub struct Watchdog {
+    store: ModelStore,
+    fetcher: Option<Fetcher>,
+    interval: Duration,
+    models: Vec<WatchedModel>,
+    health: Arc<HealthState>,
+}
+
+impl Watchdog {
+    /// A watchdog over `store`, repairing with `fetcher` (none: report only).
+    pub fn new(store: ModelStore, fetcher: Option<Fetcher>, interval: Duration, health: Arc<HealthState>) -> Self {
+        Self { store, fetcher, interval, models: Vec::new(), health }
+    }
+
+    /// Starts watching `model` (in use as `role`); `rebuild` reloads it into its stage.
+    pub fn watch(&mut self, model: VerifiedModel, role: &str, rebuild: Rebuild) {
+        self.health.set_model(
+            &model.name,
+            ModelHealth {
+                role: role.to_string(),
+                ready: true,
+                valid: true,
+                file: model.path.display().to_string(),
+                problem: None,
+            },
+        );
+        let seen = fingerprint(&model.path);
+        self.models.push(WatchedModel { model, role: role.to_string(), rebuild, seen, healthy: true });
+    }
+
+    /// One round over every watched file; returns how many were reloaded.
+    pub fn check(&mut self) -> usize {
+        let mut reloaded = 0;
+        for index in 0..self.models.len() {
+            let now = fingerprint(&self.models[index].model.path);
+            let watched = &self.models[index];
+            if now == watched.seen && watched.healthy {
+                continue;
+            }
+            let started = Instant::now();
+            let name = watched.model.name.clone();
+            if self.revalidate(index) {
+                reloaded += 1;
+                tracing::warn!(model = %name, took_ms = started.elapsed().as_millis() as u64, "model file changed: checked, repaired if needed, reloaded");
+            }
+            self.models[index].seen = fingerprint(&self.models[index].model.path);
+        }
+        reloaded
+    }
+
+    /// Verifies (and repairs) one model and reloads it; true when a fresh session was sent.
+    fn revalidate(&mut self, index: usize) -> bool {
+        let watched = &mut self.models[index];
+        let name = watched.model.name.clone();
+        let verified = if watched.model.pinned {
+            self.store.verify(&name).map_err(|e| e.to_string())
+        } else if watched.model.path.is_file() {
+            Ok(watched.model.clone())
+        } else {
+            Err(format!("{} is missing", watched.model.path.display()))
+        };
+        let verified = match verified {
+            Ok(model) => Ok(model),
+            Err(problem) => {
+                self.health.update_model(&name, |m| {
+                    m.valid = false;
+                    m.problem = Some(problem.clone());
+                });
+                tracing::warn!(model = %name, %problem, "model file went bad; frames go on with the loaded session");
+                self.repaired(&name, &problem)
+            }
+        };
+        let watched = &mut self.models[index];
+        let outcome = verified.and_then(|model| (watched.rebuild)(&model).map(|()| model));
+        match outcome {
+            Ok(model) => {
+                self.health.set_model(
+                    &name,
+                    ModelHealth {
+                        role: watched.role.clone(),
+                        ready: true,
+                        valid: true,
+                        file: model.path.display().to_string(),
+                        problem: None,
+                    },
+                );
+                watched.model = model;
+                watched.healthy = true;
+                true
+            }
+            Err(reason) => {
+                tracing::error!(model = %name, %reason, "model could not be restored; will try again");
+                self.health.update_model(&name, |m| {
+                    m.valid = false;
+                    m.problem = Some(reason);
+                });
+                watched.healthy = false;
+                false
+            }
+        }
+    }
+
+    fn repaired(&self, name: &str, problem: &str) -> Result<VerifiedModel, String> {
+        let fetcher = self.fetcher.as_ref().ok_or("no mirror or URL to repair it from")?;
+        let entry = self.store.manifest().get(name).map_err(|e| e.to_string())?;
+        self.store.repair(entry, fetcher, problem).map_err(|e| e.to_string())?;
+        self.store.verify(name).map_err(|e| e.to_string())
+    }
+
+    /// Runs the watchdog on its own thread until the handle is dropped.
+    ///
+    /// # Errors
+    /// When the thread cannot be started.
+    pub fn spawn(mut self) -> std::io::Result<WatchdogHandle> {
+        let (stop_tx, stop_rx) = bounded::<()>(1);
+        let interval = self.interval;
+        let thread = std::thread::Builder::new().name("fs-watchdog".into()).spawn(move || loop {
+            select! {
+                recv(stop_rx) -> _ => break,
+                default(interval) => {
+                    self.check();
+                }
+            }
+        })?;
+        Ok(WatchdogHandle { stop: Some(stop_tx), thread: Some(thread) })
+    }
+}
+
+/// Stops and joins the watchdog thread when dropped.
+pub struct WatchdogHandle {
+    stop: Option<Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Drop for WatchdogHandle {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
