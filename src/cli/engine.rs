@@ -90,12 +90,13 @@ impl EngineArgs {
 
     /// Builds the face engine.
     pub fn analyzer(&self, factory: &SessionFactory) -> Result<FaceAnalyzer> {
-        Self::analyzer_on(factory, &self.face_models()?)
+        Ok(FaceAnalyzer::build(factory, &self.face_models()?, DetectorConfig::scrfd())?)
     }
 
-    /// Builds the face engine on models already verified.
-    pub fn analyzer_on(factory: &SessionFactory, models: &FaceModels) -> Result<FaceAnalyzer> {
-        Ok(FaceAnalyzer::build(factory, models, DetectorConfig::scrfd())?)
+    /// Builds the face engine on models already verified, for video: the detector's input is
+    /// shaped like the frames instead of padded to a square.
+    pub fn video_analyzer(factory: &SessionFactory, models: &FaceModels) -> Result<FaceAnalyzer> {
+        Ok(FaceAnalyzer::build(factory, models, DetectorConfig::scrfd().with_fit_to_frame(true))?)
     }
 }
 

@@ -111,7 +111,7 @@ pub fn run(args: LiveArgs) -> Result<()> {
     let (mut swapper, swapper_model) =
         build_swapper(args.swapper.into(), args.swapper_model.as_deref(), &store, &factory)?;
     let models = args.engine.face_models()?;
-    let mut analyzer = EngineArgs::analyzer_on(&factory, &models)?;
+    let mut analyzer = EngineArgs::video_analyzer(&factory, &models)?;
 
     let mut needs = swapper.source_needs();
     needs.embedding |= args.faces.wants_reference();

@@ -7,6 +7,7 @@ mod health;
 mod live;
 mod models;
 mod swap;
+mod transcode;
 mod watch;
 
 use std::process::ExitCode;
@@ -32,6 +33,8 @@ enum Command {
     Swap(swap::SwapArgs),
     /// Swap faces live: a webcam (or a video or picture standing in for one) in a window.
     Live(live::LiveArgs),
+    /// Swap faces in a video file: every frame, with its timing, sound and subtitles kept.
+    Transcode(transcode::TranscodeArgs),
     /// List the cameras.
     Cameras,
     /// List, verify and fetch model files.
@@ -48,6 +51,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Detect(args) => detect::run(args),
         Command::Swap(args) => swap::run(args),
         Command::Live(args) => live::run(args),
+        Command::Transcode(args) => transcode::run(args),
         Command::Cameras => live::cameras(),
         Command::Models(args) => models::run(args),
         Command::Health(args) => health::run(args),

@@ -123,3 +123,119 @@ mod tests {
         assert!(m.pixels().all(|p| (p.0[0] - 3.0).abs() < 1e-5));
     }
 }
+
+/// Erodes a 0/1 mask over `roi` in place with a `k`×`k` square, in constant time per pixel (a
+/// running count of zeros instead of a minimum over the window); outside `roi` counts as 1.
+pub fn erode_binary(plane: &mut GrayF32, roi: Rect, k: usize, scratch: &mut Vec<f32>) {
+    if roi.is_empty() || k <= 1 {
+        return;
+    }
+    let (w, h) = (roi.width() as usize, roi.height() as usize);
+    let stride = plane.width() as usize;
+    let before = k / 2;
+    let after = k - 1 - before;
+    scratch.resize(w * h, 0.0);
+    let data: &mut [f32] = plane;
+    let at = |x: usize, y: usize| (roi.y0 as usize + y) * stride + roi.x0 as usize + x;
+    // Along x: a pixel stays 1 when no zero lies in [x − before, x + after].
+    for y in 0..h {
+        let zero = |x: usize, data: &[f32]| usize::from(data[at(x, y)] < 0.5);
+        let mut zeros: usize = (0..=after.min(w - 1)).map(|x| zero(x, data)).sum();
+        for x in 0..w {
+            scratch[y * w + x] = if zeros == 0 { 1.0 } else { 0.0 };
+            if x + after + 1 < w {
+                zeros += zero(x + after + 1, data);
+            }
+            if x >= before {
+                zeros -= zero(x - before, data);
+            }
+        }
+    }
+    for x in 0..w {
+        let zero = |y: usize| usize::from(scratch[y * w + x] < 0.5);
+        let mut zeros: usize = (0..=after.min(h - 1)).map(zero).sum();
+        for y in 0..h {
+            data[at(x, y)] = if zeros == 0 { 1.0 } else { 0.0 };
+            if y + after + 1 < h {
+                zeros += zero(y + after + 1);
+            }
+            if y >= before {
+                zeros -= zero(y - before);
+            }
+        }
+    }
+}
+
+/// Blurs `roi` of `plane` in place with three box filters of radius `radius` along x then y —
+/// close to a Gaussian of sigma √(radius·(radius+1)), in constant time per pixel whatever the
+/// radius. Edges repeat the border pixel.
+pub fn box_blur3(plane: &mut GrayF32, roi: Rect, radius: usize, scratch: &mut Vec<f32>) {
+    if roi.is_empty() || radius == 0 {
+        return;
+    }
+    let (w, h) = (roi.width() as usize, roi.height() as usize);
+    let stride = plane.width() as usize;
+    let data: &mut [f32] = plane;
+    scratch.resize(w.max(h) * 2, 0.0);
+    let (line, out) = scratch.split_at_mut(w.max(h));
+    let norm = 1.0 / (2 * radius + 1) as f32;
+    let pass = |line: &mut [f32], out: &mut [f32], n: usize| {
+        for _ in 0..3 {
+            let get = |i: isize| line[i.clamp(0, n as isize - 1) as usize];
+            let r = radius as isize;
+            let mut sum: f32 = (-r..=r).map(get).sum();
+            for i in 0..n as isize {
+                out[i as usize] = sum * norm;
+                sum += get(i + r + 1) - get(i - r);
+            }
+            line[..n].copy_from_slice(&out[..n]);
+        }
+    };
+    for y in 0..h {
+        let row = (roi.y0 as usize + y) * stride + roi.x0 as usize;
+        line[..w].copy_from_slice(&data[row..row + w]);
+        pass(line, out, w);
+        data[row..row + w].copy_from_slice(&line[..w]);
+    }
+    for x in 0..w {
+        for y in 0..h {
+            line[y] = data[(roi.y0 as usize + y) * stride + roi.x0 as usize + x];
+        }
+        pass(line, out, h);
+        for y in 0..h {
+            data[(roi.y0 as usize + y) * stride + roi.x0 as usize + x] = line[y];
+        }
+    }
+}
+
+#[cfg(test)]
+mod fast_filter_tests {
+    use super::*;
+
+    fn square(size: u32, lo: u32, hi: u32) -> GrayF32 {
+        GrayF32::from_fn(size, size, |x, y| image::Luma([if (lo..hi).contains(&x) && (lo..hi).contains(&y) { 1.0 } else { 0.0 }]))
+    }
+
+    #[test]
+    fn binary_erosion_matches_the_general_one() {
+        for k in [2, 3, 4, 7] {
+            let mut fast = square(24, 5, 19);
+            let mut slow = fast.clone();
+            erode_binary(&mut fast, Rect::full(24, 24), k, &mut Vec::new());
+            erode_square(&mut slow, Rect::full(24, 24), k, &mut Vec::new());
+            assert_eq!(fast, slow, "k = {k}");
+        }
+    }
+
+    #[test]
+    fn box_blur_keeps_mass_and_smooths_an_edge() {
+        let mut m = square(40, 10, 30);
+        let before: f32 = m.pixels().map(|p| p.0[0]).sum();
+        box_blur3(&mut m, Rect::full(40, 40), 3, &mut Vec::new());
+        let after: f32 = m.pixels().map(|p| p.0[0]).sum();
+        assert!((before - after).abs() < 1e-2, "{before} vs {after}");
+        let ramp: Vec<f32> = (5..16).map(|x| m.get_pixel(x, 20).0[0]).collect();
+        assert!(ramp.windows(2).all(|w| w[0] <= w[1] + 1e-6), "{ramp:?}");
+        assert!(ramp[0] < 0.01 && ramp[10] > 0.99, "{ramp:?}");
+    }
+}

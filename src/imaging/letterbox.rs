@@ -102,26 +102,63 @@ impl LetterboxResizer {
             self.row_below.resize(3 * nw as usize, 0);
             self.key = (sw, sh, nw, nh);
         }
-        out.fill(norm.apply(0));
+        // Normalising through a table: one lookup per value instead of a subtract and a multiply.
+        let table: [f32; 256] = std::array::from_fn(|v| norm.apply(v as u8));
+        let (iw, nw_us, nh_us) = (input_w as usize, nw as usize, nh as usize);
+        // Only the padding needs the padding value; the picture area is overwritten below.
+        for c in 0..3 {
+            let channel = &mut out[c * plane..(c + 1) * plane];
+            for row in channel.chunks_exact_mut(iw).take(nh_us) {
+                row[nw_us..].fill(table[0]);
+            }
+            channel[nh_us * iw..].fill(table[0]);
+        }
         let src = picture.as_raw();
         let stride = 3 * sw as usize;
-        let last_column = sw as usize - 1;
-        for (dy, (&sy, &[b0, b1])) in self.rows.offset.iter().zip(&self.rows.weight).enumerate() {
-            let below = (sy + 1).min(sh as usize - 1);
-            for (row, buffer) in [(sy, &mut self.row_above), (below, &mut self.row_below)] {
-                let line = &src[row * stride..(row + 1) * stride];
-                for (dx, (&sx, &[a0, a1])) in self.columns.offset.iter().zip(&self.columns.weight).enumerate() {
-                    let sx1 = (sx + 1).min(last_column);
+        if (nw, nh) == (sw, sh) {
+            // Same size (a 640-wide frame into a 640 input): no resampling at all.
+            for (y, line) in src.chunks_exact(stride).enumerate() {
+                for (x, px) in line.chunks_exact(3).enumerate() {
                     for c in 0..3 {
-                        buffer[3 * dx + c] = i32::from(line[3 * sx + c]) * a0 + i32::from(line[3 * sx1 + c]) * a1;
+                        out[c * plane + y * iw + x] = table[usize::from(px[c])];
                     }
                 }
             }
-            let base = dy * input_w as usize;
-            for dx in 0..nw as usize {
+            return letterbox;
+        }
+        let last_column = sw as usize - 1;
+        let columns = &self.columns;
+        let horizontal = |row: usize, buffer: &mut [i32]| {
+            let line = &src[row * stride..(row + 1) * stride];
+            for (dx, (&sx, &[a0, a1])) in columns.offset.iter().zip(&columns.weight).enumerate() {
+                let sx1 = (sx + 1).min(last_column);
+                for c in 0..3 {
+                    buffer[3 * dx + c] = i32::from(line[3 * sx + c]) * a0 + i32::from(line[3 * sx1 + c]) * a1;
+                }
+            }
+        };
+        // Consecutive output rows mostly share source rows: keep the two last resampled.
+        let mut cached: (Option<usize>, Option<usize>) = (None, None);
+        for (dy, (&sy, &[b0, b1])) in self.rows.offset.iter().zip(&self.rows.weight).enumerate() {
+            let below = (sy + 1).min(sh as usize - 1);
+            if cached.0 != Some(sy) {
+                if cached.1 == Some(sy) {
+                    std::mem::swap(&mut self.row_above, &mut self.row_below);
+                    cached = (Some(sy), None);
+                } else {
+                    horizontal(sy, &mut self.row_above);
+                    cached.0 = Some(sy);
+                }
+            }
+            if cached.1 != Some(below) {
+                horizontal(below, &mut self.row_below);
+                cached.1 = Some(below);
+            }
+            let base = dy * iw;
+            for dx in 0..nw_us {
                 for c in 0..3 {
                     let v = (b0 * self.row_above[3 * dx + c] + b1 * self.row_below[3 * dx + c] + (1 << 21)) >> 22;
-                    out[c * plane + base + dx] = norm.apply(v.clamp(0, 255) as u8);
+                    out[c * plane + base + dx] = table[v.clamp(0, 255) as usize];
                 }
             }
         }

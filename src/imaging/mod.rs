@@ -14,7 +14,7 @@ mod warp;
 pub use affine::Affine;
 pub use blend::blend_masked;
 pub use error::ImageError;
-pub use filter::{erode_square, gaussian_blur, gaussian_kernel};
+pub use filter::{box_blur3, erode_binary, erode_square, gaussian_blur, gaussian_kernel};
 pub use io::{load_rgb, save_rgb, SaveMode};
 pub use letterbox::{Letterbox, LetterboxResizer};
 pub use rect::Rect;

@@ -31,12 +31,15 @@ struct Tap {
 fn for_each_tap(dst_from_src: &Affine, roi: Rect, mut visit: impl FnMut(u32, u32, Tap)) {
     let m = dst_from_src.inverse().0;
     let fixed = |v: f64| (v * AB_SCALE).round_ties_even() as i64;
+    // OpenCV's per-column terms, computed once per call rather than once per pixel.
+    let column_terms: Vec<(i64, i64)> =
+        (roi.x0..roi.x1).map(|x| (fixed(m[0][0] * f64::from(x)), fixed(m[1][0] * f64::from(x)))).collect();
     for y in roi.y0..roi.y1 {
         let x_row = fixed(m[0][1] * f64::from(y) + m[0][2]) + ROUND_DELTA;
         let y_row = fixed(m[1][1] * f64::from(y) + m[1][2]) + ROUND_DELTA;
-        for x in roi.x0..roi.x1 {
-            let xs = (x_row + fixed(m[0][0] * f64::from(x))) >> (AB_BITS - INTER_BITS);
-            let ys = (y_row + fixed(m[1][0] * f64::from(x))) >> (AB_BITS - INTER_BITS);
+        for (x, &(dx, dy)) in (roi.x0..roi.x1).zip(&column_terms) {
+            let xs = (x_row + dx) >> (AB_BITS - INTER_BITS);
+            let ys = (y_row + dy) >> (AB_BITS - INTER_BITS);
             visit(
                 x,
                 y,

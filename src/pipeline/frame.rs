@@ -23,6 +23,8 @@ pub struct Frame {
     pub captured: Instant,
     /// Seconds from the start of the stream, when the source knows.
     pub pts: Option<f64>,
+    /// The source's own timestamp (stream time base), when it is a file.
+    pub timestamp: Option<i64>,
     pub image: RgbImage,
     /// Faces found (or tracked) by the detect stage.
     pub faces: Vec<Face>,

@@ -112,6 +112,8 @@ pub struct Counters {
     pub captured: AtomicU64,
     pub dropped: Arc<AtomicU64>,
     pub failed: AtomicU64,
+    /// Damaged input packets the source skipped.
+    pub bad_packets: AtomicU64,
 }
 
 /// The stages, running; the caller is the sink.
@@ -223,6 +225,11 @@ impl RunningPipeline {
     /// What the source is.
     pub fn source(&self) -> &str {
         &self.source
+    }
+
+    /// Damaged input packets skipped so far (known once the source has ended).
+    pub fn bad_packets(&self) -> u64 {
+        self.counters.bad_packets.load(Ordering::Relaxed)
     }
 
     /// Frames captured, dropped and failed so far.

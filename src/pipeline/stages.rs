@@ -83,6 +83,7 @@ pub(super) fn source(
             seq,
             captured: Instant::now(),
             pts: next.pts,
+            timestamp: next.timestamp,
             image: next.image,
             faces: Vec::new(),
             swapped: 0,
@@ -94,6 +95,7 @@ pub(super) fn source(
             break;
         }
     }
+    counters.bad_packets.store(source.bad_packets(), Ordering::Relaxed);
     Ok(())
 }
 

@@ -133,7 +133,7 @@ impl FrameSource for CameraSource {
         let mut image = reuse_or_new(into, resolution.width(), resolution.height());
         buffer.decode_image_to_buffer::<RgbFormat>(&mut image).map_err(camera_error)?;
         self.frames += 1;
-        Ok(Some(SourceFrame { image, pts: Some(self.started.elapsed().as_secs_f64()) }))
+        Ok(Some(SourceFrame { image, pts: Some(self.started.elapsed().as_secs_f64()), timestamp: None }))
     }
 
     fn pacing(&self) -> Pacing {

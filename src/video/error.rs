@@ -15,6 +15,8 @@ pub enum VideoError {
     NoVideoStream { path: PathBuf },
     #[error("video {path} could not be decoded: {reason}")]
     Decode { path: PathBuf, reason: String },
+    #[error("video {path} could not be written: {reason}")]
+    Write { path: PathBuf, reason: String },
     #[error("no window could be opened ({reason}): run with --headless, or set DISPLAY")]
     Window { reason: String },
 }

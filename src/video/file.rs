@@ -50,7 +50,7 @@ impl VideoFileSource {
     /// [`VideoError::Open`] when the file is missing or not a video ffmpeg reads,
     /// [`VideoError::NoVideoStream`] when it has no video.
     pub fn open(path: &Path, size: Option<(u32, u32)>, looping: bool) -> Result<Self, VideoError> {
-        ffmpeg::init().map_err(|e| open_error(path, e))?;
+        super::init_ffmpeg().map_err(|e| open_error(path, e))?;
         if !path.is_file() {
             return Err(open_error(path, "no such file"));
         }
@@ -103,11 +103,6 @@ impl VideoFileSource {
     /// The stream's size (after scaling), rate and length.
     pub fn info(&self) -> VideoInfo {
         self.info
-    }
-
-    /// Packets the decoder rejected so far (a damaged file).
-    pub fn bad_packets(&self) -> u64 {
-        self.bad_packets
     }
 
     /// Decodes until one frame is ready; false at the end of the file.
@@ -181,14 +176,19 @@ impl FrameSource for VideoFileSource {
         for (y, out) in image.chunks_exact_mut(row).enumerate() {
             out.copy_from_slice(&data[y * stride..y * stride + row]);
         }
-        let pts = self.decoded.timestamp().or(self.decoded.pts()).map(|t| t as f64 * self.time_base + self.loop_offset);
+        let timestamp = self.decoded.timestamp().or(self.decoded.pts());
+        let pts = timestamp.map(|t| t as f64 * self.time_base + self.loop_offset);
         if let Some(p) = pts {
             self.last_pts = p;
         }
-        Ok(Some(SourceFrame { image, pts }))
+        Ok(Some(SourceFrame { image, pts, timestamp: timestamp.filter(|_| self.loop_offset == 0.0) }))
     }
 
     fn pacing(&self) -> Pacing {
         Pacing::Timestamps
+    }
+
+    fn bad_packets(&self) -> u64 {
+        self.bad_packets
     }
 }

@@ -8,6 +8,7 @@ mod overlay;
 mod pool;
 mod still;
 mod window;
+mod writer;
 
 pub use camera::{list_cameras, CameraSelector, CameraSource};
 pub use error::VideoError;
@@ -16,10 +17,22 @@ pub use overlay::draw_text;
 pub use pool::FramePool;
 pub use still::StillSource;
 pub use window::{WindowEvent, WindowSink};
+pub use writer::{probe, EncoderSettings, StreamShape, VideoWriter, WriteSummary};
 
 use std::path::PathBuf;
 
 use image::RgbImage;
+
+/// Initialises ffmpeg once, with its own log quiet except for errors (libx264's statistics
+/// and the like are not for our users).
+///
+/// # Errors
+/// ffmpeg's, when it cannot initialise.
+pub fn init_ffmpeg() -> Result<(), ffmpeg_next::Error> {
+    ffmpeg_next::init()?;
+    ffmpeg_next::util::log::set_level(ffmpeg_next::util::log::Level::Error);
+    Ok(())
+}
 
 /// One picture from a source, with its presentation time when the source has one.
 #[derive(Debug)]
@@ -27,6 +40,8 @@ pub struct SourceFrame {
     pub image: RgbImage,
     /// Seconds from the start of the stream.
     pub pts: Option<f64>,
+    /// The same instant in the stream's own time base, for a file (kept exactly when transcoding).
+    pub timestamp: Option<i64>,
 }
 
 /// How a source wants its frames paced.
@@ -57,6 +72,11 @@ pub trait FrameSource {
 
     /// How frames should be paced when the source plays live.
     fn pacing(&self) -> Pacing;
+
+    /// Damaged packets skipped so far (files only).
+    fn bad_packets(&self) -> u64 {
+        0
+    }
 }
 
 /// What to open as the source: plain data, sent to the capture thread, which opens it there.

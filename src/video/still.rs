@@ -29,7 +29,7 @@ impl FrameSource for StillSource {
         image.copy_from_slice(&self.picture);
         let pts = self.index as f64 / self.fps;
         self.index += 1;
-        Ok(Some(SourceFrame { image, pts: Some(pts) }))
+        Ok(Some(SourceFrame { image, pts: Some(pts), timestamp: None }))
     }
 
     fn pacing(&self) -> Pacing {

@@ -16,7 +16,7 @@ pub use mesh::FaceMesh;
 use super::{SwapError, Swapper};
 use crate::{
     face::{umeyama_similarity, Analysis, Face},
-    imaging::{blend_masked, erode_square, gaussian_blur, gaussian_kernel, GrayF32, Point, Rect},
+    imaging::{blend_masked, box_blur3, erode_binary, GrayF32, Point, Rect},
 };
 
 const NAME: &str = "landmark";
@@ -41,8 +41,6 @@ pub struct LandmarkSwapper {
     warped: RgbImage,
     coverage: GrayF32,
     scratch: Vec<f32>,
-    kernel: Vec<f32>,
-    kernel_sigma: f32,
     geometry: Vec<Point>,
     shape_weight: f32,
 }
@@ -111,13 +109,12 @@ impl Swapper for LandmarkSwapper {
         }
         let (lo, hi) = bounds(to);
         let size = (hi[0] - lo[0]).max(hi[1] - lo[1]).max(1.0);
-        // Feathering scaled to the face: erode a thirty-second in, then a Gaussian edge of
-        // sigma size/24 (three sigmas wide) — wide enough that no seam shows on a forehead.
+        // Feathering scaled to the face: erode a thirty-second in, then a near-Gaussian edge of
+        // sigma about size/24 (three box passes) — wide enough that no seam shows on a forehead.
         let erode = ((size / 16.0) as usize).max(3);
-        // Quantised to half pixels so the cached kernel serves a face that moves a little.
-        let sigma = ((size / 12.0).round() / 2.0).max(1.5);
-        let blur = (3.0 * sigma).ceil() as usize;
-        let roi = Rect::around(lo, hi, (erode + 2 * blur + 4) as f32, fw, fh);
+        let sigma = (size / 24.0).max(1.5);
+        let radius = ((0.25 + sigma * sigma).sqrt() - 0.5).round().max(1.0) as usize;
+        let roi = Rect::around(lo, hi, (erode + 4 * radius + 4) as f32, fw, fh);
         if roi.is_empty() {
             return Ok(());
         }
@@ -146,12 +143,8 @@ impl Swapper for LandmarkSwapper {
         source.mesh.warp(&source.picture, &source.landmarks, &self.geometry, &mut self.warped, &mut self.coverage, roi);
         match_colour(&mut self.warped, frame, &self.coverage, roi);
 
-        erode_square(&mut self.coverage, roi, erode, &mut self.scratch);
-        if self.kernel_sigma != sigma {
-            self.kernel = gaussian_kernel(2 * blur + 1, f64::from(sigma));
-            self.kernel_sigma = sigma;
-        }
-        gaussian_blur(&mut self.coverage, roi, &self.kernel, &mut self.scratch);
+        erode_binary(&mut self.coverage, roi, erode, &mut self.scratch);
+        box_blur3(&mut self.coverage, roi, radius, &mut self.scratch);
 
         blend_masked(frame, &self.warped, &self.coverage, 1.0, roi);
         Ok(())

@@ -1,0 +1,299 @@
+//! Writing a video file: the swapped frames encoded (H.264 with libx264 by default, yuv420p,
+//! the input's size and timestamps), the input's audio and subtitle streams copied packet for
+//! packet, and a metadata tag saying the video was face-swapped.
+
+use std::path::{Path, PathBuf};
+
+use ffmpeg_next as ffmpeg;
+use ffmpeg::{codec, format::Pixel, media, software::scaling, util::frame::video::Video, Rational};
+use image::RgbImage;
+
+use super::VideoError;
+
+/// How to encode the video stream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EncoderSettings {
+    /// An ffmpeg encoder name (`libx264`, `libx265`, `libvpx-vp9`, …).
+    pub encoder: String,
+    /// Constant rate factor (quality); the encoder's default when `None`.
+    pub crf: Option<u32>,
+    pub preset: Option<String>,
+    /// Encoder threads (`None`: the encoder's own choice).
+    pub threads: Option<u32>,
+}
+
+impl EncoderSettings {
+    /// libx264 at CRF 18 (visually lossless for most clips), preset superfast.
+    pub fn h264() -> Self {
+        Self { encoder: "libx264".into(), crf: Some(18), preset: Some("superfast".into()), threads: None }
+    }
+}
+
+/// What the input's video stream is, as the writer needs it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StreamShape {
+    pub width: u32,
+    pub height: u32,
+    pub time_base: Rational,
+    pub frame_rate: Option<Rational>,
+    pub frames: Option<u64>,
+}
+
+/// Reads the shape of the best video stream of `path`.
+///
+/// # Errors
+/// [`VideoError::Open`] / [`VideoError::NoVideoStream`].
+pub fn probe(path: &Path) -> Result<StreamShape, VideoError> {
+    let open = |e: &dyn std::fmt::Display| VideoError::Open { path: path.to_path_buf(), reason: e.to_string() };
+    super::init_ffmpeg().map_err(|e| open(&e))?;
+    let input = ffmpeg::format::input(path).map_err(|e| open(&e))?;
+    let stream = input.streams().best(media::Type::Video).ok_or_else(|| VideoError::NoVideoStream { path: path.to_path_buf() })?;
+    let decoder = codec::context::Context::from_parameters(stream.parameters()).and_then(|c| c.decoder().video()).map_err(|e| open(&e))?;
+    let rate = stream.avg_frame_rate();
+    Ok(StreamShape {
+        width: decoder.width(),
+        height: decoder.height(),
+        time_base: stream.time_base(),
+        frame_rate: (rate.numerator() > 0 && rate.denominator() > 0).then_some(rate),
+        frames: u64::try_from(stream.frames()).ok().filter(|&n| n > 0),
+    })
+}
+
+/// Copies the input's audio and subtitle packets into the output, in step with the video.
+struct StreamCopier {
+    input: ffmpeg::format::context::Input,
+    /// Input stream index → (output stream index, input time base).
+    map: Vec<Option<(usize, Rational)>>,
+    pending: Option<ffmpeg::Packet>,
+    done: bool,
+    packets: u64,
+}
+
+impl StreamCopier {
+    /// Writes copied packets up to `until` seconds (everything when `None`).
+    fn pump(&mut self, output: &mut ffmpeg::format::context::Output, until: Option<f64>) -> Result<(), ffmpeg::Error> {
+        loop {
+            let packet = match self.pending.take() {
+                Some(p) => p,
+                None if self.done => return Ok(()),
+                None => {
+                    let mut p = ffmpeg::Packet::empty();
+                    match p.read(&mut self.input) {
+                        Ok(()) => p,
+                        Err(ffmpeg::Error::Eof) => {
+                            self.done = true;
+                            return Ok(());
+                        }
+                        // A damaged stretch: skip it, as the video side does.
+                        Err(_) => continue,
+                    }
+                }
+            };
+            let Some(Some((out_index, in_tb))) = self.map.get(packet.stream()).copied() else {
+                continue;
+            };
+            let seconds = packet.dts().or(packet.pts()).map(|t| t as f64 * f64::from(in_tb));
+            if let (Some(limit), Some(at)) = (until, seconds) {
+                if at > limit {
+                    self.pending = Some(packet);
+                    return Ok(());
+                }
+            }
+            let mut packet = packet;
+            let out_tb = output.stream(out_index).map_or(in_tb, |s| s.time_base());
+            packet.rescale_ts(in_tb, out_tb);
+            packet.set_position(-1);
+            packet.set_stream(out_index);
+            packet.write_interleaved(output)?;
+            self.packets += 1;
+        }
+    }
+}
+
+/// Counts of what was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteSummary {
+    pub frames: u64,
+    pub copied_packets: u64,
+}
+
+/// An output video being written.
+pub struct VideoWriter {
+    path: PathBuf,
+    output: ffmpeg::format::context::Output,
+    encoder: ffmpeg::encoder::Video,
+    video_index: usize,
+    encoder_tb: Rational,
+    scaler: scaling::Context,
+    rgb: Video,
+    yuv: Video,
+    copier: StreamCopier,
+    frames: u64,
+    last_pts: Option<i64>,
+    frame_step: i64,
+}
+
+impl VideoWriter {
+    /// Creates `path` (format from its extension, or `format` when given) for frames shaped like
+    /// `shape`, copying the audio and subtitle streams of `input`, tagged with `metadata`.
+    ///
+    /// # Errors
+    /// [`VideoError::Write`] when the file, the encoder or a stream cannot be set up.
+    pub fn create(
+        path: &Path,
+        format: Option<&str>,
+        input: &Path,
+        shape: &StreamShape,
+        settings: &EncoderSettings,
+        metadata: &[(&str, &str)],
+    ) -> Result<Self, VideoError> {
+        let fail = |e: &dyn std::fmt::Display| VideoError::Write { path: path.to_path_buf(), reason: e.to_string() };
+        let mut output = match format {
+            Some(f) => ffmpeg::format::output_as(path, f),
+            None => ffmpeg::format::output(path),
+        }
+        .map_err(|e| fail(&e))?;
+        let global_header = output.format().flags().contains(ffmpeg::format::Flags::GLOBAL_HEADER);
+        let codec = ffmpeg::encoder::find_by_name(&settings.encoder)
+            .ok_or_else(|| fail(&format!("this ffmpeg has no encoder {}", settings.encoder)))?;
+        let mut stream = output.add_stream(codec).map_err(|e| fail(&e))?;
+        let video_index = stream.index();
+        let mut encoder = codec::context::Context::new_with_codec(codec).encoder().video().map_err(|e| fail(&e))?;
+        encoder.set_width(shape.width);
+        encoder.set_height(shape.height);
+        encoder.set_format(Pixel::YUV420P);
+        encoder.set_time_base(shape.time_base);
+        encoder.set_frame_rate(shape.frame_rate);
+        if global_header {
+            encoder.set_flags(codec::Flags::GLOBAL_HEADER);
+        }
+        let mut options = ffmpeg::Dictionary::new();
+        if let Some(crf) = settings.crf {
+            options.set("crf", &crf.to_string());
+        }
+        if let Some(preset) = &settings.preset {
+            options.set("preset", preset);
+        }
+        if let Some(threads) = settings.threads {
+            options.set("threads", &threads.to_string());
+        }
+        let encoder = encoder.open_with(options).map_err(|e| fail(&e))?;
+        stream.set_parameters(&encoder);
+        stream.set_time_base(shape.time_base);
+        stream.set_avg_frame_rate(shape.frame_rate.unwrap_or(Rational(0, 1)));
+
+        // The copied streams: every audio and subtitle stream of the input, unchanged.
+        let copy_input = ffmpeg::format::input(input).map_err(|e| fail(&e))?;
+        let mut map = Vec::new();
+        for in_stream in copy_input.streams() {
+            let kind = in_stream.parameters().medium();
+            if !matches!(kind, media::Type::Audio | media::Type::Subtitle) {
+                map.push(None);
+                continue;
+            }
+            let mut out_stream = output.add_stream(ffmpeg::encoder::find(codec::Id::None)).map_err(|e| fail(&e))?;
+            out_stream.set_parameters(in_stream.parameters());
+            out_stream.set_time_base(in_stream.time_base());
+            out_stream.set_metadata(in_stream.metadata().to_owned());
+            // SAFETY: the parameters belong to the stream just added; clearing the codec tag
+            // lets the muxer choose its own, as `ffmpeg -c copy` does.
+            unsafe {
+                (*out_stream.parameters().as_mut_ptr()).codec_tag = 0;
+            }
+            map.push(Some((out_stream.index(), in_stream.time_base())));
+        }
+        let mut tags = ffmpeg::Dictionary::new();
+        for (key, value) in metadata {
+            tags.set(key, value);
+        }
+        output.set_metadata(tags);
+        let mut header_options = ffmpeg::Dictionary::new();
+        // MP4/MOV drop tags they do not know unless asked to keep them.
+        header_options.set("movflags", "+use_metadata_tags");
+        output.write_header_with(header_options).map_err(|e| fail(&e))?;
+
+        let scaler = scaling::Context::get(Pixel::RGB24, shape.width, shape.height, Pixel::YUV420P, shape.width, shape.height, scaling::Flags::BILINEAR)
+            .map_err(|e| fail(&e))?;
+        let frame_step = shape
+            .frame_rate
+            .map(|r| {
+                let step = f64::from(r.invert()) / f64::from(shape.time_base);
+                step.round().max(1.0) as i64
+            })
+            .unwrap_or(1);
+        Ok(Self {
+            path: path.to_path_buf(),
+            output,
+            encoder,
+            video_index,
+            encoder_tb: shape.time_base,
+            scaler,
+            rgb: Video::new(Pixel::RGB24, shape.width, shape.height),
+            yuv: Video::new(Pixel::YUV420P, shape.width, shape.height),
+            copier: StreamCopier { input: copy_input, map, pending: None, done: false, packets: 0 },
+            frames: 0,
+            last_pts: None,
+            frame_step,
+        })
+    }
+
+    fn fail(&self, e: &dyn std::fmt::Display) -> VideoError {
+        VideoError::Write { path: self.path.clone(), reason: e.to_string() }
+    }
+
+    /// Encodes one frame at `timestamp` (input time base); a frame without one follows the last.
+    ///
+    /// # Errors
+    /// [`VideoError::Write`] when encoding or writing fails (a full disk, say).
+    pub fn write(&mut self, image: &RgbImage, timestamp: Option<i64>) -> Result<(), VideoError> {
+        let (w, h) = image.dimensions();
+        if (w, h) != (self.rgb.width(), self.rgb.height()) {
+            return Err(self.fail(&format!("frame is {w}×{h}, the output {}×{}", self.rgb.width(), self.rgb.height())));
+        }
+        let stride = self.rgb.stride(0);
+        let row = 3 * w as usize;
+        let data = self.rgb.data_mut(0);
+        for (y, line) in image.chunks_exact(row).enumerate() {
+            data[y * stride..y * stride + row].copy_from_slice(line);
+        }
+        self.scaler.run(&self.rgb, &mut self.yuv).map_err(|e| self.fail(&e))?;
+        // Timestamps must increase; a repeated or missing one is placed one frame later.
+        let pts = match (timestamp, self.last_pts) {
+            (Some(t), Some(last)) if t <= last => last + self.frame_step,
+            (Some(t), _) => t,
+            (None, Some(last)) => last + self.frame_step,
+            (None, None) => 0,
+        };
+        self.last_pts = Some(pts);
+        self.yuv.set_pts(Some(pts));
+        self.encoder.send_frame(&self.yuv).map_err(|e| self.fail(&e))?;
+        self.frames += 1;
+        self.drain_packets()
+    }
+
+    fn drain_packets(&mut self) -> Result<(), VideoError> {
+        let mut packet = ffmpeg::Packet::empty();
+        while self.encoder.receive_packet(&mut packet).is_ok() {
+            let seconds = packet.dts().or(packet.pts()).map(|t| t as f64 * f64::from(self.encoder_tb));
+            self.copier.pump(&mut self.output, seconds).map_err(|e| self.fail(&e))?;
+            let out_tb = self.output.stream(self.video_index).map_or(self.encoder_tb, |s| s.time_base());
+            packet.set_stream(self.video_index);
+            packet.rescale_ts(self.encoder_tb, out_tb);
+            packet.write_interleaved(&mut self.output).map_err(|e| self.fail(&e))?;
+        }
+        Ok(())
+    }
+
+    /// Flushes the encoder, copies the rest of the audio, writes the trailer.
+    ///
+    /// # Errors
+    /// [`VideoError::Write`] when the last writes fail.
+    pub fn finish(mut self) -> Result<WriteSummary, VideoError> {
+        self.encoder.send_eof().map_err(|e| self.fail(&e))?;
+        self.drain_packets()?;
+        // Audio past the last video frame belongs to the clip too.
+        self.copier.pump(&mut self.output, None).map_err(|e| self.fail(&e))?;
+        self.output.write_trailer().map_err(|e| self.fail(&e))?;
+        Ok(WriteSummary { frames: self.frames, copied_packets: self.copier.packets })
+    }
+}
