@@ -134,6 +134,7 @@ pub fn run(args: LiveArgs) -> Result<()> {
 
     let health = Arc::new(HealthState::new(factory.runtime().version(), factory.provider().to_string()));
     let (detect_tx, detect_rx) = crossbeam_channel::unbounded();
+    let (track_tx, track_rx) = crossbeam_channel::unbounded();
     let (swap_tx, swap_rx) = crossbeam_channel::unbounded();
     let _watchdog = if args.watch_interval > 0.0 {
         let reload = swapper_model.map(|model| SwapperReload {
@@ -143,7 +144,18 @@ pub fn run(args: LiveArgs) -> Result<()> {
         });
         let interval = Duration::from_secs_f64(args.watch_interval);
         let fetcher = args.engine.fetcher()?;
-        Some(watch::start(store, fetcher, interval, health.clone(), &factory, &models, reload, detect_tx, swap_tx)?)
+        Some(watch::start(
+            store,
+            fetcher,
+            interval,
+            health.clone(),
+            &factory,
+            &models,
+            reload,
+            detect_tx,
+            track_tx,
+            swap_tx,
+        )?)
     } else {
         mark_models_ready(&health, &models);
         None
@@ -161,7 +173,7 @@ pub fn run(args: LiveArgs) -> Result<()> {
         PipelineConfig::live()
     };
     let config = PipelineConfig { selection, max_frames: args.frames.filter(|_| args.lossless), ..base };
-    let updates = StageUpdates { detect: detect_rx, swap: swap_rx };
+    let updates = StageUpdates { detect: detect_rx, track: track_rx, swap: swap_rx };
     let pipeline = Pipeline::start(spec, tracker, swapper, config, controls.clone(), updates)?;
     tracing::info!(source = pipeline.source(), "live");
 

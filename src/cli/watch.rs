@@ -6,10 +6,10 @@ use std::{sync::Arc, time::Duration};
 use anyhow::Result;
 use crossbeam_channel::Sender;
 use faceswap::{
-    face::{ArcFaceEmbedder, DetectorConfig, Face, FaceModels, Landmarker106},
+    face::{ArcFaceEmbedder, DetectorConfig, Face, FaceModels, Landmarker106, ScrfdDetector},
     health::HealthState,
     models::{Fetcher, ModelStore, VerifiedModel, Watchdog, WatchdogHandle},
-    pipeline::DetectUpdate,
+    pipeline::TrackUpdate,
     runtime::SessionFactory,
     swap::{InSwapper, Swapper},
 };
@@ -34,40 +34,42 @@ pub fn start(
     factory: &SessionFactory,
     models: &FaceModels,
     swapper: Option<SwapperReload>,
-    detect_tx: Sender<DetectUpdate>,
+    detect_tx: Sender<ScrfdDetector>,
+    track_tx: Sender<TrackUpdate>,
     swap_tx: Sender<Box<dyn Swapper>>,
 ) -> Result<WatchdogHandle> {
     let mut watchdog = Watchdog::new(store, Some(fetcher), interval, health);
     {
-        let (factory, tx) = (factory.clone(), detect_tx.clone());
+        let (factory, tx) = (factory.clone(), detect_tx);
         watchdog.watch(
             models.detector.clone(),
             "detector",
             Box::new(move |m| {
-                let detector = DetectorConfig::scrfd().build(&factory, m).map_err(|e| e.to_string())?;
-                tx.send(DetectUpdate::Detector(detector)).map_err(|_| STAGE_GONE.to_string())
+                let config = DetectorConfig::scrfd().with_fit_to_frame(true);
+                let detector = config.build(&factory, m).map_err(|e| e.to_string())?;
+                tx.send(detector).map_err(|_| STAGE_GONE.to_string())
             }),
         );
     }
     {
-        let (factory, tx) = (factory.clone(), detect_tx.clone());
+        let (factory, tx) = (factory.clone(), track_tx.clone());
         watchdog.watch(
             models.landmarks.clone(),
             "landmarks",
             Box::new(move |m| {
                 let landmarker = Landmarker106::build(&factory, m).map_err(|e| e.to_string())?;
-                tx.send(DetectUpdate::Landmarker(landmarker)).map_err(|_| STAGE_GONE.to_string())
+                tx.send(TrackUpdate::Landmarker(landmarker)).map_err(|_| STAGE_GONE.to_string())
             }),
         );
     }
     {
-        let (factory, tx) = (factory.clone(), detect_tx);
+        let (factory, tx) = (factory.clone(), track_tx);
         watchdog.watch(
             models.embedder.clone(),
             "embedder",
             Box::new(move |m| {
                 let embedder = ArcFaceEmbedder::build(&factory, m).map_err(|e| e.to_string())?;
-                tx.send(DetectUpdate::Embedder(embedder)).map_err(|_| STAGE_GONE.to_string())
+                tx.send(TrackUpdate::Embedder(embedder)).map_err(|_| STAGE_GONE.to_string())
             }),
         );
     }

@@ -72,24 +72,13 @@ impl Default for DetectorConfig {
 fn fitted_input(base: (u32, u32), frame: (u32, u32)) -> (u32, u32) {
     let long = base.0.max(base.1);
     let (fw, fh) = (frame.0.max(1), frame.1.max(1));
-    let fit = |short: u32, long_side: u32| ((u64::from(long) * u64::from(short)).div_ceil(u64::from(long_side)) as u32).div_ceil(32) * 32;
+    let fit = |short: u32, long_side: u32| {
+        ((u64::from(long) * u64::from(short)).div_ceil(u64::from(long_side)) as u32).div_ceil(32) * 32
+    };
     if fw >= fh {
         (long, fit(fh, fw).max(32))
     } else {
         (fit(fw, fh).max(32), long)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::fitted_input;
-
-    #[test]
-    fn inputs_fit_the_frame_in_steps_of_32() {
-        assert_eq!(fitted_input((640, 640), (640, 480)), (640, 480));
-        assert_eq!(fitted_input((640, 640), (1280, 720)), (640, 384));
-        assert_eq!(fitted_input((640, 640), (176, 144)), (640, 544));
-        assert_eq!(fitted_input((640, 640), (480, 640)), (480, 640));
     }
 }
 
@@ -223,5 +212,18 @@ impl ScrfdDetector {
             .iter()
             .map(|c| Face { bbox: c.bbox, score: c.score, kps: c.kps, landmarks: None, embedding: None })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fitted_input;
+
+    #[test]
+    fn inputs_fit_the_frame_in_steps_of_32() {
+        assert_eq!(fitted_input((640, 640), (640, 480)), (640, 480));
+        assert_eq!(fitted_input((640, 640), (1280, 720)), (640, 384));
+        assert_eq!(fitted_input((640, 640), (176, 144)), (640, 544));
+        assert_eq!(fitted_input((640, 640), (480, 640)), (480, 640));
     }
 }

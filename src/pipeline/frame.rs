@@ -11,6 +11,7 @@ use crate::face::Face;
 pub struct StageTimes {
     pub capture: f32,
     pub detect: f32,
+    pub track: f32,
     pub swap: f32,
 }
 
@@ -26,7 +27,9 @@ pub struct Frame {
     /// The source's own timestamp (stream time base), when it is a file.
     pub timestamp: Option<i64>,
     pub image: RgbImage,
-    /// Faces found (or tracked) by the detect stage.
+    /// What the detector found, on a detection frame (consumed by the track stage).
+    pub detections: Option<Vec<Face>>,
+    /// The faces the track stage follows, with their landmarks.
     pub faces: Vec<Face>,
     /// How many faces the swap stage replaced.
     pub swapped: usize,

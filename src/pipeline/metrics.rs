@@ -7,12 +7,13 @@ use serde::Serialize;
 
 use super::Frame;
 
-/// The 50th, 95th and 99th percentiles of a set of milliseconds.
+/// The 50th, 95th and 99th percentiles (and the mean) of a set of milliseconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct Percentiles {
     pub p50: f32,
     pub p95: f32,
     pub p99: f32,
+    pub mean: f32,
 }
 
 impl Percentiles {
@@ -23,7 +24,8 @@ impl Percentiles {
         }
         samples.sort_by(f32::total_cmp);
         let rank = |p: f32| samples[(((p / 100.0) * samples.len() as f32).ceil() as usize).clamp(1, samples.len()) - 1];
-        Self { p50: rank(50.0), p95: rank(95.0), p99: rank(99.0) }
+        let mean = samples.iter().sum::<f32>() / samples.len() as f32;
+        Self { p50: rank(50.0), p95: rank(95.0), p99: rank(99.0), mean }
     }
 }
 
@@ -55,11 +57,12 @@ pub struct SinkMeter {
     latency: Vec<f32>,
     capture: Vec<f32>,
     detect: Vec<f32>,
+    track: Vec<f32>,
     swap: Vec<f32>,
     output: Vec<f32>,
     /// Exponential moving averages for the overlay: fps, then per stage, then latency.
     recent_fps: f32,
-    recent: [f32; 5],
+    recent: [f32; 6],
     last_shown: Option<Instant>,
     output_name: &'static str,
 }
@@ -76,10 +79,11 @@ impl SinkMeter {
             latency: Vec::with_capacity(4096),
             capture: Vec::with_capacity(4096),
             detect: Vec::with_capacity(4096),
+            track: Vec::with_capacity(4096),
             swap: Vec::with_capacity(4096),
             output: Vec::with_capacity(4096),
             recent_fps: 0.0,
-            recent: [0.0; 5],
+            recent: [0.0; 6],
             last_shown: None,
             output_name,
         }
@@ -102,13 +106,14 @@ impl SinkMeter {
             (&mut self.latency, latency),
             (&mut self.capture, t.capture),
             (&mut self.detect, t.detect),
+            (&mut self.track, t.track),
             (&mut self.swap, t.swap),
             (&mut self.output, output_ms),
         ] {
             samples.push(value);
         }
         let ema = |old: f32, new: f32| if old == 0.0 { new } else { 0.9 * old + 0.1 * new };
-        for (slot, value) in self.recent.iter_mut().zip([t.capture, t.detect, t.swap, output_ms, latency]) {
+        for (slot, value) in self.recent.iter_mut().zip([t.capture, t.detect, t.track, t.swap, output_ms, latency]) {
             *slot = ema(*slot, value);
         }
         if let Some(last) = self.last_shown {
@@ -132,7 +137,7 @@ impl SinkMeter {
 
     /// The overlay's lines: fps, stage delays, and the given context.
     pub fn overlay(&self, context: &str, faces: usize, swapping: bool) -> Vec<String> {
-        let [capture, detect, swap, output, latency] = self.recent;
+        let [capture, detect, track, swap, output, latency] = self.recent;
         vec![
             format!(
                 "{:.1} fps  delay {:.0} ms  faces {faces}  swap {}",
@@ -140,7 +145,10 @@ impl SinkMeter {
                 latency,
                 if swapping { "on" } else { "off" }
             ),
-            format!("capture {capture:.1}  detect {detect:.1}  swap {swap:.1}  {} {output:.1} ms", self.output_name),
+            format!(
+                "capture {capture:.1}  detect {detect:.1}  track {track:.1}  swap {swap:.1}  {} {output:.1} ms",
+                self.output_name
+            ),
             context.to_string(),
             "H overlay  Space swap  S snapshot  Q quit".to_string(),
         ]
@@ -153,6 +161,7 @@ impl SinkMeter {
         for (name, samples) in [
             ("capture", &mut self.capture),
             ("detect", &mut self.detect),
+            ("track", &mut self.track),
             ("swap", &mut self.swap),
             (self.output_name, &mut self.output),
         ] {
@@ -180,7 +189,7 @@ mod tests {
     #[test]
     fn percentiles_by_nearest_rank() {
         let mut v: Vec<f32> = (1..=100).map(|i| i as f32).collect();
-        assert_eq!(Percentiles::of(&mut v), Percentiles { p50: 50.0, p95: 95.0, p99: 99.0 });
+        assert_eq!(Percentiles::of(&mut v), Percentiles { p50: 50.0, p95: 95.0, p99: 99.0, mean: 50.5 });
         assert_eq!(Percentiles::of(&mut []), Percentiles::default());
     }
 }

@@ -14,4 +14,4 @@ pub use link::{link, LinkReceiver, LinkSender, Policy};
 pub use metrics::{Percentiles, PipelineStats, SinkMeter};
 pub use run::{Controls, Pipeline, PipelineConfig, PipelineError, RunningPipeline, StageUpdates};
 pub use smoothing::OneEuroFilter;
-pub use tracker::{DetectUpdate, FaceTracker, TrackerConfig};
+pub use tracker::{FaceTracker, FrameDetector, TrackFollower, TrackUpdate, TrackerConfig};

@@ -9,9 +9,9 @@ use std::{
     thread::JoinHandle,
 };
 
-use super::{link, stages, DetectUpdate, FaceTracker, Frame, LinkReceiver, Policy};
+use super::{link, stages, FaceTracker, Frame, LinkReceiver, Policy, TrackUpdate};
 use crate::{
-    face::FaceSelection,
+    face::{FaceSelection, ScrfdDetector},
     swap::Swapper,
     video::{FramePool, Pacing, SourceSpec, VideoError},
 };
@@ -84,14 +84,15 @@ impl PipelineConfig {
 /// Where the watchdog's rebuilt models reach the stages that own them; each stage picks its
 /// updates up between two frames.
 pub struct StageUpdates {
-    pub detect: crossbeam_channel::Receiver<DetectUpdate>,
+    pub detect: crossbeam_channel::Receiver<ScrfdDetector>,
+    pub track: crossbeam_channel::Receiver<TrackUpdate>,
     pub swap: crossbeam_channel::Receiver<Box<dyn Swapper>>,
 }
 
 impl StageUpdates {
     /// No updates ever (no watchdog).
     pub fn none() -> Self {
-        Self { detect: crossbeam_channel::never(), swap: crossbeam_channel::never() }
+        Self { detect: crossbeam_channel::never(), track: crossbeam_channel::never(), swap: crossbeam_channel::never() }
     }
 }
 
@@ -155,12 +156,15 @@ impl Pipeline {
         controls: Arc<Controls>,
         updates: StageUpdates,
     ) -> Result<RunningPipeline, PipelineError> {
-        let StageUpdates { detect: detect_updates, swap: swap_updates } = updates;
+        let StageUpdates { detect: detect_updates, track: track_updates, swap: swap_updates } = updates;
+        let (detector, follower) = tracker.into_stages();
+        let tracking = Arc::new(AtomicBool::new(false));
         let counters = Arc::new(Counters::default());
         let pool = FramePool::new(config.queue_depth * 3 + 4);
         let depth = config.queue_depth;
         let (captured_tx, captured_rx) = link(config.policy, depth, counters.dropped.clone());
         let (detected_tx, detected_rx) = link(config.policy, depth, counters.dropped.clone());
+        let (tracked_tx, tracked_rx) = link(config.policy, depth, counters.dropped.clone());
         let (swapped_tx, swapped_rx) = link(config.policy, depth, counters.dropped.clone());
         let (opened_tx, opened_rx) = crossbeam_channel::bounded(1);
 
@@ -184,9 +188,18 @@ impl Pipeline {
             Err(_) => return Err(PipelineError::Panicked { stage: "source" }),
         };
         {
-            let (counters, pool) = (counters.clone(), pool.clone());
+            let (counters, pool, tracking) = (counters.clone(), pool.clone(), tracking.clone());
             handles.push(spawn("detect", move || {
-                stages::detect(tracker, &captured_rx, &detected_tx, &counters, &pool, &detect_updates);
+                let links = (&captured_rx, &detected_tx);
+                stages::detect(detector, links, &tracking, &counters, &pool, &detect_updates);
+                Ok(())
+            })?);
+        }
+        {
+            let (counters, pool) = (counters.clone(), pool.clone());
+            handles.push(spawn("track", move || {
+                let links = (&detected_rx, &tracked_tx);
+                stages::track(follower, links, &tracking, &counters, &pool, &track_updates);
                 Ok(())
             })?);
         }
@@ -197,7 +210,7 @@ impl Pipeline {
                 stages::swap(
                     swapper,
                     selection,
-                    (&detected_rx, &swapped_tx),
+                    (&tracked_rx, &swapped_tx),
                     &controls,
                     &counters,
                     &pool,

@@ -2,15 +2,17 @@
 //! goes on unswapped; only the source can end the stream.
 
 use std::{
-    sync::atomic::Ordering,
+    sync::atomic::{AtomicBool, Ordering},
     time::{Duration, Instant},
 };
 
 use crossbeam_channel::{Receiver, Sender};
 
-use super::{run::Counters, Controls, DetectUpdate, FaceTracker, Frame, LinkReceiver, LinkSender, StageTimes};
+use super::{
+    run::Counters, Controls, Frame, FrameDetector, LinkReceiver, LinkSender, StageTimes, TrackFollower, TrackUpdate,
+};
 use crate::{
-    face::FaceSelection,
+    face::{FaceSelection, ScrfdDetector},
     swap::Swapper,
     video::{FramePool, Pacing, SourceSpec, VideoError},
 };
@@ -84,6 +86,7 @@ pub(super) fn source(
             captured: Instant::now(),
             pts: next.pts,
             timestamp: next.timestamp,
+            detections: None,
             image: next.image,
             faces: Vec::new(),
             swapped: 0,
@@ -99,25 +102,25 @@ pub(super) fn source(
     Ok(())
 }
 
+/// Runs the detector on the frames that are due; `tracking` says whether the track stage
+/// follows any face (while it does not, every frame is a detection frame).
 pub(super) fn detect(
-    mut tracker: FaceTracker,
-    input: &LinkReceiver<Frame>,
-    out: &LinkSender<Frame>,
+    mut detector: FrameDetector,
+    (input, out): (&LinkReceiver<Frame>, &LinkSender<Frame>),
+    tracking: &AtomicBool,
     counters: &Counters,
     pool: &FramePool,
-    updates: &Receiver<DetectUpdate>,
+    updates: &Receiver<ScrfdDetector>,
 ) {
-    let started = Instant::now();
     let mut failures = 0;
     for mut frame in input {
         for update in updates.try_iter() {
-            tracker.apply(update);
+            detector.replace(update);
             tracing::info!("detect stage switched to a reloaded model");
         }
         let stage_started = Instant::now();
-        let t = frame.pts.unwrap_or_else(|| frame.captured.duration_since(started).as_secs_f64());
-        match tracker.update(&frame.image, t) {
-            Ok(faces) => frame.faces = faces,
+        match detector.detect(&frame.image, tracking.load(Ordering::Acquire)) {
+            Ok(detections) => frame.detections = detections,
             Err(e) => {
                 failures += 1;
                 counters.failed.fetch_add(1, Ordering::Relaxed);
@@ -125,6 +128,40 @@ pub(super) fn detect(
             }
         }
         frame.times.detect = millis(stage_started);
+        if out.send_or_evict(frame, |old| pool.give(old.image)).is_err() {
+            break;
+        }
+    }
+}
+
+/// Follows the faces: matches the detections, moves the tracks with their landmarks.
+pub(super) fn track(
+    mut follower: TrackFollower,
+    (input, out): (&LinkReceiver<Frame>, &LinkSender<Frame>),
+    tracking: &AtomicBool,
+    counters: &Counters,
+    pool: &FramePool,
+    updates: &Receiver<TrackUpdate>,
+) {
+    let started = Instant::now();
+    let mut failures = 0;
+    for mut frame in input {
+        for update in updates.try_iter() {
+            follower.apply(update);
+            tracing::info!("track stage switched to a reloaded model");
+        }
+        let stage_started = Instant::now();
+        let t = frame.pts.unwrap_or_else(|| frame.captured.duration_since(started).as_secs_f64());
+        match follower.update(&frame.image, t, frame.detections.take()) {
+            Ok(faces) => frame.faces = faces,
+            Err(e) => {
+                failures += 1;
+                counters.failed.fetch_add(1, Ordering::Relaxed);
+                log_failure("track", failures, &e);
+            }
+        }
+        tracking.store(follower.is_tracking(), Ordering::Release);
+        frame.times.track = millis(stage_started);
         if out.send_or_evict(frame, |old| pool.give(old.image)).is_err() {
             break;
         }

@@ -12,9 +12,8 @@ use crate::{
     imaging::Point,
 };
 
-/// A model rebuilt by the watchdog for the detect stage.
-pub enum DetectUpdate {
-    Detector(ScrfdDetector),
+/// A model rebuilt by the watchdog for the track stage.
+pub enum TrackUpdate {
     Landmarker(Landmarker106),
     Embedder(ArcFaceEmbedder),
 }
@@ -76,15 +75,53 @@ struct Track {
     smoother: FaceSmoother,
 }
 
-/// The detect stage's engine: detector, landmark model and the live tracks.
-pub struct FaceTracker {
+/// Runs the detector on every K-th frame (and on every frame while nothing is tracked).
+pub struct FrameDetector {
     detector: ScrfdDetector,
+    every: u64,
+    index: u64,
+}
+
+impl FrameDetector {
+    pub fn new(detector: ScrfdDetector, every: u32) -> Self {
+        Self { detector, every: u64::from(every.max(1)), index: 0 }
+    }
+
+    /// The faces in this frame when it is a detection frame, else `None`.
+    ///
+    /// # Errors
+    /// When the detector fails.
+    pub fn detect(&mut self, image: &RgbImage, tracking: bool) -> Result<Option<Vec<Face>>, FaceError> {
+        let due = !tracking || self.index.is_multiple_of(self.every);
+        self.index += 1;
+        if due {
+            self.detector.detect(image).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Swaps in a freshly built detector (hot reload).
+    pub fn replace(&mut self, detector: ScrfdDetector) {
+        self.detector = detector;
+    }
+}
+
+/// Follows faces from frame to frame: matches detections to tracks, moves tracks with the
+/// landmark model in between, smooths what it outputs.
+pub struct TrackFollower {
     landmarker: Landmarker106,
     embedder: Option<ArcFaceEmbedder>,
     config: TrackerConfig,
     tracks: Vec<Track>,
-    frame_index: u64,
     points: Vec<Point>,
+}
+
+/// Detection and tracking together, for one thread; [`FaceTracker::into_stages`] splits them
+/// for the pipeline, where each runs on its own thread.
+pub struct FaceTracker {
+    detector: FrameDetector,
+    follower: TrackFollower,
 }
 
 fn iou(a: &[f32; 4], b: &[f32; 4]) -> f32 {
@@ -106,25 +143,10 @@ impl FaceTracker {
         embedder: Option<ArcFaceEmbedder>,
         config: TrackerConfig,
     ) -> Self {
-        Self { detector, landmarker, embedder, config, tracks: Vec::new(), frame_index: 0, points: Vec::new() }
-    }
-
-    /// Swaps in a freshly built model (hot reload), keeping the tracks.
-    pub fn apply(&mut self, update: DetectUpdate) {
-        match update {
-            DetectUpdate::Detector(detector) => self.detector = detector,
-            DetectUpdate::Landmarker(landmarker) => self.landmarker = landmarker,
-            DetectUpdate::Embedder(embedder) => {
-                if self.embedder.is_some() {
-                    self.embedder = Some(embedder);
-                }
-            }
+        Self {
+            detector: FrameDetector::new(detector, config.detect_every),
+            follower: TrackFollower { landmarker, embedder, config, tracks: Vec::new(), points: Vec::new() },
         }
-    }
-
-    /// The configuration.
-    pub fn config(&self) -> TrackerConfig {
-        self.config
     }
 
     /// The faces in this frame (taken at `t` seconds): detected or tracked, with landmarks.
@@ -132,11 +154,47 @@ impl FaceTracker {
     /// # Errors
     /// When a model fails; the tracks are kept for the next frame.
     pub fn update(&mut self, image: &RgbImage, t: f64) -> Result<Vec<Face>, FaceError> {
-        let detect =
-            self.tracks.is_empty() || self.frame_index.is_multiple_of(u64::from(self.config.detect_every.max(1)));
-        self.frame_index += 1;
-        if detect {
-            let detections = self.detector.detect(image)?;
+        let detections = self.detector.detect(image, self.follower.is_tracking())?;
+        self.follower.update(image, t, detections)
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> TrackerConfig {
+        self.follower.config
+    }
+
+    /// The detector and the follower, for two pipeline stages.
+    pub fn into_stages(self) -> (FrameDetector, TrackFollower) {
+        (self.detector, self.follower)
+    }
+}
+
+impl TrackFollower {
+    /// Whether any face is being followed.
+    pub fn is_tracking(&self) -> bool {
+        !self.tracks.is_empty()
+    }
+
+    /// Swaps in a freshly built model (hot reload), keeping the tracks.
+    pub fn apply(&mut self, update: TrackUpdate) {
+        match update {
+            TrackUpdate::Landmarker(landmarker) => self.landmarker = landmarker,
+            TrackUpdate::Embedder(embedder) => {
+                if self.embedder.is_some() {
+                    self.embedder = Some(embedder);
+                }
+            }
+        }
+    }
+
+    /// The faces in this frame: `detections` (on a detection frame) matched to the tracks,
+    /// the others followed by their landmarks.
+    ///
+    /// # Errors
+    /// When a model fails; the tracks are kept for the next frame.
+    pub fn update(&mut self, image: &RgbImage, t: f64, detections: Option<Vec<Face>>) -> Result<Vec<Face>, FaceError> {
+        let detect = detections.is_some();
+        if let Some(detections) = detections {
             let mut hit = vec![false; self.tracks.len()];
             let mut fresh = Vec::new();
             for detection in detections {

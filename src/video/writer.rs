@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use ffmpeg_next as ffmpeg;
 use ffmpeg::{codec, format::Pixel, media, software::scaling, util::frame::video::Video, Rational};
+use ffmpeg_next as ffmpeg;
 use image::RgbImage;
 
 use super::VideoError;
@@ -47,8 +47,13 @@ pub fn probe(path: &Path) -> Result<StreamShape, VideoError> {
     let open = |e: &dyn std::fmt::Display| VideoError::Open { path: path.to_path_buf(), reason: e.to_string() };
     super::init_ffmpeg().map_err(|e| open(&e))?;
     let input = ffmpeg::format::input(path).map_err(|e| open(&e))?;
-    let stream = input.streams().best(media::Type::Video).ok_or_else(|| VideoError::NoVideoStream { path: path.to_path_buf() })?;
-    let decoder = codec::context::Context::from_parameters(stream.parameters()).and_then(|c| c.decoder().video()).map_err(|e| open(&e))?;
+    let stream = input
+        .streams()
+        .best(media::Type::Video)
+        .ok_or_else(|| VideoError::NoVideoStream { path: path.to_path_buf() })?;
+    let decoder = codec::context::Context::from_parameters(stream.parameters())
+        .and_then(|c| c.decoder().video())
+        .map_err(|e| open(&e))?;
     let rate = stream.avg_frame_rate();
     Ok(StreamShape {
         width: decoder.width(),
@@ -212,8 +217,16 @@ impl VideoWriter {
         header_options.set("movflags", "+use_metadata_tags");
         output.write_header_with(header_options).map_err(|e| fail(&e))?;
 
-        let scaler = scaling::Context::get(Pixel::RGB24, shape.width, shape.height, Pixel::YUV420P, shape.width, shape.height, scaling::Flags::BILINEAR)
-            .map_err(|e| fail(&e))?;
+        let scaler = scaling::Context::get(
+            Pixel::RGB24,
+            shape.width,
+            shape.height,
+            Pixel::YUV420P,
+            shape.width,
+            shape.height,
+            scaling::Flags::BILINEAR,
+        )
+        .map_err(|e| fail(&e))?;
         let frame_step = shape
             .frame_rate
             .map(|r| {
