@@ -10,3 +10,4 @@ mod models;
 mod parity;
 mod support;
 mod swappers;
+mod transcode;

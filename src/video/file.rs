@@ -117,6 +117,10 @@ impl VideoFileSource {
             let mut packet = ffmpeg::Packet::empty();
             match packet.read(&mut self.input) {
                 Ok(()) if packet.stream() == self.stream => {
+                    // The demuxer marks packets it found damaged; the decoder conceals what it can.
+                    if packet.is_corrupt() {
+                        self.bad_packets += 1;
+                    }
                     if let Err(e) = self.decoder.send_packet(&packet) {
                         // A damaged packet: count it, keep going with the next one.
                         self.bad_packets += 1;
