@@ -196,7 +196,7 @@ fn a_damaged_input_gives_every_decodable_frame() {
     let mut bytes = std::fs::read(&ts).unwrap();
     // Scribble over a stretch in the middle, then cut the file short.
     let middle = bytes.len() / 3;
-    bytes[middle..middle + 2000].iter_mut().for_each(|b| *b = 0x47 ^ *b);
+    bytes[middle..middle + 2000].iter_mut().for_each(|b| *b ^= 0x47);
     bytes.truncate(bytes.len() * 7 / 10);
     let damaged = dir.path().join("damaged.ts");
     std::fs::write(&damaged, &bytes).unwrap();
