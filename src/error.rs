@@ -15,6 +15,10 @@ pub enum Error {
     Face(#[from] FaceError),
     #[error(transparent)]
     Swap(#[from] SwapError),
+    #[error(transparent)]
+    Video(#[from] crate::video::VideoError),
+    #[error(transparent)]
+    Pipeline(#[from] crate::pipeline::PipelineError),
 }
 
 /// A result whose error is the library's [`Error`].

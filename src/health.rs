@@ -126,14 +126,19 @@ impl HealthState {
     }
 }
 
+/// Peak resident memory of this process in MB (Linux: VmHWM), 0 where unknown.
+pub fn peak_resident_mb() -> f64 {
+    status_kb("VmHWM:").map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn status_kb(key: &str) -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status.lines().find(|l| l.starts_with(key))?.split_whitespace().nth(1)?.parse().ok()
+}
+
 /// Resident memory of this process in MB (Linux: /proc/self/status), 0 where unknown.
 pub fn resident_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
+    status_kb("VmRSS:").map_or(0.0, |kb| kb / 1024.0)
 }
 
 /// Errors starting the endpoint.

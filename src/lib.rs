@@ -5,6 +5,7 @@
 //! files, [`face`] detects and describes faces, [`swap`] puts one face onto another, and
 //! [`imaging`] holds the pixel operations they are made of.
 
+pub mod bench;
 pub mod error;
 pub mod face;
 pub mod health;

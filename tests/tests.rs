@@ -3,6 +3,7 @@
 //! They need what scripts/setup.sh installs (ONNX Runtime, the default models, sample media);
 //! a missing file fails the test with the command that installs it.
 
+mod bench;
 mod cli;
 mod live;
 mod model_server;

@@ -1,6 +1,7 @@
 //! The command-line layer: clap structures, logging, and one-line errors. Everything it does is
 //! a call into the `faceswap` library.
 
+mod bench;
 mod detect;
 mod engine;
 mod health;
@@ -37,6 +38,8 @@ enum Command {
     Transcode(transcode::TranscodeArgs),
     /// List the cameras.
     Cameras,
+    /// Measure speed per execution provider, stage by stage, against the models' own time.
+    Bench(bench::BenchArgs),
     /// List, verify and fetch model files.
     Models(models::ModelsArgs),
     /// Check ONNX Runtime and the models; exits non-zero unless healthy.
@@ -53,6 +56,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Live(args) => live::run(args),
         Command::Transcode(args) => transcode::run(args),
         Command::Cameras => live::cameras(),
+        Command::Bench(args) => bench::run(args),
         Command::Models(args) => models::run(args),
         Command::Health(args) => health::run(args),
     };

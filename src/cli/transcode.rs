@@ -215,7 +215,7 @@ pub fn run(args: TranscodeArgs) -> Result<()> {
     let version_tag = format!("face-swapped by faceswap {}", env!("CARGO_PKG_VERSION"));
     let metadata = [("comment", version_tag.as_str()), ("faceswap", env!("CARGO_PKG_VERSION"))];
     let container = ffmpeg_format_of(extension);
-    let mut writer = VideoWriter::create(&temp, container, &args.input, &shape, &settings, &metadata)?;
+    let mut writer = VideoWriter::create(&temp, container, Some(&args.input), &shape, &settings, &metadata)?;
 
     let controls = Arc::new(Controls::default());
     {

@@ -46,6 +46,11 @@ impl ArcFaceEmbedder {
         })
     }
 
+    /// Time spent inside the model so far.
+    pub fn inference_time(&self) -> std::time::Duration {
+        self.session.inference_time()
+    }
+
     /// The identity vector of the face with keypoints `kps` in `frame`.
     ///
     /// # Errors

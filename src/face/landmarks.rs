@@ -53,6 +53,11 @@ impl Landmarker106 {
         })
     }
 
+    /// Time spent inside the model so far.
+    pub fn inference_time(&self) -> std::time::Duration {
+        self.session.inference_time()
+    }
+
     /// The crop transform insightface uses: centred on the box, the box's larger side × 1.5
     /// filling the crop.
     pub fn crop_from_frame(&self, bbox: &[f32; 4]) -> Affine {

@@ -132,6 +132,11 @@ impl ScrfdDetector {
         })
     }
 
+    /// Time spent inside the model so far.
+    pub fn inference_time(&self) -> std::time::Duration {
+        self.session.inference_time()
+    }
+
     /// The input size the model runs at.
     pub fn input_size(&self) -> (u32, u32) {
         self.input_size

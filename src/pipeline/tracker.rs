@@ -101,6 +101,11 @@ impl FrameDetector {
         }
     }
 
+    /// Time spent inside the detector model so far.
+    pub fn inference_time(&self) -> std::time::Duration {
+        self.detector.inference_time()
+    }
+
     /// Swaps in a freshly built detector (hot reload).
     pub fn replace(&mut self, detector: ScrfdDetector) {
         self.detector = detector;
@@ -170,6 +175,12 @@ impl FaceTracker {
 }
 
 impl TrackFollower {
+    /// Time spent inside the landmark (and identity) models so far.
+    pub fn inference_time(&self) -> std::time::Duration {
+        self.landmarker.inference_time()
+            + self.embedder.as_ref().map_or(std::time::Duration::ZERO, |e| e.inference_time())
+    }
+
     /// Whether any face is being followed.
     pub fn is_tracking(&self) -> bool {
         !self.tracks.is_empty()

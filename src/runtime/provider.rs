@@ -6,6 +6,9 @@ use ort::ep::{self, ExecutionProvider as _};
 
 use super::RuntimeError;
 
+/// Where TensorRT keeps the engines it builds, relative to the working directory.
+pub const TENSORRT_CACHE_DIR: &str = ".cache/tensorrt";
+
 /// An execution provider ONNX Runtime can run a model on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ExecutionProvider {
@@ -42,9 +45,16 @@ impl ExecutionProvider {
         match *self {
             Self::Cpu => None,
             Self::Cuda { device_id } => Some(ep::CUDA::default().with_device_id(device_id).build().error_on_failure()),
-            Self::TensorRt { device_id, fp16 } => {
-                Some(ep::TensorRT::default().with_device_id(device_id).with_fp16(fp16).build().error_on_failure())
-            }
+            // Engines take minutes to build; the cache makes that a one-time cost.
+            Self::TensorRt { device_id, fp16 } => Some(
+                ep::TensorRT::default()
+                    .with_device_id(device_id)
+                    .with_fp16(fp16)
+                    .with_engine_cache(true)
+                    .with_engine_cache_path(TENSORRT_CACHE_DIR)
+                    .build()
+                    .error_on_failure(),
+            ),
         }
     }
 }

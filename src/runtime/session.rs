@@ -1,6 +1,9 @@
 //! Building sessions in one place: provider, threads and interface checks for every model.
 
-use std::path::Path;
+use std::{
+    path::Path,
+    time::{Duration, Instant},
+};
 
 use ort::{
     session::{Session, SessionInputs, SessionOutputs},
@@ -64,13 +67,21 @@ impl SessionFactory {
     /// [`RuntimeError::ProviderUnavailable`] when the provider fails and no fallback is allowed.
     pub fn build(&self, path: &Path, label: &str) -> Result<ModelSession, RuntimeError> {
         match self.build_with(path, &self.choice.provider) {
-            Ok(session) => {
-                Ok(ModelSession { session, label: label.to_string(), provider: self.choice.provider.clone() })
-            }
+            Ok(session) => Ok(ModelSession {
+                session,
+                label: label.to_string(),
+                provider: self.choice.provider.clone(),
+                inference: Duration::ZERO,
+            }),
             Err(e) if self.choice.provider != ExecutionProvider::Cpu && self.choice.fallback_to_cpu => {
                 tracing::warn!(model = label, provider = %self.choice.provider, reason = %e, "falling back to CPU (--ep-fallback)");
                 let session = self.build_with(path, &ExecutionProvider::Cpu)?;
-                Ok(ModelSession { session, label: label.to_string(), provider: ExecutionProvider::Cpu })
+                Ok(ModelSession {
+                    session,
+                    label: label.to_string(),
+                    provider: ExecutionProvider::Cpu,
+                    inference: Duration::ZERO,
+                })
             }
             Err(e) => Err(e),
         }
@@ -102,6 +113,8 @@ pub struct ModelSession {
     session: Session,
     label: String,
     provider: ExecutionProvider,
+    /// Time spent inside ONNX Runtime's `run`, all calls together: the model's own cost.
+    inference: Duration,
 }
 
 impl std::fmt::Debug for ModelSession {
@@ -145,7 +158,18 @@ impl ModelSession {
         inputs: impl Into<SessionInputs<'i, 'v, N>>,
     ) -> Result<SessionOutputs<'s>, RuntimeError> {
         let label = &self.label;
-        self.session.run(inputs).map_err(|e| RuntimeError::Inference { model: label.clone(), reason: e.to_string() })
+        let started = Instant::now();
+        let outputs = self
+            .session
+            .run(inputs)
+            .map_err(|e| RuntimeError::Inference { model: label.clone(), reason: e.to_string() });
+        self.inference += started.elapsed();
+        outputs
+    }
+
+    /// Total time spent in the model itself so far (the floor no pre- or post-processing can beat).
+    pub fn inference_time(&self) -> Duration {
+        self.inference
     }
 
     /// An error saying this model's interface is not what the caller expects.

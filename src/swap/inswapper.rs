@@ -87,6 +87,11 @@ impl InSwapper {
         })
     }
 
+    /// Time spent inside the model so far.
+    pub fn inference_time(&self) -> std::time::Duration {
+        self.session.inference_time()
+    }
+
     /// The latent the model is fed for an identity: normed · emap, then L2-normalised.
     pub fn latent_of(&self, normed_identity: &[f32]) -> Vec<f32> {
         let mut latent = vec![0.0f32; LATENT];
@@ -161,6 +166,10 @@ impl Swapper for InSwapper {
 
     fn target_needs(&self) -> Analysis {
         Analysis::DETECT_ONLY
+    }
+
+    fn inference_time(&self) -> std::time::Duration {
+        self.session.inference_time()
     }
 
     fn set_source(&mut self, _picture: &RgbImage, face: &Face) -> Result<(), SwapError> {

@@ -43,6 +43,11 @@ pub trait Swapper: Send {
     /// [`SwapError::NoSource`] before `set_source`, [`SwapError::MissingAnalysis`] when the face
     /// lacks what [`Swapper::target_needs`] asks, or a model failure.
     fn swap(&mut self, frame: &mut RgbImage, target: &Face) -> Result<(), SwapError>;
+
+    /// Time spent inside a model so far (none for a swapper without one).
+    fn inference_time(&self) -> std::time::Duration {
+        std::time::Duration::ZERO
+    }
 }
 
 /// Which swapper to run.

@@ -80,11 +80,37 @@ pub trait FrameSource {
 }
 
 /// What to open as the source: plain data, sent to the capture thread, which opens it there.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum SourceSpec {
-    Camera { selector: CameraSelector, resolution: Option<(u32, u32)>, fps: Option<u32> },
-    File { path: PathBuf, resolution: Option<(u32, u32)>, looping: bool },
-    Still { path: PathBuf, fps: f64 },
+    Camera {
+        selector: CameraSelector,
+        resolution: Option<(u32, u32)>,
+        fps: Option<u32>,
+    },
+    File {
+        path: PathBuf,
+        resolution: Option<(u32, u32)>,
+        looping: bool,
+    },
+    Still {
+        path: PathBuf,
+        fps: f64,
+    },
+    /// Any source, opened by the function on the capture thread (benchmarks, tests).
+    Custom(SourceOpener),
+}
+
+/// Opens a custom source on the capture thread.
+#[derive(Clone)]
+pub struct SourceOpener(pub std::sync::Arc<OpenSource>);
+
+/// The function a [`SourceOpener`] calls.
+pub type OpenSource = dyn Fn() -> Result<Box<dyn FrameSource>, VideoError> + Send + Sync;
+
+impl std::fmt::Debug for SourceOpener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SourceOpener")
+    }
 }
 
 impl SourceSpec {
@@ -101,6 +127,7 @@ impl SourceSpec {
                     .map_err(|e| VideoError::Open { path: path.clone(), reason: e.to_string() })?;
                 Box::new(StillSource::new(picture, *fps, path.display().to_string()))
             }
+            Self::Custom(open) => (open.0)()?,
         })
     }
 }

@@ -132,22 +132,31 @@ pub struct VideoWriter {
     scaler: scaling::Context,
     rgb: Video,
     yuv: Video,
-    copier: StreamCopier,
+    copier: Option<StreamCopier>,
     frames: u64,
     last_pts: Option<i64>,
     frame_step: i64,
 }
 
 impl VideoWriter {
+    /// A video-only file (no streams copied, no tags): benchmarks and tests.
+    ///
+    /// # Errors
+    /// [`VideoError::Write`] when the file or the encoder cannot be set up.
+    pub fn create_video_only(path: &Path, shape: &StreamShape, settings: &EncoderSettings) -> Result<Self, VideoError> {
+        Self::create(path, None, None, shape, settings, &[])
+    }
+
     /// Creates `path` (format from its extension, or `format` when given) for frames shaped like
-    /// `shape`, copying the audio and subtitle streams of `input`, tagged with `metadata`.
+    /// `shape`, copying the audio and subtitle streams of `input` when given, tagged with
+    /// `metadata`.
     ///
     /// # Errors
     /// [`VideoError::Write`] when the file, the encoder or a stream cannot be set up.
     pub fn create(
         path: &Path,
         format: Option<&str>,
-        input: &Path,
+        input: Option<&Path>,
         shape: &StreamShape,
         settings: &EncoderSettings,
         metadata: &[(&str, &str)],
@@ -188,9 +197,12 @@ impl VideoWriter {
         stream.set_avg_frame_rate(shape.frame_rate.unwrap_or(Rational(0, 1)));
 
         // The copied streams: every audio and subtitle stream of the input, unchanged.
-        let copy_input = ffmpeg::format::input(input).map_err(|e| fail(&e))?;
+        let copy_input = match input {
+            Some(input) => Some(ffmpeg::format::input(input).map_err(|e| fail(&e))?),
+            None => None,
+        };
         let mut map = Vec::new();
-        for in_stream in copy_input.streams() {
+        for in_stream in copy_input.iter().flat_map(|input| input.streams()) {
             let kind = in_stream.parameters().medium();
             if !matches!(kind, media::Type::Audio | media::Type::Subtitle) {
                 map.push(None);
@@ -243,7 +255,7 @@ impl VideoWriter {
             scaler,
             rgb: Video::new(Pixel::RGB24, shape.width, shape.height),
             yuv: Video::new(Pixel::YUV420P, shape.width, shape.height),
-            copier: StreamCopier { input: copy_input, map, pending: None, done: false, packets: 0 },
+            copier: copy_input.map(|input| StreamCopier { input, map, pending: None, done: false, packets: 0 }),
             frames: 0,
             last_pts: None,
             frame_step,
@@ -288,7 +300,11 @@ impl VideoWriter {
         let mut packet = ffmpeg::Packet::empty();
         while self.encoder.receive_packet(&mut packet).is_ok() {
             let seconds = packet.dts().or(packet.pts()).map(|t| t as f64 * f64::from(self.encoder_tb));
-            self.copier.pump(&mut self.output, seconds).map_err(|e| self.fail(&e))?;
+            if let Some(copier) = self.copier.as_mut() {
+                copier
+                    .pump(&mut self.output, seconds)
+                    .map_err(|e| VideoError::Write { path: self.path.clone(), reason: e.to_string() })?;
+            }
             let out_tb = self.output.stream(self.video_index).map_or(self.encoder_tb, |s| s.time_base());
             packet.set_stream(self.video_index);
             packet.rescale_ts(self.encoder_tb, out_tb);
@@ -305,8 +321,12 @@ impl VideoWriter {
         self.encoder.send_eof().map_err(|e| self.fail(&e))?;
         self.drain_packets()?;
         // Audio past the last video frame belongs to the clip too.
-        self.copier.pump(&mut self.output, None).map_err(|e| self.fail(&e))?;
+        if let Some(copier) = self.copier.as_mut() {
+            copier
+                .pump(&mut self.output, None)
+                .map_err(|e| VideoError::Write { path: self.path.clone(), reason: e.to_string() })?;
+        }
         self.output.write_trailer().map_err(|e| self.fail(&e))?;
-        Ok(WriteSummary { frames: self.frames, copied_packets: self.copier.packets })
+        Ok(WriteSummary { frames: self.frames, copied_packets: self.copier.as_ref().map_or(0, |c| c.packets) })
     }
 }

@@ -1,0 +1,137 @@
+//! `faceswap bench`: execution providers compared, stage by stage, against the model floor.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Result};
+use clap::Args;
+use faceswap::{
+    bench::{self, BenchConfig, BenchInput, BenchReport},
+    models::ModelStore,
+    runtime::{ExecutionProvider, OrtRuntime},
+};
+
+use super::{
+    engine::{EngineArgs, Ep},
+    live::parse_resolution,
+    swap::{build_swapper, SwapperArg},
+};
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Providers to compare, one after the other on the same frames, e.g. cpu,cuda,tensorrt.
+    #[arg(long = "eps", value_delimiter = ',', value_enum, default_value = "cpu")]
+    eps: Vec<Ep>,
+    /// A video to take the frames from.
+    #[arg(long, value_name = "VIDEO", conflicts_with = "synthetic")]
+    input: Option<PathBuf>,
+    /// Frames made from the source photo at this size, e.g. 640x480 (the default input).
+    #[arg(long, value_name = "WxH", value_parser = parse_resolution)]
+    synthetic: Option<(u32, u32)>,
+    /// How many frames to run.
+    #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    frames: u64,
+    /// The face to put onto the frames.
+    #[arg(long, value_name = "IMG", default_value = ".cache/media/astronaut.png")]
+    source: PathBuf,
+    /// Run the detector every K frames, as live mode does.
+    #[arg(long, value_name = "K", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+    detect_every: u32,
+    #[arg(long, value_enum, default_value_t = SwapperArg::Landmark)]
+    swapper: SwapperArg,
+    /// Run this swapper file instead of the manifest's (checked for loading, not for a hash).
+    #[arg(long, value_name = "PATH")]
+    swapper_model: Option<PathBuf>,
+    /// Write the report as JSON here.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    #[command(flatten)]
+    engine: EngineArgs,
+}
+
+fn provider_of(ep: Ep, device: i32) -> ExecutionProvider {
+    match ep {
+        Ep::Cpu => ExecutionProvider::Cpu,
+        Ep::Cuda => ExecutionProvider::Cuda { device_id: device },
+        Ep::Tensorrt => ExecutionProvider::TensorRt { device_id: device, fp16: true },
+    }
+}
+
+pub fn run(args: BenchArgs) -> Result<()> {
+    let runtime = OrtRuntime::load(args.engine.ort_lib.as_deref())?;
+    let store = args.engine.store()?;
+    let models = args.engine.face_models()?;
+    let input = match (&args.input, args.synthetic) {
+        (Some(path), _) => BenchInput::Video(path.clone()),
+        (None, Some((width, height))) => BenchInput::Synthetic { width, height },
+        (None, None) => BenchInput::Synthetic { width: 640, height: 480 },
+    };
+    let (kind, model) = (args.swapper.into(), args.swapper_model.clone());
+    let swapper_store: ModelStore = store.clone();
+    let config = BenchConfig {
+        input,
+        frames: args.frames as usize,
+        detect_every: args.detect_every,
+        source_photo: args.source.clone(),
+        models,
+        swapper: Box::new(move |factory| {
+            build_swapper(kind, model.as_deref(), &swapper_store, factory).map(|(swapper, _)| swapper).map_err(|e| {
+                faceswap::Error::Runtime(faceswap::runtime::RuntimeError::Session {
+                    path: PathBuf::from("swapper"),
+                    reason: format!("{e:#}"),
+                })
+            })
+        }),
+        threads: args.engine.threads.map(usize::from),
+    };
+    let providers: Vec<ExecutionProvider> = args.eps.iter().map(|ep| provider_of(*ep, args.engine.device)).collect();
+    let report = bench::run(&runtime, &providers, &config)?;
+    print_table(&report);
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_string_pretty(&report)?)?;
+    }
+    if let Some(missing) = report.providers.iter().find(|p| !p.available) {
+        // The reason already names the provider and what to do.
+        bail!("{}", missing.reason.as_deref().unwrap_or("a requested execution provider is not available"));
+    }
+    Ok(())
+}
+
+fn print_table(report: &BenchReport) {
+    println!(
+        "{} frames of {} ({}×{}), detector every {} frames, ONNX Runtime {}",
+        report.providers.iter().map(|p| p.frames).max().unwrap_or(0),
+        report.input,
+        report.width,
+        report.height,
+        report.detect_every,
+        report.onnxruntime_version
+    );
+    println!(
+        "{:<14} {:>8} {:>8} {:>8} {:>9} {:>9} {:>9} {:>6} {:>8}",
+        "ep", "build ms", "warm ms", "seq fps", "pipe fps", "frame ms", "floor ms", "ratio", "peak MB"
+    );
+    for p in &report.providers {
+        if !p.available {
+            println!("{:<14} not available: {}", p.ep, p.reason.as_deref().unwrap_or(""));
+            continue;
+        }
+        println!(
+            "{:<14} {:>8.0} {:>8.0} {:>8.1} {:>9.1} {:>9.2} {:>9.2} {:>6.2} {:>8.0}",
+            p.ep,
+            p.session_build_ms,
+            p.warmup_ms,
+            p.frames_per_s,
+            p.pipelined_frames_per_s,
+            p.frame_ms,
+            p.floor_ms,
+            p.floor_ratio,
+            p.peak_rss_mb
+        );
+        for (stage, ms) in &p.stage_ms {
+            println!(
+                "    {stage:<16} p50 {:>7.2}  p95 {:>7.2}  p99 {:>7.2}  mean {:>7.2} ms",
+                ms.p50, ms.p95, ms.p99, ms.mean
+            );
+        }
+    }
+}
