@@ -13,7 +13,7 @@ use faceswap::{
 use super::{
     engine::{EngineArgs, Ep},
     live::parse_resolution,
-    swap::{build_swapper, SwapperArg},
+    swap::SwapperArgs,
 };
 
 #[derive(Debug, Args)]
@@ -36,11 +36,8 @@ pub struct BenchArgs {
     /// Run the detector every K frames, as live mode does.
     #[arg(long, value_name = "K", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
     detect_every: u32,
-    #[arg(long, value_enum, default_value_t = SwapperArg::Landmark)]
-    swapper: SwapperArg,
-    /// Run this swapper file instead of the manifest's (checked for loading, not for a hash).
-    #[arg(long, value_name = "PATH")]
-    swapper_model: Option<PathBuf>,
+    #[command(flatten)]
+    swapper: SwapperArgs,
     /// Write the report as JSON here.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
@@ -65,7 +62,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         (None, Some((width, height))) => BenchInput::Synthetic { width, height },
         (None, None) => BenchInput::Synthetic { width: 640, height: 480 },
     };
-    let (kind, model) = (args.swapper.into(), args.swapper_model.clone());
+    let swapper_args = args.swapper.clone();
     let swapper_store: ModelStore = store.clone();
     let config = BenchConfig {
         input,
@@ -74,7 +71,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         source_photo: args.source.clone(),
         models,
         swapper: Box::new(move |factory| {
-            build_swapper(kind, model.as_deref(), &swapper_store, factory).map(|(swapper, _)| swapper).map_err(|e| {
+            swapper_args.build(&swapper_store, factory).map(|(swapper, _)| swapper).map_err(|e| {
                 faceswap::Error::Runtime(faceswap::runtime::RuntimeError::Session {
                     path: PathBuf::from("swapper"),
                     reason: format!("{e:#}"),

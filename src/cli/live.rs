@@ -10,18 +10,17 @@ use std::{
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use faceswap::{
-    face::{largest_face, FaceModels},
+    face::FaceModels,
     health::{HealthServer, HealthState, ModelHealth},
-    imaging::{load_rgb, save_rgb, SaveMode},
-    pipeline::{
-        Controls, FaceTracker, Pipeline, PipelineConfig, PipelineStats, SinkMeter, StageUpdates, TrackerConfig,
-    },
+    imaging::{save_rgb, SaveMode},
+    pipeline::{Controls, Pipeline, PipelineConfig, PipelineStats, SinkMeter, StageUpdates, TrackerConfig},
     video::{list_cameras, CameraSelector, SourceSpec, WindowEvent, WindowSink},
 };
 
 use super::{
     engine::{shown, EngineArgs},
-    swap::{build_swapper, selection_from, SwapperArg, TargetFaces},
+    swap::{SwapperArgs, TargetFaces},
+    video_swap::{self, VideoSwap},
     watch::{self, SwapperReload},
 };
 
@@ -79,11 +78,8 @@ pub struct LiveArgs {
     /// Write the run's figures (frames, fps, stage and delay percentiles) here at exit.
     #[arg(long, value_name = "FILE")]
     stats_json: Option<PathBuf>,
-    #[arg(long, value_enum, default_value_t = SwapperArg::Landmark)]
-    swapper: SwapperArg,
-    /// Run this swapper file instead of the manifest's (checked for loading, not for a hash).
-    #[arg(long, value_name = "PATH")]
-    swapper_model: Option<PathBuf>,
+    #[command(flatten)]
+    swapper: SwapperArgs,
     #[command(flatten)]
     faces: TargetFaces,
     #[command(flatten)]
@@ -105,31 +101,10 @@ pub fn run(args: LiveArgs) -> Result<()> {
     if args.headless && args.frames.is_none() && args.input.is_none() {
         tracing::info!("headless with a camera and no --frames: stop with Ctrl-C");
     }
-    let source_picture = load_rgb(&args.source)?;
-    let factory = args.engine.factory()?;
-    let store = args.engine.store()?;
-    let (mut swapper, swapper_model) =
-        build_swapper(args.swapper.into(), args.swapper_model.as_deref(), &store, &factory)?;
-    let models = args.engine.face_models()?;
-    let mut analyzer = EngineArgs::video_analyzer(&factory, &models)?;
-
-    let mut needs = swapper.source_needs();
-    needs.embedding |= args.faces.wants_reference();
-    let sources = analyzer.analyze(&source_picture, needs)?;
-    let source = largest_face(&sources).with_context(|| {
-        format!("no face found in the source {}: use a photo with a clear, frontal face", shown(&args.source))
-    })?;
-    swapper.set_source(&source_picture, &sources[source])?;
-    let selection = selection_from(&args.faces, &mut analyzer)?;
-
-    let (detector, landmarker, embedder) = analyzer.into_parts();
-    let tracker_config = TrackerConfig {
-        detect_every: args.detect_every,
-        smoothing: !args.no_smoothing,
-        embeddings: args.faces.wants_reference(),
-        ..TrackerConfig::default()
-    };
-    let tracker = FaceTracker::new(detector, landmarker, tracker_config.embeddings.then_some(embedder), tracker_config);
+    let tracker_config =
+        TrackerConfig { detect_every: args.detect_every, smoothing: !args.no_smoothing, ..TrackerConfig::default() };
+    let VideoSwap { factory, store, models, swapper, swapper_model, source_picture, source_face, selection, tracker } =
+        video_swap::prepare(&args.engine, &args.swapper, &args.faces, &args.source, tracker_config)?;
     let context = format!("ep {}  swapper {}  detect every {}", factory.provider(), swapper.name(), args.detect_every);
 
     let health = Arc::new(HealthState::new(factory.runtime().version(), factory.provider().to_string()));
@@ -140,7 +115,7 @@ pub fn run(args: LiveArgs) -> Result<()> {
         let reload = swapper_model.map(|model| SwapperReload {
             model,
             source_picture: source_picture.clone(),
-            source_face: sources[source].clone(),
+            source_face: source_face.clone(),
         });
         let interval = Duration::from_secs_f64(args.watch_interval);
         let fetcher = args.engine.fetcher()?;

@@ -9,6 +9,7 @@ mod live;
 mod models;
 mod swap;
 mod transcode;
+mod video_swap;
 mod watch;
 
 use std::process::ExitCode;

@@ -60,15 +60,33 @@ pub struct SwapArgs {
     /// Replace the output file if it exists.
     #[arg(long)]
     overwrite: bool,
-    #[arg(long, value_enum, default_value_t = SwapperArg::Landmark)]
-    swapper: SwapperArg,
-    /// Run this swapper file instead of the manifest's (checked for loading, not for a hash).
-    #[arg(long, value_name = "PATH")]
-    swapper_model: Option<PathBuf>,
+    #[command(flatten)]
+    swapper: SwapperArgs,
     #[command(flatten)]
     faces: TargetFaces,
     #[command(flatten)]
     engine: EngineArgs,
+}
+
+/// Which swapper to run, and from which file.
+#[derive(Debug, Clone, Args)]
+pub struct SwapperArgs {
+    #[arg(long = "swapper", value_enum, default_value_t = SwapperArg::Landmark)]
+    pub kind: SwapperArg,
+    /// Run this swapper file instead of the manifest's (checked for loading, not for a hash).
+    #[arg(long = "swapper-model", value_name = "PATH")]
+    pub model: Option<PathBuf>,
+}
+
+impl SwapperArgs {
+    /// Builds the swapper on `factory`, with the verified model it runs (if any).
+    pub fn build(
+        &self,
+        store: &ModelStore,
+        factory: &SessionFactory,
+    ) -> Result<(Box<dyn Swapper>, Option<VerifiedModel>)> {
+        build_swapper(self.kind.into(), self.model.as_deref(), store, factory)
+    }
 }
 
 /// Builds the swapper the user chose.
@@ -131,7 +149,7 @@ pub fn run(args: SwapArgs) -> Result<()> {
     let mut picture = load_rgb(&args.target)?;
     let factory = args.engine.factory()?;
     let store = args.engine.store()?;
-    let (mut swapper, _) = build_swapper(args.swapper.into(), args.swapper_model.as_deref(), &store, &factory)?;
+    let (mut swapper, _) = args.swapper.build(&store, &factory)?;
     let mut analyzer = args.engine.analyzer(&factory)?;
     let started = Instant::now();
 

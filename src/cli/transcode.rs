@@ -12,11 +12,7 @@ use std::{
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use faceswap::{
-    face::largest_face,
-    imaging::load_rgb,
-    pipeline::{
-        Controls, FaceTracker, Pipeline, PipelineConfig, PipelineStats, SinkMeter, StageUpdates, TrackerConfig,
-    },
+    pipeline::{Controls, Pipeline, PipelineConfig, PipelineStats, SinkMeter, StageUpdates, TrackerConfig},
     video::{probe, EncoderSettings, SourceSpec, VideoWriter},
 };
 use indicatif::{ProgressBar, ProgressStyle};
@@ -24,7 +20,8 @@ use serde::Serialize;
 
 use super::{
     engine::{shown, EngineArgs},
-    swap::{build_swapper, selection_from, SwapperArg, TargetFaces},
+    swap::{SwapperArgs, TargetFaces},
+    video_swap::{self, VideoSwap},
 };
 
 #[derive(Debug, Args)]
@@ -63,11 +60,8 @@ pub struct TranscodeArgs {
     /// Print progress as JSON, one object a line, on stdout.
     #[arg(long)]
     progress_json: bool,
-    #[arg(long, value_enum, default_value_t = SwapperArg::Landmark)]
-    swapper: SwapperArg,
-    /// Run this swapper file instead of the manifest's (checked for loading, not for a hash).
-    #[arg(long, value_name = "PATH")]
-    swapper_model: Option<PathBuf>,
+    #[command(flatten)]
+    swapper: SwapperArgs,
     /// Write the run's figures (frames, fps, stage percentiles) here at the end.
     #[arg(long, value_name = "FILE")]
     stats_json: Option<PathBuf>,
@@ -179,27 +173,9 @@ fn check_paths(args: &TranscodeArgs) -> Result<()> {
 pub fn run(args: TranscodeArgs) -> Result<()> {
     check_paths(&args)?;
     let shape = probe(&args.input)?;
-    let source_picture = load_rgb(&args.source)?;
-    let factory = args.engine.factory()?;
-    let store = args.engine.store()?;
-    let (mut swapper, _) = build_swapper(args.swapper.into(), args.swapper_model.as_deref(), &store, &factory)?;
-    let models = args.engine.face_models()?;
-    let mut analyzer = EngineArgs::video_analyzer(&factory, &models)?;
-    let mut needs = swapper.source_needs();
-    needs.embedding |= args.faces.wants_reference();
-    let sources = analyzer.analyze(&source_picture, needs)?;
-    let source = largest_face(&sources).with_context(|| {
-        format!("no face found in the source {}: use a photo with a clear, frontal face", shown(&args.source))
-    })?;
-    swapper.set_source(&source_picture, &sources[source])?;
-    let selection = selection_from(&args.faces, &mut analyzer)?;
-    let (detector, landmarker, embedder) = analyzer.into_parts();
-    let tracker_config = TrackerConfig {
-        detect_every: args.detect_every,
-        embeddings: args.faces.wants_reference(),
-        ..TrackerConfig::default()
-    };
-    let tracker = FaceTracker::new(detector, landmarker, tracker_config.embeddings.then_some(embedder), tracker_config);
+    let tracker_config = TrackerConfig { detect_every: args.detect_every, ..TrackerConfig::default() };
+    let VideoSwap { swapper, selection, tracker, .. } =
+        video_swap::prepare(&args.engine, &args.swapper, &args.faces, &args.source, tracker_config)?;
 
     // The file is written under a hidden temporary name beside the target, and renamed at the end.
     let folder = args.output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));

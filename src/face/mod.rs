@@ -4,6 +4,7 @@
 mod align;
 mod analyzer;
 mod arcface;
+mod crop_model;
 mod decode;
 mod error;
 mod landmarks;
