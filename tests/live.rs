@@ -273,3 +273,17 @@ fn policy_is_part_of_the_config() {
     assert_eq!(PipelineConfig::live().policy, Policy::Live);
     assert_eq!(PipelineConfig::lossless().policy, Policy::Lossless);
 }
+
+#[test]
+fn no_camera_is_a_one_line_error_naming_the_alternative() {
+    // These machines have no camera; a user without one gets told what to do instead.
+    if std::path::Path::new("/dev/video0").exists() {
+        return;
+    }
+    let out = faceswap_live().args(["--headless", "--frames", "5"]).output().unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(lines[0].starts_with("error: no camera found") && lines[0].contains("--input FILE"), "{stderr}");
+}

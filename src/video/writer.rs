@@ -162,6 +162,7 @@ impl VideoWriter {
         metadata: &[(&str, &str)],
     ) -> Result<Self, VideoError> {
         let fail = |e: &dyn std::fmt::Display| VideoError::Write { path: path.to_path_buf(), reason: e.to_string() };
+        super::init_ffmpeg().map_err(|e| fail(&e))?;
         let mut output = match format {
             Some(f) => ffmpeg::format::output_as(path, f),
             None => ffmpeg::format::output(path),
