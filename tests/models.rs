@@ -229,3 +229,58 @@ fn watchdog_repairs_files_while_frames_keep_flowing() {
     assert_eq!(report["frames_failed"], 0, "{report}");
     assert_eq!(report["frames_shown"], report["frames_captured"], "{report}");
 }
+
+#[test]
+fn transcode_loses_no_frame_while_a_model_is_repaired() {
+    let server =
+        ModelServer::start(models_dir(), Behaviour { delay: Duration::from_millis(200), ..Behaviour::default() });
+    let models = models_copy();
+    let dir = tempfile::tempdir().unwrap();
+    let long = dir.path().join("long.mp4");
+    let status = Command::new("ffmpeg")
+        .args(["-loglevel", "error", "-y", "-stream_loop", "9", "-i"])
+        .arg(media("carphone.mp4"))
+        .args(["-c", "copy"])
+        .arg(&long)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = dir.path().join("out.mp4");
+    let child = faceswap()
+        .args(["transcode", "--watch-interval", "0.3", "--mirror", &server.base, "--models-dir"])
+        .arg(models.path())
+        .arg("--source")
+        .arg(media("astronaut.png"))
+        .arg("--input")
+        .arg(&long)
+        .arg("--output")
+        .arg(&output)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let target = models.path().join("2d106det.onnx");
+    std::fs::write(&target, b"junk").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("repairing model"), "the watchdog saw the damage: {stderr}");
+    assert!(valid(&target, "2d106det"), "repaired on disk");
+    let frames = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-select_streams",
+            "v",
+            "-count_frames",
+            "-show_entries",
+            "stream=nb_read_frames",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(&output)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&frames.stdout).trim(), "1200", "every frame written");
+}

@@ -10,10 +10,8 @@ use std::{
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use faceswap::{
-    face::FaceModels,
-    health::{HealthServer, HealthState, ModelHealth},
     imaging::{save_rgb, SaveMode},
-    pipeline::{Controls, Pipeline, PipelineConfig, PipelineStats, SinkMeter, StageUpdates, TrackerConfig},
+    pipeline::{Controls, Pipeline, PipelineConfig, PipelineStats, SinkMeter, TrackerConfig},
     video::{list_cameras, CameraSelector, SourceSpec, WindowEvent, WindowSink},
 };
 
@@ -21,7 +19,7 @@ use super::{
     engine::{shown, EngineArgs},
     swap::{SwapperArgs, TargetFaces},
     video_swap::{self, VideoSwap},
-    watch::{self, SwapperReload},
+    watch::{self, SupervisionArgs},
 };
 
 /// Parses `WxH`.
@@ -69,12 +67,8 @@ pub struct LiveArgs {
     /// Do not smooth the tracked face points over time.
     #[arg(long)]
     no_smoothing: bool,
-    /// Recheck the model files every SECS seconds, repairing and reloading them (0: never).
-    #[arg(long, value_name = "SECS", default_value_t = 5.0)]
-    watch_interval: f64,
-    /// Serve GET /health (JSON) on this address, e.g. 127.0.0.1:8787.
-    #[arg(long, value_name = "ADDR")]
-    health_addr: Option<std::net::SocketAddr>,
+    #[command(flatten)]
+    supervision: SupervisionArgs,
     /// Write the run's figures (frames, fps, stage and delay percentiles) here at exit.
     #[arg(long, value_name = "FILE")]
     stats_json: Option<PathBuf>,
@@ -103,39 +97,16 @@ pub fn run(args: LiveArgs) -> Result<()> {
     }
     let tracker_config =
         TrackerConfig { detect_every: args.detect_every, smoothing: !args.no_smoothing, ..TrackerConfig::default() };
-    let VideoSwap { factory, store, models, swapper, swapper_model, source_picture, source_face, selection, tracker } =
-        video_swap::prepare(&args.engine, &args.swapper, &args.faces, &args.source, tracker_config)?;
-    let context = format!("ep {}  swapper {}  detect every {}", factory.provider(), swapper.name(), args.detect_every);
+    let video = video_swap::prepare(&args.engine, &args.swapper, &args.faces, &args.source, tracker_config)?;
+    let context = format!(
+        "ep {}  swapper {}  detect every {}",
+        video.factory.provider(),
+        video.swapper.name(),
+        args.detect_every
+    );
 
-    let health = Arc::new(HealthState::new(factory.runtime().version(), factory.provider().to_string()));
-    let (detect_tx, detect_rx) = crossbeam_channel::unbounded();
-    let (track_tx, track_rx) = crossbeam_channel::unbounded();
-    let (swap_tx, swap_rx) = crossbeam_channel::unbounded();
-    let _watchdog = if args.watch_interval > 0.0 {
-        let reload = swapper_model.map(|model| SwapperReload {
-            model,
-            source_picture: source_picture.clone(),
-            source_face: source_face.clone(),
-        });
-        let interval = Duration::from_secs_f64(args.watch_interval);
-        let fetcher = args.engine.fetcher()?;
-        Some(watch::start(
-            store,
-            fetcher,
-            interval,
-            health.clone(),
-            &factory,
-            &models,
-            reload,
-            detect_tx,
-            track_tx,
-            swap_tx,
-        )?)
-    } else {
-        mark_models_ready(&health, &models);
-        None
-    };
-    let _health_server = args.health_addr.map(|addr| HealthServer::start(addr, health.clone())).transpose()?;
+    let supervision = watch::supervise(&video, &args.engine, &args.supervision)?;
+    let health = supervision.health.clone();
 
     let controls = Arc::new(Controls::default());
     {
@@ -147,9 +118,9 @@ pub fn run(args: LiveArgs) -> Result<()> {
     } else {
         PipelineConfig::live()
     };
+    let VideoSwap { swapper, selection, tracker, .. } = video;
     let config = PipelineConfig { selection, max_frames: args.frames.filter(|_| args.lossless), ..base };
-    let updates = StageUpdates { detect: detect_rx, track: track_rx, swap: swap_rx };
-    let pipeline = Pipeline::start(spec, tracker, swapper, config, controls.clone(), updates)?;
+    let pipeline = Pipeline::start(spec, tracker, swapper, config, controls.clone(), supervision.updates)?;
     tracing::info!(source = pipeline.source(), "live");
 
     let mut meter = SinkMeter::new("display");
@@ -215,16 +186,6 @@ pub fn run(args: LiveArgs) -> Result<()> {
     match sink_error {
         Some(e) => Err(e),
         None => Ok(()),
-    }
-}
-
-/// Without a watchdog, the models verified at start are what health reports.
-fn mark_models_ready(health: &HealthState, models: &FaceModels) {
-    for (model, role) in
-        [(&models.detector, "detector"), (&models.landmarks, "landmarks"), (&models.embedder, "embedder")]
-    {
-        let file = model.path.display().to_string();
-        health.set_model(&model.name, ModelHealth { role: role.into(), ready: true, valid: true, file, problem: None });
     }
 }
 

@@ -12,7 +12,7 @@ use std::{
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use faceswap::{
-    pipeline::{Controls, Pipeline, PipelineConfig, PipelineStats, SinkMeter, StageUpdates, TrackerConfig},
+    pipeline::{Controls, Pipeline, PipelineConfig, PipelineStats, SinkMeter, TrackerConfig},
     video::{probe, EncoderSettings, SourceSpec, VideoWriter},
 };
 use indicatif::{ProgressBar, ProgressStyle};
@@ -22,6 +22,7 @@ use super::{
     engine::{shown, EngineArgs},
     swap::{SwapperArgs, TargetFaces},
     video_swap::{self, VideoSwap},
+    watch::{self, SupervisionArgs},
 };
 
 #[derive(Debug, Args)]
@@ -67,6 +68,8 @@ pub struct TranscodeArgs {
     stats_json: Option<PathBuf>,
     #[command(flatten)]
     faces: TargetFaces,
+    #[command(flatten)]
+    supervision: SupervisionArgs,
     #[command(flatten)]
     engine: EngineArgs,
 }
@@ -174,8 +177,11 @@ pub fn run(args: TranscodeArgs) -> Result<()> {
     check_paths(&args)?;
     let shape = probe(&args.input)?;
     let tracker_config = TrackerConfig { detect_every: args.detect_every, ..TrackerConfig::default() };
-    let VideoSwap { swapper, selection, tracker, .. } =
-        video_swap::prepare(&args.engine, &args.swapper, &args.faces, &args.source, tracker_config)?;
+    let video = video_swap::prepare(&args.engine, &args.swapper, &args.faces, &args.source, tracker_config)?;
+    // The watchdog repairs a model that goes bad mid-run; the lossless pipeline loses no frame.
+    let supervision = watch::supervise(&video, &args.engine, &args.supervision)?;
+    let health = supervision.health.clone();
+    let VideoSwap { swapper, selection, tracker, .. } = video;
 
     // The file is written under a hidden temporary name beside the target, and renamed at the end.
     let folder = args.output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
@@ -200,7 +206,7 @@ pub fn run(args: TranscodeArgs) -> Result<()> {
     }
     let spec = SourceSpec::File { path: args.input.clone(), resolution: None, looping: false };
     let config = PipelineConfig { selection, ..PipelineConfig::lossless() };
-    let pipeline = Pipeline::start(spec, tracker, swapper, config, controls.clone(), StageUpdates::none())?;
+    let pipeline = Pipeline::start(spec, tracker, swapper, config, controls.clone(), supervision.updates)?;
     let mut meter = SinkMeter::new("encode");
     let mut reporter = Reporter::new(args.progress_json, shape.frames);
     let mut write_error = None;
@@ -213,12 +219,15 @@ pub fn run(args: TranscodeArgs) -> Result<()> {
             break;
         }
         meter.record(&frame, started.elapsed().as_secs_f32() * 1000.0);
+        health.frame_done(meter.recent_fps());
         reporter.update(meter.shown(), false);
         pipeline.recycle(frame);
     }
     let bad_packets = pipeline.bad_packets();
     let interrupted = controls.is_stopped();
-    let (captured, dropped, failed) = pipeline.finish(&controls)?;
+    let finished = pipeline.finish(&controls);
+    health.set_running(false);
+    let (captured, dropped, failed) = finished?;
     if let Some(e) = write_error {
         // The temporary file is removed when `temp` drops; nothing appears under the final name.
         return Err(anyhow::Error::from(e).context("transcoding stopped"));
