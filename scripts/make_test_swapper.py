@@ -6,7 +6,9 @@ with this stand-in: inputs `target` (1x3x128x128, RGB in 0..1) and `source` (1x5
 output 1x3x128x128 in 0..1 that depends on both, and a 512x512 `emap` as the graph's last
 initializer, exactly where insightface's INSwapper reads it. Deterministic (fixed seed).
 
-Usage: scripts/make_test_swapper.py OUT.onnx
+Usage: scripts/make_test_swapper.py OUT.onnx [--fp16]
+  --fp16  the same model in half precision (inputs, weights, emap and output), like the fp16
+          exports of inswapper_128
 """
 import sys
 
@@ -15,7 +17,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 
-def build() -> onnx.ModelProto:
+def build(fp16: bool = False) -> onnx.ModelProto:
     rng = np.random.default_rng(20261127)
     # A 3x3 convolution close to the identity, so the output still looks like the crop.
     conv_w = rng.normal(0.0, 0.03, (3, 3, 3, 3)).astype(np.float32)
@@ -25,6 +27,10 @@ def build() -> onnx.ModelProto:
     # The latent drives a coarse 8x8 colour field, upsampled over the crop.
     proj = rng.normal(0.0, 1.0, (512, 3 * 8 * 8)).astype(np.float32)
     emap = (rng.normal(0.0, 1.0, (512, 512)) / np.sqrt(512)).astype(np.float32)
+
+    dtype = np.float16 if fp16 else np.float32
+    elem = TensorProto.FLOAT16 if fp16 else TensorProto.FLOAT
+    conv_w, conv_b, proj, emap = (a.astype(dtype) for a in (conv_w, conv_b, proj, emap))
 
     nodes = [
         helper.make_node("Conv", ["target", "conv_w", "conv_b"], ["conv"], pads=[1, 1, 1, 1]),
@@ -42,9 +48,9 @@ def build() -> onnx.ModelProto:
         numpy_helper.from_array(proj, "proj"),
         numpy_helper.from_array(np.array([1, 3, 8, 8], dtype=np.int64), "field_shape"),
         numpy_helper.from_array(np.array([1, 1, 16, 16], dtype=np.float32), "scales"),
-        numpy_helper.from_array(np.array(0.15, dtype=np.float32), "field_gain"),
-        numpy_helper.from_array(np.array(0.0, dtype=np.float32), "zero"),
-        numpy_helper.from_array(np.array(1.0, dtype=np.float32), "one"),
+        numpy_helper.from_array(np.array(0.15, dtype=dtype), "field_gain"),
+        numpy_helper.from_array(np.array(0.0, dtype=dtype), "zero"),
+        numpy_helper.from_array(np.array(1.0, dtype=dtype), "one"),
         # Last on purpose: insightface reads graph.initializer[-1] as the emap.
         numpy_helper.from_array(emap, "emap"),
     ]
@@ -52,10 +58,10 @@ def build() -> onnx.ModelProto:
         nodes,
         "inswapper_synthetic",
         [
-            helper.make_tensor_value_info("target", TensorProto.FLOAT, [1, 3, 128, 128]),
-            helper.make_tensor_value_info("source", TensorProto.FLOAT, [1, 512]),
+            helper.make_tensor_value_info("target", elem, [1, 3, 128, 128]),
+            helper.make_tensor_value_info("source", elem, [1, 512]),
         ],
-        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 3, 128, 128])],
+        [helper.make_tensor_value_info("output", elem, [1, 3, 128, 128])],
         initializers,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
@@ -65,6 +71,6 @@ def build() -> onnx.ModelProto:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
+    if len(sys.argv) not in (2, 3) or (len(sys.argv) == 3 and sys.argv[2] != "--fp16"):
         sys.exit(__doc__)
-    onnx.save(build(), sys.argv[1])
+    onnx.save(build(fp16=len(sys.argv) == 3), sys.argv[1])

@@ -143,3 +143,26 @@ fn landmark_swapper_carries_identity_and_keeps_pose() {
     picture.save(std::env::temp_dir().join("faceswap-landmark-t1.png")).unwrap();
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+#[test]
+fn inswapper_runs_an_fp16_export_like_the_fp32_one() {
+    // The same synthetic model in half precision: f16 inputs, weights, emap (read from f16
+    // storage) and output. Its result stays within rounding of the fp32 model's.
+    let mut analyzer = analyzer();
+    let t1 = photo("t1.jpg");
+    let sources = analyzer.analyze(&t1, Analysis::FULL).unwrap();
+    let astronaut = photo("astronaut.png");
+    let targets = analyzer.analyze(&astronaut, Analysis::DETECT_ONLY).unwrap();
+    let half = ModelStore::unpinned(&root().join("tests/fixtures/inswapper_synthetic_fp16.onnx")).unwrap();
+    let mut results = Vec::new();
+    for mut swapper in [synthetic_inswapper(), InSwapper::build(&factory(), &half).expect("fp16 model builds")] {
+        swapper.set_source(&t1, largest(&sources)).unwrap();
+        let mut picture = astronaut.clone();
+        swapper.swap(&mut picture, &targets[0]).unwrap();
+        results.push(picture);
+    }
+    let (mean, max) = mean_abs_diff(&results[0], &results[1]);
+    eprintln!("fp16 vs fp32 synthetic inswapper: mean abs difference {mean:.4}, max {max}");
+    assert!(mean < 0.5, "mean abs difference {mean}");
+    assert_ne!(results[1], astronaut, "the fp16 swap changed nothing");
+}
