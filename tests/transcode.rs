@@ -226,6 +226,12 @@ fn outputs_that_must_not_be_overwritten_are_refused() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("is the input"));
 
+    let odd = dir.path().join("out.xyz");
+    let out = transcode(&media("carphone.mp4"), &odd).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("out.xyz") && stderr.contains(".mp4"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+
     let nowhere = dir.path().join("missing-folder").join("out.mp4");
     let out = transcode(&media("carphone.mp4"), &nowhere).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -13,7 +13,7 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use faceswap::{
     pipeline::{Controls, Pipeline, PipelineConfig, PipelineStats, SinkMeter, TrackerConfig},
-    video::{probe, EncoderSettings, SourceSpec, VideoWriter},
+    video::{has_container_for, probe, EncoderSettings, SourceSpec, VideoWriter},
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
@@ -166,6 +166,12 @@ fn check_paths(args: &TranscodeArgs) -> Result<()> {
     let input_abs = args.input.canonicalize().with_context(|| format!("cannot read {}", shown(&args.input)))?;
     if output_abs == input_abs || output_abs.canonicalize().is_ok_and(|o| o == input_abs) {
         bail!("output {} is the input: choose another output path", shown(&args.output));
+    }
+    if !has_container_for(&args.output) {
+        bail!(
+            "output {}: ffmpeg has no container for this extension; use .mp4, .mkv, .mov or .webm",
+            shown(&args.output)
+        );
     }
     if args.output.exists() && !args.overwrite {
         bail!("output {} already exists: pass --overwrite to replace it, or choose another path", shown(&args.output));

@@ -17,20 +17,21 @@ pub use overlay::draw_text;
 pub use pool::FramePool;
 pub use still::StillSource;
 pub use window::{WindowEvent, WindowSink};
-pub use writer::{probe, EncoderSettings, StreamShape, VideoWriter, WriteSummary};
+pub use writer::{has_container_for, probe, EncoderSettings, StreamShape, VideoWriter, WriteSummary};
 
 use std::path::PathBuf;
 
 use image::RgbImage;
 
-/// Initialises ffmpeg once, with its own log quiet except for errors (libx264's statistics
-/// and the like are not for our users).
+/// Initialises ffmpeg, with its own log quiet (libx264's statistics and the like are not for
+/// our users).
 ///
 /// # Errors
 /// ffmpeg's, when it cannot initialise.
 pub fn init_ffmpeg() -> Result<(), ffmpeg_next::Error> {
     ffmpeg_next::init()?;
-    ffmpeg_next::util::log::set_level(ffmpeg_next::util::log::Level::Error);
+    // Our own errors say what failed; ffmpeg's log lines would only repeat it, less clearly.
+    ffmpeg_next::util::log::set_level(ffmpeg_next::util::log::Level::Fatal);
     Ok(())
 }
 

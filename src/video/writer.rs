@@ -39,6 +39,18 @@ pub struct StreamShape {
     pub frames: Option<u64>,
 }
 
+/// Whether ffmpeg has a container (muxer) for the name of `path` (its extension).
+pub fn has_container_for(path: &Path) -> bool {
+    if super::init_ffmpeg().is_err() {
+        return false;
+    }
+    let Some(name) = path.file_name().and_then(|n| n.to_str()).and_then(|n| std::ffi::CString::new(n).ok()) else {
+        return false;
+    };
+    // SAFETY: av_guess_format only reads the NUL-terminated name and returns a static pointer.
+    !unsafe { ffmpeg::ffi::av_guess_format(std::ptr::null(), name.as_ptr(), std::ptr::null()) }.is_null()
+}
+
 /// Reads the shape of the best video stream of `path`.
 ///
 /// # Errors
