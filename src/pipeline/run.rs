@@ -119,7 +119,7 @@ pub struct Counters {
 
 /// The stages, running; the caller is the sink.
 pub struct RunningPipeline {
-    frames: Option<LinkReceiver<Frame>>,
+    frames: LinkReceiver<Frame>,
     handles: Vec<StageHandle>,
     counters: Arc<Counters>,
     pool: FramePool,
@@ -219,15 +219,14 @@ impl Pipeline {
                 Ok(())
             })?);
         }
-        Ok(RunningPipeline { frames: Some(swapped_rx), handles, counters, pool, source: description })
+        Ok(RunningPipeline { frames: swapped_rx, handles, counters, pool, source: description })
     }
 }
 
 impl RunningPipeline {
     /// The swapped frames, in order; ends when the source ends or is stopped.
     pub fn frames(&self) -> &LinkReceiver<Frame> {
-        // Present until `finish` consumes the pipeline.
-        self.frames.as_ref().unwrap_or_else(|| unreachable!("frames taken only by finish"))
+        &self.frames
     }
 
     /// Hands a finished frame's buffer back to the source.
@@ -256,11 +255,12 @@ impl RunningPipeline {
     ///
     /// # Errors
     /// The source's error (a camera unplugged mid-run) or a stage that panicked.
-    pub fn finish(mut self, controls: &Controls) -> Result<(u64, u64, u64), PipelineError> {
+    pub fn finish(self, controls: &Controls) -> Result<(u64, u64, u64), PipelineError> {
         controls.stop();
-        drop(self.frames.take());
+        let Self { frames, handles, counters, .. } = self;
+        drop(frames);
         let mut first_error = None;
-        for (stage, handle) in self.handles.drain(..) {
+        for (stage, handle) in handles {
             let outcome = handle.join().unwrap_or(Err(PipelineError::Panicked { stage }));
             if let Err(e) = outcome {
                 tracing::error!(stage, error = %e, "stage failed");
@@ -269,7 +269,11 @@ impl RunningPipeline {
         }
         match first_error {
             Some(e) => Err(e),
-            None => Ok(self.counts()),
+            None => Ok((
+                counters.captured.load(Ordering::Relaxed),
+                counters.dropped.load(Ordering::Relaxed),
+                counters.failed.load(Ordering::Relaxed),
+            )),
         }
     }
 }

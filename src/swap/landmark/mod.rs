@@ -35,7 +35,7 @@ struct SourceFace {
 }
 
 /// The landmark swapper, with frame-sized buffers reused between frames.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct LandmarkSwapper {
     source: Option<SourceFace>,
     warped: RgbImage,
@@ -45,9 +45,22 @@ pub struct LandmarkSwapper {
     shape_weight: f32,
 }
 
+impl Default for LandmarkSwapper {
+    fn default() -> Self {
+        Self {
+            source: None,
+            warped: RgbImage::new(0, 0),
+            coverage: GrayF32::new(0, 0),
+            scratch: Vec::new(),
+            geometry: Vec::new(),
+            shape_weight: DEFAULT_SHAPE_WEIGHT,
+        }
+    }
+}
+
 impl LandmarkSwapper {
     pub fn new() -> Self {
-        Self { shape_weight: DEFAULT_SHAPE_WEIGHT, ..Self::default() }
+        Self::default()
     }
 
     /// How far (0 = not at all, 1 = fully) the inner features take the source's shape.
