@@ -63,6 +63,8 @@ pub struct BenchConfig {
     /// Builds the swapper under test on a factory (so that it runs on the provider measured).
     pub swapper: SwapperBuilder,
     pub threads: Option<usize>,
+    /// Encode the frames (as transcoding does); off, the output stage is a headless display.
+    pub encode: bool,
 }
 
 /// One provider's figures, as the JSON report holds them.
@@ -285,9 +287,11 @@ fn run_provider(
         stage.entry("swap_inference").or_default().push(millis(swap_inference));
         stage.entry("paste_back").or_default().push(millis(swap_total.saturating_sub(swap_inference)));
 
-        let step = Instant::now();
-        writer.write(&image, *timestamp)?;
-        stage.entry("encode").or_default().push(millis(step.elapsed()));
+        if config.encode {
+            let step = Instant::now();
+            writer.write(&image, *timestamp)?;
+            stage.entry("encode").or_default().push(millis(step.elapsed()));
+        }
         stage.entry("decode").or_default().push(*decode_ms);
 
         frame_total += frame_started.elapsed() + Duration::from_secs_f32(decode_ms / 1000.0);
@@ -376,7 +380,9 @@ fn pipelined_fps(
         Pipeline::start(spec, tracker, swapper, PipelineConfig::lossless(), controls.clone(), StageUpdates::none())?;
     let mut count = 0usize;
     while let Some(frame) = pipeline.frames().recv() {
-        writer.write(&frame.image, frame.timestamp)?;
+        if config.encode {
+            writer.write(&frame.image, frame.timestamp)?;
+        }
         count += 1;
         pipeline.recycle(frame);
     }

@@ -38,6 +38,9 @@ pub struct BenchArgs {
     detect_every: u32,
     #[command(flatten)]
     swapper: SwapperArgs,
+    /// Leave out encoding: the output stage is then a headless display (live mode's cost).
+    #[arg(long)]
+    no_encode: bool,
     /// Write the report as JSON here.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
@@ -79,6 +82,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
             })
         }),
         threads: args.engine.threads.map(usize::from),
+        encode: !args.no_encode,
     };
     let providers: Vec<ExecutionProvider> = args.eps.iter().map(|ep| provider_of(*ep, args.engine.device)).collect();
     let report = bench::run(&runtime, &providers, &config)?;
