@@ -218,8 +218,9 @@ impl TrackFollower {
                     Some((i, _)) => {
                         hit[i] = true;
                         let track = &mut self.tracks[i];
-                        let embedding = track.face.embedding.take();
-                        track.face = Face { embedding, ..detection };
+                        // The new box and keypoints; the buffers of the old face are reused.
+                        let (embedding, landmarks) = (track.face.embedding.take(), track.face.landmarks.take());
+                        track.face = Face { embedding, landmarks, ..detection };
                         track.misses = 0;
                     }
                     None => fresh.push(detection),
