@@ -166,7 +166,8 @@ fn variable_frame_rate_timestamps_are_kept() {
 fn ctrl_c_finishes_the_file_with_every_frame_processed() {
     let dir = tempfile::tempdir().unwrap();
     let long = dir.path().join("long.mp4");
-    ffmpeg(&["-stream_loop", "9", "-i", media("carphone.mp4").to_str().unwrap(), "-c", "copy", long.to_str().unwrap()]);
+    // 3600 frames: far more than a fast machine gets through before the signal.
+    ffmpeg(&["-stream_loop", "29", "-i", media("carphone.mp4").to_str().unwrap(), "-c", "copy", long.to_str().unwrap()]);
     let output = dir.path().join("stopped.mp4");
     let child = transcode(&long, &output).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     std::thread::sleep(Duration::from_millis(2500));
@@ -182,7 +183,7 @@ fn ctrl_c_finishes_the_file_with_every_frame_processed() {
         .unwrap_or_else(|| panic!("no 'holds the N frames' line in {stdout}"));
     let frames = frame_times(&output).len();
     assert_eq!(frames, held, "the file holds what the program says");
-    assert!(frames > 0 && frames < 1200, "{frames} frames");
+    assert!(frames > 0 && frames < 3600, "{frames} frames");
     let names: Vec<String> =
         std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().to_string()).collect();
     assert!(!names.iter().any(|n| n.contains("partial")), "{names:?}");
