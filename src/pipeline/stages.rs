@@ -21,12 +21,32 @@ fn millis(since: Instant) -> f32 {
     since.elapsed().as_secs_f32() * 1000.0
 }
 
-/// Logs the first failure of a kind and then every hundredth, so a broken model cannot flood
-/// the log at 30 frames a second.
-fn log_failure(stage: &'static str, count: u64, error: &dyn std::fmt::Display) {
-    if count == 1 || count.is_multiple_of(100) {
-        tracing::warn!(stage, failures = count, error = %error, "frame passed on unswapped");
+/// Counts one stage's failed frames, into its own tally and the pipeline's, and logs the
+/// first and then every hundredth, so a broken model cannot flood the log at 30 frames a second.
+struct StageFailures<'c> {
+    stage: &'static str,
+    count: u64,
+    counters: &'c Counters,
+}
+
+impl<'c> StageFailures<'c> {
+    fn new(stage: &'static str, counters: &'c Counters) -> Self {
+        Self { stage, count: 0, counters }
     }
+
+    fn record(&mut self, error: &dyn std::fmt::Display) {
+        self.count += 1;
+        self.counters.failed.fetch_add(1, Ordering::Relaxed);
+        if self.count == 1 || self.count.is_multiple_of(100) {
+            tracing::warn!(stage = self.stage, failures = self.count, error = %error, "frame passed on unswapped");
+        }
+    }
+}
+
+/// Hands `frame` to the next stage (a frame evicted under the live policy goes back to the
+/// pool); false once the next stage has gone.
+fn pass_on(out: &LinkSender<Frame>, frame: Frame, pool: &FramePool) -> bool {
+    out.send_or_evict(frame, |old| pool.give(old.image)).is_ok()
 }
 
 /// Sleeps until `deadline` in short steps, returning early when asked to stop.
@@ -94,7 +114,7 @@ pub(super) fn source(
         };
         seq += 1;
         counters.captured.fetch_add(1, Ordering::Relaxed);
-        if out.send_or_evict(frame, |old| pool.give(old.image)).is_err() {
+        if !pass_on(out, frame, pool) {
             break;
         }
     }
@@ -112,7 +132,7 @@ pub(super) fn detect(
     pool: &FramePool,
     updates: &Receiver<ScrfdDetector>,
 ) {
-    let mut failures = 0;
+    let mut failures = StageFailures::new("detect", counters);
     for mut frame in input {
         for update in updates.try_iter() {
             detector.replace(update);
@@ -122,13 +142,11 @@ pub(super) fn detect(
         match detector.detect(&frame.image, tracking.load(Ordering::Acquire)) {
             Ok(detections) => frame.detections = detections,
             Err(e) => {
-                failures += 1;
-                counters.failed.fetch_add(1, Ordering::Relaxed);
-                log_failure("detect", failures, &e);
+                failures.record(&e);
             }
         }
         frame.times.detect = millis(stage_started);
-        if out.send_or_evict(frame, |old| pool.give(old.image)).is_err() {
+        if !pass_on(out, frame, pool) {
             break;
         }
     }
@@ -144,7 +162,7 @@ pub(super) fn track(
     updates: &Receiver<TrackUpdate>,
 ) {
     let started = Instant::now();
-    let mut failures = 0;
+    let mut failures = StageFailures::new("track", counters);
     for mut frame in input {
         for update in updates.try_iter() {
             follower.apply(update);
@@ -155,14 +173,12 @@ pub(super) fn track(
         match follower.update(&frame.image, t, frame.detections.take()) {
             Ok(faces) => frame.faces = faces,
             Err(e) => {
-                failures += 1;
-                counters.failed.fetch_add(1, Ordering::Relaxed);
-                log_failure("track", failures, &e);
+                failures.record(&e);
             }
         }
         tracking.store(follower.is_tracking(), Ordering::Release);
         frame.times.track = millis(stage_started);
-        if out.send_or_evict(frame, |old| pool.give(old.image)).is_err() {
+        if !pass_on(out, frame, pool) {
             break;
         }
     }
@@ -177,7 +193,7 @@ pub(super) fn swap(
     pool: &FramePool,
     updates: &Receiver<Box<dyn Swapper>>,
 ) {
-    let mut failures = 0;
+    let mut failures = StageFailures::new("swap", counters);
     for mut frame in input {
         for update in updates.try_iter() {
             swapper = update;
@@ -192,15 +208,13 @@ pub(super) fn swap(
                 match swapper.swap(image, &faces[i]) {
                     Ok(()) => *swapped += 1,
                     Err(e) => {
-                        failures += 1;
-                        counters.failed.fetch_add(1, Ordering::Relaxed);
-                        log_failure("swap", failures, &e);
+                        failures.record(&e);
                     }
                 }
             }
         }
         frame.times.swap = millis(stage_started);
-        if out.send_or_evict(frame, |old| pool.give(old.image)).is_err() {
+        if !pass_on(out, frame, pool) {
             break;
         }
     }
