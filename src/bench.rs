@@ -15,9 +15,12 @@ use serde::Serialize;
 use crate::{
     face::{DetectorConfig, FaceAnalyzer, FaceModels, FaceSelection},
     imaging::load_rgb,
-    pipeline::{Controls, FaceTracker, Percentiles, Pipeline, PipelineConfig, StageUpdates, TrackerConfig},
+    models::VerifiedModel,
+    pipeline::{
+        Controls, FaceTracker, Percentiles, Pipeline, PipelineConfig, StageModels, StageUpdates, TrackerConfig,
+    },
     runtime::{ExecutionProvider, OrtRuntime, ProviderChoice, SessionFactory},
-    swap::Swapper,
+    swap::{build_swapper, SourceFace, SwapperKind},
     video::{
         probe, EncoderSettings, FrameSource, SourceFrame, SourceOpener, SourceSpec, StreamShape, VideoError,
         VideoWriter,
@@ -33,9 +36,6 @@ pub enum BenchInput {
     /// The source photo scaled to `width`×`height`, drifting a little from frame to frame.
     Synthetic { width: u32, height: u32 },
 }
-
-/// Builds a swapper on a given factory.
-pub type SwapperBuilder = Box<dyn Fn(&SessionFactory) -> Result<Box<dyn Swapper>, Error>>;
 
 /// A frame held in memory, so every provider sees the same pictures.
 #[derive(Clone)]
@@ -60,8 +60,9 @@ pub struct BenchConfig {
     /// The face put onto the frames (and, for synthetic input, the frames themselves).
     pub source_photo: PathBuf,
     pub models: FaceModels,
-    /// Builds the swapper under test on a factory (so that it runs on the provider measured).
-    pub swapper: SwapperBuilder,
+    /// The swapper under test, built on each provider's factory, and its file.
+    pub swapper: SwapperKind,
+    pub swapper_model: Option<VerifiedModel>,
     pub threads: Option<usize>,
     /// Encode the frames (as transcoding does); off, the output stage is a headless display.
     pub encode: bool,
@@ -236,16 +237,13 @@ fn run_provider(
     let build_started = Instant::now();
     let detector_config = DetectorConfig::scrfd().with_fit_to_frame(true);
     let mut analyzer = FaceAnalyzer::build(factory, &config.models, detector_config.clone())?;
-    let mut swapper = (config.swapper)(factory)?;
+    let mut swapper = build_swapper(config.swapper, config.swapper_model.as_ref(), factory)?;
     let session_build_ms = build_started.elapsed().as_secs_f64() * 1000.0;
 
     let source_photo = load_rgb(&config.source_photo)?;
     let warm_started = Instant::now();
-    let sources = analyzer.analyze(&source_photo, crate::face::Analysis::FULL)?;
-    let source = crate::face::largest_face(&sources).ok_or_else(|| {
-        Error::Face(crate::face::FaceError::NoFace { what: config.source_photo.display().to_string() })
-    })?;
-    swapper.set_source(&source_photo, &sources[source])?;
+    let what = config.source_photo.display().to_string();
+    let source = Arc::new(SourceFace::largest_in(&source_photo, &mut analyzer, &what)?);
     let warmup_ms = warm_started.elapsed().as_secs_f64() * 1000.0;
 
     // Sequential: every step of one frame, then the next.
@@ -279,7 +277,7 @@ fn run_provider(
         let swap_inference_before = swapper.inference_time();
         if let Ok(chosen) = selection.pick(&faces, "frame") {
             for i in chosen {
-                swapper.swap(&mut image, &faces[i])?;
+                swapper.swap(&mut image, &faces[i], &source)?;
             }
         }
         let swap_total = step.elapsed();
@@ -304,7 +302,7 @@ fn run_provider(
     let floor_ms = floor_total.as_secs_f64() * 1000.0 / n;
 
     // Pipelined: the same frames through the real pipeline, encoded as transcoding does.
-    let pipelined = pipelined_fps(factory, config, &source_photo, &sources[source], frames, shape)?;
+    let pipelined = pipelined_fps(factory, config, source, frames, shape)?;
 
     let stage_ms =
         stage.into_iter().map(|(name, mut samples)| (name.to_string(), Percentiles::of(&mut samples))).collect();
@@ -355,14 +353,12 @@ impl FrameSource for ReplaySource {
 fn pipelined_fps(
     factory: &SessionFactory,
     config: &BenchConfig,
-    source_photo: &RgbImage,
-    source_face: &crate::face::Face,
+    source: Arc<SourceFace>,
     frames: &[BenchFrame],
     shape: &StreamShape,
 ) -> Result<f64, Error> {
     let analyzer = FaceAnalyzer::build(factory, &config.models, DetectorConfig::scrfd().with_fit_to_frame(true))?;
-    let mut swapper = (config.swapper)(factory)?;
-    swapper.set_source(source_photo, source_face)?;
+    let swapper = build_swapper(config.swapper, config.swapper_model.as_ref(), factory)?;
     let (detector, landmarker, _) = analyzer.into_parts();
     let tracker_config = TrackerConfig { detect_every: config.detect_every, ..TrackerConfig::default() };
     let tracker = FaceTracker::new(detector, landmarker, None, tracker_config);
@@ -376,8 +372,8 @@ fn pipelined_fps(
     let mut writer = VideoWriter::create_video_only(&out_dir.path().join("pipelined.mp4"), shape, &encoder)?;
     let controls = Arc::new(Controls::default());
     let started = Instant::now();
-    let pipeline =
-        Pipeline::start(spec, tracker, swapper, PipelineConfig::lossless(), controls.clone(), StageUpdates::none())?;
+    let models = StageModels { tracker, swapper, source };
+    let pipeline = Pipeline::start(spec, models, PipelineConfig::lossless(), controls.clone(), StageUpdates::none())?;
     let mut count = 0usize;
     while let Some(frame) = pipeline.frames().recv() {
         if config.encode {

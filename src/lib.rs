@@ -1,19 +1,26 @@
 //! faceswap: swap faces in photos and video, in real time, on ONNX Runtime.
 //!
-//! The library holds everything the `faceswap` binary, the tests and the benches share:
-//! [`runtime`] loads ONNX Runtime and builds sessions, [`models`] knows and verifies the model
-//! files, [`face`] detects and describes faces, [`swap`] puts one face onto another, and
-//! [`imaging`] holds the pixel operations they are made of.
+//! The library holds everything the front-ends (the `faceswap` command, the HTTP service),
+//! the tests and the benches share. [`engine`] assembles it all once from an
+//! [`engine::EngineConfig`]; [`runtime`] loads ONNX Runtime and builds sessions, [`models`]
+//! knows and verifies the model files, [`face`] detects and describes faces, [`swap`] puts one
+//! face onto another, [`pipeline`] runs video through stages, [`transcode`] writes swapped
+//! video files, [`server`] is the HTTP service, and [`imaging`] holds the pixel operations.
 
 pub mod bench;
+pub mod engine;
 pub mod error;
 pub mod face;
 pub mod health;
 pub mod imaging;
+pub mod jobs;
 pub mod models;
 pub mod pipeline;
 pub mod runtime;
+pub mod server;
+pub mod signal;
 pub mod swap;
+pub mod transcode;
 pub mod video;
 
-pub use error::{Error, Result};
+pub use error::{Error, ErrorKind, Result};

@@ -10,8 +10,10 @@ use std::{
 
 use faceswap::{
     face::{largest_face, Analysis, Face, FaceSelection},
-    pipeline::{Controls, FaceTracker, Pipeline, PipelineConfig, Policy, SinkMeter, StageUpdates, TrackerConfig},
-    swap::{SwapError, Swapper},
+    pipeline::{
+        Controls, FaceTracker, Pipeline, PipelineConfig, Policy, SinkMeter, StageModels, StageUpdates, TrackerConfig,
+    },
+    swap::{SourceFace, SwapError, Swapper, SwapperKind},
     video::{Pacing, SourceSpec},
 };
 use image::RgbImage;
@@ -24,27 +26,26 @@ struct SlowSwapper {
 }
 
 impl Swapper for SlowSwapper {
-    fn name(&self) -> &'static str {
-        "slow"
-    }
-    fn source_needs(&self) -> Analysis {
-        Analysis::DETECT_ONLY
+    fn kind(&self) -> SwapperKind {
+        SwapperKind::Landmark
     }
     fn target_needs(&self) -> Analysis {
         Analysis::DETECT_ONLY
     }
-    fn set_source(&mut self, _: &RgbImage, _: &Face) -> Result<(), SwapError> {
-        Ok(())
-    }
-    fn swap(&mut self, _: &mut RgbImage, _: &Face) -> Result<(), SwapError> {
+    fn swap(&mut self, _: &mut RgbImage, _: &Face, _: &SourceFace) -> Result<(), SwapError> {
         std::thread::sleep(self.delay);
         Ok(())
     }
 }
 
-fn tracker() -> FaceTracker {
-    let (detector, landmarker, _) = analyzer().into_parts();
-    FaceTracker::new(detector, landmarker, None, TrackerConfig { detect_every: 3, ..TrackerConfig::default() })
+/// The stages' models: the tracker, a slow swapper, the astronaut as the source.
+fn models(delay: Duration) -> StageModels {
+    let mut analyzer = analyzer();
+    let source = SourceFace::largest_in(&photo("astronaut.png"), &mut analyzer, "astronaut").unwrap();
+    let (detector, landmarker, _) = analyzer.into_parts();
+    let tracker =
+        FaceTracker::new(detector, landmarker, None, TrackerConfig { detect_every: 3, ..TrackerConfig::default() });
+    StageModels { tracker, swapper: Box::new(SlowSwapper { delay }), source: Arc::new(source) }
 }
 
 fn carphone() -> SourceSpec {
@@ -55,9 +56,8 @@ fn carphone() -> SourceSpec {
 /// numbers in the order the sink saw them.
 fn run_slow(config: PipelineConfig) -> (faceswap::pipeline::PipelineStats, Vec<u64>) {
     let controls = Arc::new(Controls::default());
-    let swapper = Box::new(SlowSwapper { delay: Duration::from_millis(80) });
-    let pipeline =
-        Pipeline::start(carphone(), tracker(), swapper, config, controls.clone(), StageUpdates::none()).unwrap();
+    let models = models(Duration::from_millis(80));
+    let pipeline = Pipeline::start(carphone(), models, config, controls.clone(), StageUpdates::none()).unwrap();
     let mut meter = SinkMeter::new("display");
     let mut seqs = Vec::new();
     while let Some(frame) = pipeline.frames().recv() {
@@ -106,11 +106,9 @@ fn lossless_policy_delivers_every_frame_in_order() {
 #[test]
 fn lossless_policy_unpaced_keeps_every_frame() {
     let controls = Arc::new(Controls::default());
-    let swapper = Box::new(SlowSwapper { delay: Duration::from_millis(1) });
     let pipeline = Pipeline::start(
         carphone(),
-        tracker(),
-        swapper,
+        models(Duration::from_millis(1)),
         PipelineConfig::lossless(),
         controls.clone(),
         StageUpdates::none(),
@@ -125,16 +123,9 @@ fn lossless_policy_unpaced_keeps_every_frame() {
 fn missing_input_is_reported_when_starting() {
     let controls = Arc::new(Controls::default());
     let spec = SourceSpec::File { path: PathBuf::from("/nonexistent/clip.mp4"), resolution: None, looping: false };
-    let err = Pipeline::start(
-        spec,
-        tracker(),
-        Box::new(SlowSwapper { delay: Duration::ZERO }),
-        PipelineConfig::live(),
-        controls,
-        StageUpdates::none(),
-    )
-    .err()
-    .expect("a missing file fails to start");
+    let err = Pipeline::start(spec, models(Duration::ZERO), PipelineConfig::live(), controls, StageUpdates::none())
+        .err()
+        .expect("a missing file fails to start");
     assert!(err.to_string().contains("/nonexistent/clip.mp4"), "{err}");
 }
 

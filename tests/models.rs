@@ -37,7 +37,7 @@ fn fetcher(mirror: &str) -> Fetcher {
     .unwrap()
 }
 
-fn valid(path: &Path, name: &str) -> bool {
+pub fn valid(path: &Path, name: &str) -> bool {
     path.is_file() && sha256_file(path).unwrap() == entry(name).sha256
 }
 
@@ -121,7 +121,7 @@ fn plain_http_off_loopback_is_refused() {
 }
 
 /// A models folder of the test's own, copied from the real one.
-fn models_copy() -> tempfile::TempDir {
+pub fn models_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for file in DEFAULT_PACK {
         std::fs::copy(models_dir().join(file), dir.path().join(file)).unwrap();

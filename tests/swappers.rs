@@ -4,7 +4,7 @@
 use faceswap::{
     face::{largest_face, Analysis, Face},
     models::ModelStore,
-    swap::{InSwapper, LandmarkSwapper, Swapper},
+    swap::{InSwapper, LandmarkSwapper, SourceFace, SwapError, Swapper},
 };
 use image::RgbImage;
 
@@ -47,11 +47,11 @@ fn inswapper_matches_insightface_on_real_photos() {
     let t1 = photo("t1.jpg");
     let sources = analyzer.analyze(&t1, Analysis::FULL).unwrap();
     let mut swapper = synthetic_inswapper();
-    swapper.set_source(&t1, largest(&sources)).unwrap();
+    let source = SourceFace::new(&t1, largest(&sources)).unwrap();
 
     let mut picture = photo("astronaut.png");
     let targets = analyzer.analyze(&picture, Analysis::DETECT_ONLY).unwrap();
-    swapper.swap(&mut picture, &targets[0]).unwrap();
+    swapper.swap(&mut picture, &targets[0], &source).unwrap();
 
     let (mean, max) = mean_abs_diff(&picture, &inswapper_reference());
     eprintln!("inswapper vs insightface: mean abs difference {mean:.4} grey levels, max {max}");
@@ -68,21 +68,22 @@ fn inswapper_output_depends_on_the_source() {
     let targets = analyzer.analyze(&astronaut, Analysis::DETECT_ONLY).unwrap();
     let mut swapper = synthetic_inswapper();
     let mut results = Vec::new();
-    for source in &sources[..2] {
-        swapper.set_source(&t1, source).unwrap();
+    // One swapper, two sources in turn: the latent follows the source it is given.
+    for face in &sources[..2] {
+        let source = SourceFace::new(&t1, face).unwrap();
         let mut picture = astronaut.clone();
-        swapper.swap(&mut picture, &targets[0]).unwrap();
+        swapper.swap(&mut picture, &targets[0], &source).unwrap();
         results.push(picture);
     }
     assert!(mean_abs_diff(&results[0], &results[1]).0 > 0.01, "two identities gave the same picture");
 }
 
 #[test]
-fn inswapper_without_a_source_is_an_error() {
-    let mut picture = photo("astronaut.png");
-    let targets = analyzer().analyze(&picture, Analysis::DETECT_ONLY).unwrap();
-    let err = synthetic_inswapper().swap(&mut picture, &targets[0]).unwrap_err();
-    assert!(err.to_string().contains("no source"), "{err}");
+fn a_source_needs_its_identity_and_landmarks() {
+    let astronaut = photo("astronaut.png");
+    let detected = analyzer().analyze(&astronaut, Analysis::DETECT_ONLY).unwrap().remove(0);
+    let err = SourceFace::new(&astronaut, &detected).unwrap_err();
+    assert!(matches!(err, SwapError::MissingAnalysis { .. }), "{err}");
 }
 
 /// The face in `faces` whose box overlaps `like` the most.
@@ -102,13 +103,13 @@ fn landmark_swapper_carries_identity_and_keeps_pose() {
     let source = analyzer.analyze(&astronaut, Analysis::FULL).unwrap().remove(0);
     let source_identity = source.embedding.clone().unwrap();
     let mut swapper = LandmarkSwapper::new();
-    swapper.set_source(&astronaut, &source).unwrap();
+    let source_face = SourceFace::new(&astronaut, &source).unwrap();
 
     let mut picture = photo("t1.jpg");
     let targets = analyzer.analyze(&picture, Analysis::FULL).unwrap();
     assert_eq!(targets.len(), 6);
     for target in &targets {
-        swapper.swap(&mut picture, target).unwrap();
+        swapper.swap(&mut picture, target, &source_face).unwrap();
     }
     let swapped = analyzer.analyze(&picture, Analysis::FULL).unwrap();
     assert_eq!(swapped.len(), 6, "every swapped face is still a face");
@@ -154,11 +155,11 @@ fn inswapper_runs_an_fp16_export_like_the_fp32_one() {
     let astronaut = photo("astronaut.png");
     let targets = analyzer.analyze(&astronaut, Analysis::DETECT_ONLY).unwrap();
     let half = ModelStore::unpinned(&root().join("tests/fixtures/inswapper_synthetic_fp16.onnx")).unwrap();
+    let source = SourceFace::new(&t1, largest(&sources)).unwrap();
     let mut results = Vec::new();
     for mut swapper in [synthetic_inswapper(), InSwapper::build(&factory(), &half).expect("fp16 model builds")] {
-        swapper.set_source(&t1, largest(&sources)).unwrap();
         let mut picture = astronaut.clone();
-        swapper.swap(&mut picture, &targets[0]).unwrap();
+        swapper.swap(&mut picture, &targets[0], &source).unwrap();
         results.push(picture);
     }
     let (mean, max) = mean_abs_diff(&results[0], &results[1]);

@@ -9,6 +9,8 @@ mod live;
 mod model_server;
 mod models;
 mod parity;
+mod serve;
+mod serve_support;
 mod support;
 mod swappers;
 mod transcode;

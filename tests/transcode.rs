@@ -18,17 +18,17 @@ fn run(cmd: &mut Command) -> Output {
     out
 }
 
-fn ffmpeg(args: &[&str]) {
+pub fn ffmpeg(args: &[&str]) {
     run(Command::new("ffmpeg").args(["-loglevel", "error", "-y"]).args(args));
 }
 
-fn ffprobe(path: &Path, args: &[&str]) -> String {
+pub fn ffprobe(path: &Path, args: &[&str]) -> String {
     let out = run(Command::new("ffprobe").args(["-v", "error"]).args(args).arg(path));
     String::from_utf8_lossy(&out.stdout).to_string()
 }
 
 /// carphone with a sine-wave audio track and two subtitles, as MP4.
-fn clip_with_sound(dir: &Path) -> PathBuf {
+pub fn clip_with_sound(dir: &Path) -> PathBuf {
     let subs = dir.join("subs.srt");
     std::fs::write(&subs, "1\n00:00:00,500 --> 00:00:01,500\nhello\n\n2\n00:00:02,000 --> 00:00:03,000\nworld\n")
         .unwrap();
@@ -67,7 +67,7 @@ fn transcode(input: &Path, output: &Path) -> Command {
     cmd
 }
 
-fn frame_times(path: &Path) -> Vec<String> {
+pub fn frame_times(path: &Path) -> Vec<String> {
     ffprobe(path, &["-select_streams", "v", "-show_entries", "frame=pts_time", "-of", "csv=p=0"])
         .lines()
         // Side data on a frame adds a field and an empty line to ffprobe's CSV.
@@ -76,7 +76,7 @@ fn frame_times(path: &Path) -> Vec<String> {
         .collect()
 }
 
-fn packets(path: &Path, stream: &str) -> String {
+pub fn packets(path: &Path, stream: &str) -> String {
     ffprobe(
         path,
         &[

@@ -6,15 +6,11 @@ use anyhow::{bail, Result};
 use clap::Args;
 use faceswap::{
     bench::{self, BenchConfig, BenchInput, BenchReport},
-    models::ModelStore,
+    engine::{EngineModels, ProviderName},
     runtime::{ExecutionProvider, OrtRuntime},
 };
 
-use super::{
-    engine::{EngineArgs, Ep},
-    live::parse_resolution,
-    swap::SwapperArgs,
-};
+use super::engine::{parse_resolution, EngineArgs, Ep, SwapperArgs};
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
@@ -45,47 +41,32 @@ pub struct BenchArgs {
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
     #[command(flatten)]
-    engine: EngineArgs,
-}
-
-fn provider_of(ep: Ep, device: i32) -> ExecutionProvider {
-    match ep {
-        Ep::Cpu => ExecutionProvider::Cpu,
-        Ep::Cuda => ExecutionProvider::Cuda { device_id: device },
-        Ep::Tensorrt => ExecutionProvider::TensorRt { device_id: device, fp16: true },
-    }
+    pub engine: EngineArgs,
 }
 
 pub fn run(args: BenchArgs) -> Result<()> {
-    let runtime = OrtRuntime::load(args.engine.ort_lib.as_deref())?;
-    let store = args.engine.store()?;
-    let models = args.engine.face_models()?;
+    let config = args.engine.config(&args.swapper);
+    let runtime = OrtRuntime::load(config.ort_library.as_deref())?;
+    let models = EngineModels::prepare(&config)?;
     let input = match (&args.input, args.synthetic) {
         (Some(path), _) => BenchInput::Video(path.clone()),
         (None, Some((width, height))) => BenchInput::Synthetic { width, height },
         (None, None) => BenchInput::Synthetic { width: 640, height: 480 },
     };
-    let swapper_args = args.swapper.clone();
-    let swapper_store: ModelStore = store.clone();
-    let config = BenchConfig {
+    let bench = BenchConfig {
         input,
         frames: args.frames as usize,
         detect_every: args.detect_every,
         source_photo: args.source.clone(),
-        models,
-        swapper: Box::new(move |factory| {
-            swapper_args.build(&swapper_store, factory).map(|(swapper, _)| swapper).map_err(|e| {
-                faceswap::Error::Runtime(faceswap::runtime::RuntimeError::Session {
-                    path: PathBuf::from("swapper"),
-                    reason: format!("{e:#}"),
-                })
-            })
-        }),
-        threads: args.engine.threads.map(usize::from),
+        models: models.faces,
+        swapper: config.swapper,
+        swapper_model: models.swapper,
+        threads: config.threads,
         encode: !args.no_encode,
     };
-    let providers: Vec<ExecutionProvider> = args.eps.iter().map(|ep| provider_of(*ep, args.engine.device)).collect();
-    let report = bench::run(&runtime, &providers, &config)?;
+    let providers: Vec<ExecutionProvider> =
+        args.eps.iter().map(|ep| ProviderName::from(*ep).on_device(config.device)).collect();
+    let report = bench::run(&runtime, &providers, &bench)?;
     print_table(&report);
     if let Some(path) = &args.json {
         std::fs::write(path, serde_json::to_string_pretty(&report)?)?;

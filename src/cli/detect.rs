@@ -5,12 +5,11 @@ use std::{io::Write, path::PathBuf};
 use anyhow::Result;
 use clap::Args;
 use faceswap::{
-    face::{Analysis, Face},
-    imaging::{load_rgb, Point},
+    engine::Engine,
+    face::{Analysis, DetectionReport},
 };
-use serde::Serialize;
 
-use super::engine::{shown, EngineArgs};
+use super::{engine::EngineArgs, shown};
 
 #[derive(Debug, Args)]
 pub struct DetectArgs {
@@ -26,50 +25,15 @@ pub struct DetectArgs {
     #[arg(long)]
     landmarks: bool,
     #[command(flatten)]
-    engine: EngineArgs,
-}
-
-#[derive(Serialize)]
-struct Report {
-    width: u32,
-    height: u32,
-    faces: Vec<FaceReport>,
-}
-
-#[derive(Serialize)]
-struct FaceReport {
-    bbox: [f32; 4],
-    score: f32,
-    kps: [Point; 5],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    embedding: Option<Vec<f32>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    landmarks: Option<Vec<Point>>,
-}
-
-impl From<Face> for FaceReport {
-    fn from(face: Face) -> Self {
-        Self {
-            bbox: face.bbox,
-            score: face.score,
-            kps: face.kps,
-            embedding: face.embedding.map(|e| e.normed()),
-            landmarks: face.landmarks,
-        }
-    }
+    pub engine: EngineArgs,
 }
 
 pub fn run(args: DetectArgs) -> Result<()> {
-    let picture = load_rgb(&args.image)?;
-    let factory = args.engine.factory()?;
-    let mut analyzer = args.engine.analyzer(&factory)?;
+    let engine = Engine::open(args.engine.analysis_config())?;
+    let picture = engine.load_picture(&args.image)?;
     let analysis = Analysis { landmarks: args.landmarks, embedding: args.embeddings };
-    let faces = analyzer.analyze(&picture, analysis)?;
-    let report = Report {
-        width: picture.width(),
-        height: picture.height(),
-        faces: faces.into_iter().map(FaceReport::from).collect(),
-    };
+    let faces = engine.worker()?.detect(&picture, analysis)?;
+    let report = DetectionReport::new(picture.width(), picture.height(), faces);
     let mut out = std::io::stdout().lock();
     if args.json {
         serde_json::to_writer(&mut out, &report)?;

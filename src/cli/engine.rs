@@ -1,14 +1,17 @@
-//! The options every command that runs models shares: where models and ONNX Runtime are, and
-//! which execution provider runs them.
+//! The options every command that runs models shares, turned into the library's
+//! [`EngineConfig`]: clap only fills the config.
 
-use std::path::{Path, PathBuf};
+use std::{path::PathBuf, time::Duration};
 
-use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
+
+use super::shown;
 use faceswap::{
-    face::{DetectorConfig, FaceAnalyzer, FaceModels},
-    models::{FetchConfig, Fetcher, ModelStore, DEFAULT_MODELS_DIR},
-    runtime::{ExecutionProvider, OrtRuntime, ProviderChoice, SessionFactory},
+    engine::{Engine, EngineConfig, ProviderName},
+    face::FaceSelection,
+    imaging::{PictureLimits, DEFAULT_MAX_PIXELS},
+    models::DEFAULT_MODELS_DIR,
+    swap::SwapperKind,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -16,6 +19,16 @@ pub enum Ep {
     Cpu,
     Cuda,
     Tensorrt,
+}
+
+impl From<Ep> for ProviderName {
+    fn from(ep: Ep) -> Self {
+        match ep {
+            Ep::Cpu => Self::Cpu,
+            Ep::Cuda => Self::Cuda,
+            Ep::Tensorrt => Self::Tensorrt,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -45,62 +58,129 @@ pub struct EngineArgs {
     /// Threads per model (default: one per core).
     #[arg(long, global = true, value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
+    /// Refuse pictures with more pixels than this (checked before decoding).
+    #[arg(long, global = true, value_name = "N", default_value_t = DEFAULT_MAX_PIXELS,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_pixels: u64,
 }
 
 impl EngineArgs {
-    pub fn provider(&self) -> ExecutionProvider {
-        match self.ep {
-            Ep::Cpu => ExecutionProvider::Cpu,
-            Ep::Cuda => ExecutionProvider::Cuda { device_id: self.device },
-            Ep::Tensorrt => ExecutionProvider::TensorRt { device_id: self.device, fp16: true },
+    /// The engine configuration these flags describe, with the swapper chosen.
+    pub fn config(&self, swapper: &SwapperArgs) -> EngineConfig {
+        EngineConfig {
+            models_dir: self.models_dir.clone(),
+            provider: self.ep.into(),
+            device: self.device,
+            provider_fallback: self.ep_fallback,
+            ort_library: self.ort_lib.clone(),
+            detector_model: self.detector_model.clone(),
+            swapper: swapper.kind.into(),
+            swapper_model: swapper.model.clone(),
+            mirrors: self.mirror.iter().cloned().collect(),
+            threads: self.threads.map(usize::from),
+            limits: PictureLimits { max_pixels: self.max_pixels },
         }
     }
 
-    /// Loads ONNX Runtime and makes the session factory for the chosen provider.
-    pub fn factory(&self) -> Result<SessionFactory> {
-        let runtime = OrtRuntime::load(self.ort_lib.as_deref())?;
-        let choice = ProviderChoice { provider: self.provider(), fallback_to_cpu: self.ep_fallback };
-        let factory = SessionFactory::new(runtime, choice)?;
-        Ok(match self.threads {
-            Some(n) => factory.with_intra_threads(usize::from(n)),
-            None => factory,
-        })
-    }
-
-    pub fn store(&self) -> Result<ModelStore> {
-        Ok(ModelStore::open(&self.models_dir)?)
-    }
-
-    /// Downloads from the mirror, then the manifest's URLs.
-    pub fn fetcher(&self) -> Result<Fetcher> {
-        let config = FetchConfig { mirrors: self.mirror.iter().cloned().collect(), ..FetchConfig::default() };
-        Ok(Fetcher::new(config)?)
-    }
-
-    /// The default pack, verified — and repaired when a file is damaged and can be fetched —
-    /// with the user's detector file if one was named.
-    pub fn face_models(&self) -> Result<FaceModels> {
-        let store = self.store()?;
-        let mut models = FaceModels::ensure_default_pack(&store, Some(&self.fetcher()?))?;
-        if let Some(path) = &self.detector_model {
-            models.detector = ModelStore::unpinned(path).context("--detector-model")?;
-        }
-        Ok(models)
-    }
-
-    /// Builds the face engine.
-    pub fn analyzer(&self, factory: &SessionFactory) -> Result<FaceAnalyzer> {
-        Ok(FaceAnalyzer::build(factory, &self.face_models()?, DetectorConfig::scrfd())?)
-    }
-
-    /// Builds the face engine on models already verified, for video: the detector's input is
-    /// shaped like the frames instead of padded to a square.
-    pub fn video_analyzer(factory: &SessionFactory, models: &FaceModels) -> Result<FaceAnalyzer> {
-        Ok(FaceAnalyzer::build(factory, models, DetectorConfig::scrfd().with_fit_to_frame(true))?)
+    /// The configuration for commands that swap nothing.
+    pub fn analysis_config(&self) -> EngineConfig {
+        self.config(&SwapperArgs { kind: SwapperArg::Landmark, model: None })
     }
 }
 
-/// `path` as given, for messages.
-pub fn shown(path: &Path) -> String {
-    path.display().to_string()
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SwapperArg {
+    /// Needs only the default pack; real time on a CPU.
+    Landmark,
+    /// insightface's inswapper_128 (fetch it first; see the README).
+    Inswapper,
+}
+
+impl From<SwapperArg> for SwapperKind {
+    fn from(arg: SwapperArg) -> Self {
+        match arg {
+            SwapperArg::Landmark => Self::Landmark,
+            SwapperArg::Inswapper => Self::Inswapper,
+        }
+    }
+}
+
+/// Which swapper to run, and from which file.
+#[derive(Debug, Clone, Args)]
+pub struct SwapperArgs {
+    #[arg(long = "swapper", value_enum, default_value_t = SwapperArg::Landmark)]
+    pub kind: SwapperArg,
+    /// Run this swapper file instead of the manifest's (checked for loading, not for a hash).
+    #[arg(long = "swapper-model", value_name = "PATH")]
+    pub model: Option<PathBuf>,
+}
+
+/// Which target faces to replace; the default is the largest.
+#[derive(Debug, Clone, Args)]
+#[group(multiple = false)]
+pub struct TargetFaces {
+    /// Replace face N (numbered as `faceswap detect` lists them, from 0).
+    #[arg(long, value_name = "N")]
+    pub face: Option<usize>,
+    /// Replace every face.
+    #[arg(long)]
+    pub all_faces: bool,
+    /// Replace the face most like the one in this picture.
+    #[arg(long, value_name = "IMG")]
+    pub reference: Option<PathBuf>,
+}
+
+impl TargetFaces {
+    /// The selection these flags make when no reference picture is given.
+    pub fn without_reference(&self) -> FaceSelection {
+        match (self.face, self.all_faces) {
+            (Some(n), _) => FaceSelection::Index(n),
+            (_, true) => FaceSelection::All,
+            _ => FaceSelection::Largest,
+        }
+    }
+
+    /// The selection, a reference picture analysed by `engine`.
+    pub fn selection(&self, engine: &Engine) -> faceswap::Result<FaceSelection> {
+        match &self.reference {
+            Some(path) => engine.most_like(&engine.load_picture(path)?, &format!("the reference {}", shown(path))),
+            None => Ok(self.without_reference()),
+        }
+    }
+}
+
+/// How a video run is supervised.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Supervision")]
+pub struct SupervisionArgs {
+    /// Recheck the model files every SECS seconds, repairing and reloading them (0: never).
+    #[arg(long, value_name = "SECS", default_value_t = 5.0, value_parser = parse_seconds)]
+    pub watch_interval: f64,
+    /// Serve GET /health, /health/live, /health/ready (JSON) on this address, e.g. 127.0.0.1:8787.
+    #[arg(long, value_name = "ADDR")]
+    pub health_addr: Option<std::net::SocketAddr>,
+}
+
+impl SupervisionArgs {
+    /// The watchdog's interval, none when turned off.
+    pub fn interval(&self) -> Option<Duration> {
+        (self.watch_interval > 0.0).then(|| Duration::from_secs_f64(self.watch_interval))
+    }
+}
+
+fn parse_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() && (0.0..=86_400.0).contains(&v) => Ok(v),
+        _ => Err(format!("{text:?} is not a number of seconds from 0 to 86400")),
+    }
+}
+
+/// Parses `WxH`.
+pub fn parse_resolution(text: &str) -> Result<(u32, u32), String> {
+    let (w, h) = text.split_once(['x', 'X']).ok_or_else(|| format!("{text:?} is not WxH, e.g. 640x480"))?;
+    let parse = |v: &str| v.trim().parse::<u32>().ok().filter(|&n| (16..=8192).contains(&n));
+    match (parse(w), parse(h)) {
+        (Some(w), Some(h)) => Ok((w, h)),
+        _ => Err(format!("{text:?} is not WxH with sides from 16 to 8192, e.g. 640x480")),
+    }
 }

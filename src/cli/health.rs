@@ -2,10 +2,7 @@
 
 use anyhow::{bail, Result};
 use clap::Args;
-use faceswap::{
-    health::{HealthState, ModelHealth, Status},
-    models::DEFAULT_PACK,
-};
+use faceswap::{engine::check_models, health::Status};
 
 use super::engine::EngineArgs;
 
@@ -15,37 +12,11 @@ pub struct HealthArgs {
     #[arg(long)]
     json: bool,
     #[command(flatten)]
-    engine: EngineArgs,
+    pub engine: EngineArgs,
 }
 
 pub fn run(args: HealthArgs) -> Result<()> {
-    let factory = args.engine.factory()?;
-    let store = args.engine.store()?;
-    let state = HealthState::new(factory.runtime().version(), factory.provider().to_string());
-    for entry in &store.manifest().models {
-        let path = store.path_of(entry);
-        // The default pack must be there; other models count only when present.
-        if entry.pack != DEFAULT_PACK && !path.exists() {
-            continue;
-        }
-        let verified = store.verify(&entry.name);
-        let problem = match &verified {
-            Ok(model) => factory.build(&model.path, &model.name).err().map(|e| e.to_string()),
-            Err(e) => Some(e.to_string()),
-        };
-        let valid = verified.is_ok();
-        state.set_model(
-            &entry.name,
-            ModelHealth {
-                role: entry.role.to_string(),
-                ready: problem.is_none(),
-                valid,
-                file: path.display().to_string(),
-                problem,
-            },
-        );
-    }
-    let report = state.report();
+    let report = check_models(&args.engine.analysis_config())?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -55,7 +26,7 @@ pub fn run(args: HealthArgs) -> Result<()> {
             let mark = if model.ready && model.valid { "ok " } else { "BAD" };
             println!(
                 "{mark} {name:<20} {:<10} {}{}",
-                model.role,
+                model.role.to_string(),
                 model.file,
                 model.problem.as_deref().map(|p| format!(" ({p})")).unwrap_or_default()
             );

@@ -10,27 +10,18 @@ use std::{
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use faceswap::{
+    engine::{Engine, VideoSwap},
+    health::HealthServer,
     imaging::{save_rgb, SaveMode},
-    pipeline::{Controls, Pipeline, PipelineConfig, PipelineStats, SinkMeter, TrackerConfig},
+    pipeline::{Controls, PipelineConfig, PipelineStats, SinkMeter, TrackerConfig},
+    signal,
     video::{list_cameras, CameraSelector, SourceSpec, WindowEvent, WindowSink},
 };
 
 use super::{
-    engine::{shown, EngineArgs},
-    swap::{SwapperArgs, TargetFaces},
-    video_swap::{self, VideoSwap},
-    watch::{self, SupervisionArgs},
+    engine::{parse_resolution, EngineArgs, SupervisionArgs, SwapperArgs, TargetFaces},
+    shown,
 };
-
-/// Parses `WxH`.
-pub fn parse_resolution(text: &str) -> Result<(u32, u32), String> {
-    let (w, h) = text.split_once(['x', 'X']).ok_or_else(|| format!("{text:?} is not WxH, e.g. 640x480"))?;
-    let parse = |v: &str| v.trim().parse::<u32>().ok().filter(|&n| (16..=8192).contains(&n));
-    match (parse(w), parse(h)) {
-        (Some(w), Some(h)) => Ok((w, h)),
-        _ => Err(format!("{text:?} is not WxH with sides from 16 to 8192, e.g. 640x480")),
-    }
-}
 
 #[derive(Debug, Args)]
 pub struct LiveArgs {
@@ -77,7 +68,7 @@ pub struct LiveArgs {
     #[command(flatten)]
     faces: TargetFaces,
     #[command(flatten)]
-    engine: EngineArgs,
+    pub engine: EngineArgs,
 }
 
 fn is_picture(path: &Path) -> bool {
@@ -95,32 +86,37 @@ pub fn run(args: LiveArgs) -> Result<()> {
     if args.headless && args.frames.is_none() && args.input.is_none() {
         tracing::info!("headless with a camera and no --frames: stop with Ctrl-C");
     }
-    let tracker_config =
-        TrackerConfig { detect_every: args.detect_every, smoothing: !args.no_smoothing, ..TrackerConfig::default() };
-    let video = video_swap::prepare(&args.engine, &args.swapper, &args.faces, &args.source, tracker_config)?;
-    let context = format!(
-        "ep {}  swapper {}  detect every {}",
-        video.factory.provider(),
-        video.swapper.name(),
-        args.detect_every
-    );
-
-    let supervision = watch::supervise(&video, &args.engine, &args.supervision)?;
-    let health = supervision.health.clone();
+    let engine = Engine::open(args.engine.config(&args.swapper))?;
+    let source_picture = engine.load_picture(&args.source)?;
+    let source = engine.source_face(&source_picture, &format!("the source {}", shown(&args.source)))?;
+    let swap = VideoSwap {
+        source: Arc::new(source),
+        selection: args.faces.selection(&engine)?,
+        swapper: engine.config().swapper,
+        tracker: TrackerConfig {
+            detect_every: args.detect_every,
+            smoothing: !args.no_smoothing,
+            ..TrackerConfig::default()
+        },
+    };
+    let context =
+        format!("ep {}  swapper {}  detect every {}", engine.factory().provider(), swap.swapper, args.detect_every);
+    if let Some(interval) = args.supervision.interval() {
+        engine.watch_models(interval).context("cannot start the model watchdog")?;
+    }
+    let health = engine.supervisor().health().clone();
+    let _health_server =
+        args.supervision.health_addr.map(|addr| HealthServer::start(addr, health.clone())).transpose()?;
 
     let controls = Arc::new(Controls::default());
-    {
-        let controls = controls.clone();
-        ctrlc::set_handler(move || controls.stop()).context("cannot install the Ctrl-C handler")?;
-    }
+    let _stop = signal::stop_on_signal(&controls)?;
     let base = if args.lossless {
         PipelineConfig { pacing: None, ..PipelineConfig::lossless() }
     } else {
         PipelineConfig::live()
     };
-    let VideoSwap { swapper, selection, tracker, .. } = video;
-    let config = PipelineConfig { selection, max_frames: args.frames.filter(|_| args.lossless), ..base };
-    let pipeline = Pipeline::start(spec, tracker, swapper, config, controls.clone(), supervision.updates)?;
+    let config = PipelineConfig { max_frames: args.frames.filter(|_| args.lossless), ..base };
+    let pipeline = engine.start_pipeline(spec, swap, config, controls.clone())?;
     tracing::info!(source = pipeline.source(), "live");
 
     let mut meter = SinkMeter::new("display");
@@ -212,25 +208,16 @@ pub fn report(stats: &PipelineStats, json: Option<&Path>) -> Result<()> {
     );
     if let Some(path) = json {
         let text = serde_json::to_string_pretty(stats)?;
-        write_atomically(path, text.as_bytes())
+        faceswap::imaging::write_atomically(path, text.as_bytes(), SaveMode::Overwrite)
             .with_context(|| format!("cannot write the stats to {}", shown(path)))?;
     }
-    Ok(())
-}
-
-/// Writes `bytes` to `path` through a temporary file renamed into place.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut temp = tempfile::NamedTempFile::new_in(folder)?;
-    std::io::Write::write_all(&mut temp, bytes)?;
-    temp.persist(path)?;
     Ok(())
 }
 
 pub fn cameras() -> Result<()> {
     let cameras = list_cameras()?;
     if cameras.is_empty() {
-        bail!("no camera found: connect one, or use `faceswap live --input FILE`");
+        bail!("no camera found: connect one, or use `faceswap live --input FILE`")
     }
     for (index, name, description) in cameras {
         println!("{index}: {name} ({description})");

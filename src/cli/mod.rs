@@ -1,16 +1,16 @@
-//! The command-line layer: clap structures, logging, and one-line errors. Everything it does is
-//! a call into the `faceswap` library.
+//! The command-line layer: clap structures, logging, terminal output, and one-line errors with
+//! hints that name flags. Everything else is a call into the `faceswap` library.
 
 mod bench;
 mod detect;
 mod engine;
 mod health;
+mod hints;
 mod live;
 mod models;
+mod serve;
 mod swap;
 mod transcode;
-mod video_swap;
-mod watch;
 
 use std::process::ExitCode;
 
@@ -37,6 +37,8 @@ enum Command {
     Live(live::LiveArgs),
     /// Swap faces in a video file: every frame, with its timing, sound and subtitles kept.
     Transcode(transcode::TranscodeArgs),
+    /// Serve the face-swap HTTP API: pictures, detection, video jobs, health and metrics.
+    Serve(Box<serve::ServeArgs>),
     /// List the cameras.
     Cameras,
     /// Measure speed per execution provider, stage by stage, against the models' own time.
@@ -47,15 +49,34 @@ enum Command {
     Health(health::HealthArgs),
 }
 
+impl Command {
+    fn hint_context(&self) -> hints::HintContext {
+        let engine = match self {
+            Self::Detect(a) => Some(&a.engine),
+            Self::Swap(a) => Some(&a.engine),
+            Self::Live(a) => Some(&a.engine),
+            Self::Transcode(a) => Some(&a.engine),
+            Self::Serve(a) => Some(&a.engine),
+            Self::Bench(a) => Some(&a.engine),
+            Self::Models(a) => Some(&a.engine),
+            Self::Health(a) => Some(&a.engine),
+            Self::Cameras => None,
+        };
+        hints::HintContext { mirror_given: engine.is_some_and(|e| e.mirror.is_some()) }
+    }
+}
+
 /// Runs the command and maps the outcome to an exit code: 0 on success (a closed pipe
 /// included), 1 with a one-line error otherwise.
 pub fn run(cli: Cli) -> ExitCode {
     init_logging(cli.verbose);
+    let context = cli.command.hint_context();
     let outcome = match cli.command {
         Command::Detect(args) => detect::run(args),
         Command::Swap(args) => swap::run(args),
         Command::Live(args) => live::run(args),
         Command::Transcode(args) => transcode::run(args),
+        Command::Serve(args) => serve::run(*args),
         Command::Cameras => live::cameras(),
         Command::Bench(args) => bench::run(args),
         Command::Models(args) => models::run(args),
@@ -65,7 +86,10 @@ pub fn run(cli: Cli) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            match hints::hint(&e, context) {
+                Some(hint) => eprintln!("error: {e:#}: {hint}"),
+                None => eprintln!("error: {e:#}"),
+            }
             ExitCode::FAILURE
         }
     }
@@ -93,4 +117,9 @@ fn init_logging(verbose: u8) {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .init();
+}
+
+/// `path` as given, for messages.
+pub fn shown(path: &std::path::Path) -> String {
+    path.display().to_string()
 }

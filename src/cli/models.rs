@@ -3,7 +3,10 @@
 
 use anyhow::{bail, Result};
 use clap::{Args, Subcommand};
-use faceswap::models::{ModelEntry, ModelError, ModelStore, DEFAULT_PACK};
+use faceswap::{
+    engine::{session_factory, verify_model},
+    models::{FetchConfig, Fetcher, ModelEntry, ModelError, ModelStore, DEFAULT_PACK},
+};
 
 use super::engine::EngineArgs;
 
@@ -12,7 +15,7 @@ pub struct ModelsArgs {
     #[command(subcommand)]
     command: ModelsCommand,
     #[command(flatten)]
-    engine: EngineArgs,
+    pub engine: EngineArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -50,7 +53,8 @@ fn chosen<'m>(store: &'m ModelStore, names: &[String], present_too: bool) -> Res
 }
 
 pub fn run(args: ModelsArgs) -> Result<()> {
-    let store = args.engine.store()?;
+    let config = args.engine.analysis_config();
+    let store = ModelStore::open(&config.models_dir)?;
     match args.command {
         ModelsCommand::List => {
             println!("{:<20} {:<10} {:<10} {:>12}  {:<18} file", "name", "role", "pack", "bytes", "state");
@@ -70,15 +74,11 @@ pub fn run(args: ModelsArgs) -> Result<()> {
         }
         ModelsCommand::Verify { names } => {
             let entries = chosen(&store, &names, true)?;
-            let factory = args.engine.factory()?;
+            let factory = session_factory(&config)?;
             let mut bad = Vec::new();
             for entry in entries {
-                let outcome = store
-                    .verify(&entry.name)
-                    .map_err(anyhow::Error::from)
-                    .and_then(|model| factory.build(&model.path, &model.name).map(drop).map_err(anyhow::Error::from));
-                match outcome {
-                    Ok(()) => println!("ok   {} ({})", entry.name, store.path_of(entry).display()),
+                match verify_model(&store, &factory, &entry.name) {
+                    Ok(_) => println!("ok   {} ({})", entry.name, store.path_of(entry).display()),
                     Err(e) => {
                         println!("BAD  {}: {e:#}", entry.name);
                         bad.push(store.path_of(entry).display().to_string());
@@ -91,7 +91,7 @@ pub fn run(args: ModelsArgs) -> Result<()> {
             Ok(())
         }
         ModelsCommand::Fetch { names } => {
-            let fetcher = args.engine.fetcher()?;
+            let fetcher = Fetcher::new(FetchConfig { mirrors: config.mirrors.clone(), ..FetchConfig::default() })?;
             for entry in chosen(&store, &names, false)? {
                 if store.verify(&entry.name).is_ok() {
                     println!("ok       {} (already valid)", entry.name);

@@ -1,28 +1,28 @@
-//! `faceswap transcode`: a video file in, the same video out with the faces swapped — every
-//! frame, the input's timestamps, its audio and subtitles — written under a temporary name and
-//! renamed only when complete.
+//! `faceswap transcode`: flags into a library transcode job; progress and the summary on the
+//! terminal.
 
 use std::{
     io::{IsTerminal, Write},
-    path::{Path, PathBuf},
+    path::PathBuf,
     sync::Arc,
     time::{Duration, Instant},
 };
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::Args;
 use faceswap::{
-    pipeline::{Controls, Pipeline, PipelineConfig, PipelineStats, SinkMeter, TrackerConfig},
-    video::{has_container_for, probe, EncoderSettings, SourceSpec, VideoWriter},
+    engine::Engine,
+    health::HealthServer,
+    pipeline::{Controls, PipelineStats},
+    signal,
+    transcode::{check_paths, container_for, transcode, Progress, TranscodeJob, TranscodeOptions, TranscodeReport},
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use super::{
-    engine::{shown, EngineArgs},
-    swap::{SwapperArgs, TargetFaces},
-    video_swap::{self, VideoSwap},
-    watch::{self, SupervisionArgs},
+    engine::{EngineArgs, SupervisionArgs, SwapperArgs, TargetFaces},
+    shown,
 };
 
 #[derive(Debug, Args)]
@@ -33,16 +33,18 @@ pub struct TranscodeArgs {
     /// The video to swap faces in.
     #[arg(long, value_name = "VIDEO")]
     input: PathBuf,
-    /// The video to write (container from the extension: .mp4, .mkv, .mov, …).
+    /// The video to write (container from the extension: .mp4, .mkv, .mov, .webm).
     #[arg(long, short, value_name = "VIDEO")]
     output: PathBuf,
     /// Replace the output file if it exists.
     #[arg(long)]
     overwrite: bool,
-    /// Video codec: h264, h265, vp9, av1, or any ffmpeg encoder name.
-    #[arg(long, default_value = "h264")]
-    codec: String,
-    /// Quality (constant rate factor; lower is better and larger). Default 18 for h264, 20 for h265.
+    /// Video codec: h264, h265, vp9, av1, or any ffmpeg encoder name (default: the
+    /// container's own, h264 for .mp4/.mkv/.mov, vp9 for .webm).
+    #[arg(long)]
+    codec: Option<String>,
+    /// Quality (constant rate factor; lower is better and larger): 0–51 for h264/h265, 0–63 for
+    /// vp9/av1. Default 18 for h264, 20 for h265, 31 for vp9, 30 for av1.
     #[arg(long, value_parser = clap::value_parser!(u32).range(0..=63))]
     crf: Option<u32>,
     /// Encoder speed preset (x264/x265: ultrafast … veryslow). superfast takes about 60% of
@@ -71,31 +73,14 @@ pub struct TranscodeArgs {
     #[command(flatten)]
     supervision: SupervisionArgs,
     #[command(flatten)]
-    engine: EngineArgs,
+    pub engine: EngineArgs,
 }
 
-fn encoder_settings(codec: &str, crf: Option<u32>, preset: &str, encoder_threads: u32) -> EncoderSettings {
-    let (encoder, default_crf, takes_preset) = match codec {
-        "h264" => ("libx264", Some(18), true),
-        "h265" | "hevc" => ("libx265", Some(20), true),
-        "vp9" => ("libvpx-vp9", Some(31), false),
-        "av1" => ("libaom-av1", Some(30), false),
-        other => (other, None, false),
-    };
-    EncoderSettings {
-        encoder: encoder.to_string(),
-        crf: crf.or(default_crf),
-        preset: takes_preset.then(|| preset.to_string()),
-        threads: (encoder_threads > 0).then_some(encoder_threads),
-    }
-}
-
+/// One `--progress-json` line.
 #[derive(Serialize)]
-struct Progress {
-    frames: u64,
-    total: Option<u64>,
-    fps: f64,
-    eta_s: Option<f64>,
+struct ProgressLine<'p> {
+    #[serde(flatten)]
+    progress: &'p Progress,
     done: bool,
 }
 
@@ -103,9 +88,7 @@ struct Progress {
 struct Reporter {
     json: bool,
     bar: Option<ProgressBar>,
-    total: Option<u64>,
-    started: Instant,
-    last: Instant,
+    last: Option<Instant>,
 }
 
 impl Reporter {
@@ -117,181 +100,111 @@ impl Reporter {
             }
             bar
         });
-        Self { json, bar, total, started: Instant::now(), last: Instant::now() }
+        Self { json, bar, last: None }
     }
 
-    fn update(&mut self, frames: u64, done: bool) {
+    fn update(&mut self, progress: &Progress, done: bool) {
         if let Some(bar) = &self.bar {
-            bar.set_position(frames);
+            bar.set_position(progress.frames_done);
             if done {
                 bar.finish_and_clear();
             }
             return;
         }
         let interval = if self.json { Duration::from_millis(500) } else { Duration::from_secs(2) };
-        if !done && self.last.elapsed() < interval {
+        if !done && self.last.is_some_and(|last| last.elapsed() < interval) {
             return;
         }
-        self.last = Instant::now();
-        let elapsed = self.started.elapsed().as_secs_f64();
-        let fps = if elapsed > 0.0 { frames as f64 / elapsed } else { 0.0 };
-        let eta_s = self.total.filter(|_| fps > 0.0).map(|t| t.saturating_sub(frames) as f64 / fps);
+        self.last = Some(Instant::now());
         if self.json {
-            let line =
-                serde_json::to_string(&Progress { frames, total: self.total, fps, eta_s, done }).unwrap_or_default();
+            let line = serde_json::to_string(&ProgressLine { progress, done }).unwrap_or_default();
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "{line}");
             let _ = out.flush();
         } else {
-            let total = self.total.map_or(String::new(), |t| format!("/{t}"));
-            let eta = eta_s.map_or(String::new(), |e| format!(", eta {e:.0} s"));
-            eprintln!("frames {frames}{total}, {fps:.1} fps{eta}");
+            let total = progress.frames_total.map_or(String::new(), |t| format!("/{t}"));
+            let eta = progress.eta_s.map_or(String::new(), |e| format!(", eta {e:.0} s"));
+            eprintln!("frames {}{total}, {:.1} fps{eta}", progress.frames_done, progress.fps);
         }
     }
-}
-
-/// Refuses what would lose the user's files: the input as output, an existing output.
-fn check_paths(args: &TranscodeArgs) -> Result<()> {
-    if !args.input.is_file() {
-        bail!("input video {} does not exist", shown(&args.input));
-    }
-    let folder = match args.output.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let output_abs = folder
-        .canonicalize()
-        .with_context(|| format!("output folder {} does not exist", folder.display()))?
-        .join(args.output.file_name().context("the output has no file name")?);
-    let input_abs = args.input.canonicalize().with_context(|| format!("cannot read {}", shown(&args.input)))?;
-    if output_abs == input_abs || output_abs.canonicalize().is_ok_and(|o| o == input_abs) {
-        bail!("output {} is the input: choose another output path", shown(&args.output));
-    }
-    if !has_container_for(&args.output) {
-        bail!(
-            "output {}: ffmpeg has no container for this extension; use .mp4, .mkv, .mov or .webm",
-            shown(&args.output)
-        );
-    }
-    if args.output.exists() && !args.overwrite {
-        bail!("output {} already exists: pass --overwrite to replace it, or choose another path", shown(&args.output));
-    }
-    Ok(())
 }
 
 pub fn run(args: TranscodeArgs) -> Result<()> {
-    check_paths(&args)?;
-    let shape = probe(&args.input)?;
-    let tracker_config = TrackerConfig { detect_every: args.detect_every, ..TrackerConfig::default() };
-    let video = video_swap::prepare(&args.engine, &args.swapper, &args.faces, &args.source, tracker_config)?;
+    // Refused outputs are refused before any model is loaded.
+    check_paths(&args.input, &args.output, args.overwrite)?;
+    container_for(&args.output)?;
+    let engine = Engine::open(args.engine.config(&args.swapper))?;
+    let source_picture = engine.load_picture(&args.source)?;
+    let source = engine.source_face(&source_picture, &format!("the source {}", shown(&args.source)))?;
+    let job = TranscodeJob {
+        input: args.input.clone(),
+        output: args.output.clone(),
+        source: Arc::new(source),
+        selection: args.faces.selection(&engine)?,
+    };
+    let options = TranscodeOptions {
+        codec: args.codec.clone(),
+        crf: args.crf,
+        preset: args.preset.clone(),
+        encoder_threads: args.encoder_threads,
+        detect_every: args.detect_every,
+        swapper: engine.config().swapper,
+        overwrite: args.overwrite,
+    };
     // The watchdog repairs a model that goes bad mid-run; the lossless pipeline loses no frame.
-    let supervision = watch::supervise(&video, &args.engine, &args.supervision)?;
-    let health = supervision.health.clone();
-    let VideoSwap { swapper, selection, tracker, .. } = video;
-
-    // The file is written under a hidden temporary name beside the target, and renamed at the end.
-    let folder = args.output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let extension = args.output.extension().and_then(|e| e.to_str()).unwrap_or("mp4");
-    let stem = args.output.file_stem().and_then(|s| s.to_str()).unwrap_or("output");
-    let temp = tempfile::Builder::new()
-        .prefix(&format!(".{stem}."))
-        .suffix(&format!(".partial.{extension}"))
-        .tempfile_in(folder)
-        .with_context(|| format!("cannot write in {}", folder.display()))?
-        .into_temp_path();
-    let settings = encoder_settings(&args.codec, args.crf, &args.preset, args.encoder_threads);
-    let version_tag = format!("face-swapped by faceswap {}", env!("CARGO_PKG_VERSION"));
-    let metadata = [("comment", version_tag.as_str()), ("faceswap", env!("CARGO_PKG_VERSION"))];
-    let container = ffmpeg_format_of(extension);
-    let mut writer = VideoWriter::create(&temp, container, Some(&args.input), &shape, &settings, &metadata)?;
-
+    if let Some(interval) = args.supervision.interval() {
+        engine.watch_models(interval).context("cannot start the model watchdog")?;
+    }
+    let _health = args
+        .supervision
+        .health_addr
+        .map(|addr| HealthServer::start(addr, engine.supervisor().health().clone()))
+        .transpose()?;
     let controls = Arc::new(Controls::default());
-    {
-        let controls = controls.clone();
-        ctrlc::set_handler(move || controls.stop()).context("cannot install the Ctrl-C handler")?;
-    }
-    let spec = SourceSpec::File { path: args.input.clone(), resolution: None, looping: false };
-    let config = PipelineConfig { selection, ..PipelineConfig::lossless() };
-    let pipeline = Pipeline::start(spec, tracker, swapper, config, controls.clone(), supervision.updates)?;
-    let mut meter = SinkMeter::new("encode");
-    let mut reporter = Reporter::new(args.progress_json, shape.frames);
-    let mut write_error = None;
-    // Every frame the stages finish is encoded, also after Ctrl-C: the source stops, the rest drains.
-    while let Some(frame) = pipeline.frames().recv() {
-        let started = Instant::now();
-        if let Err(e) = writer.write(&frame.image, frame.timestamp) {
-            write_error = Some(e);
-            controls.stop();
-            break;
-        }
-        meter.record(&frame, started.elapsed().as_secs_f32() * 1000.0);
-        health.frame_done(meter.recent_fps());
-        reporter.update(meter.shown(), false);
-        pipeline.recycle(frame);
-    }
-    let bad_packets = pipeline.bad_packets();
-    let interrupted = controls.is_stopped();
-    let finished = pipeline.finish(&controls);
-    health.set_running(false);
-    let (captured, dropped, failed) = finished?;
-    if let Some(e) = write_error {
-        // The temporary file is removed when `temp` drops; nothing appears under the final name.
-        return Err(anyhow::Error::from(e).context("transcoding stopped"));
-    }
-    let summary = writer.finish()?;
-    reporter.update(meter.shown(), true);
-    if args.overwrite {
-        temp.persist(&args.output)?;
-    } else {
-        temp.persist_noclobber(&args.output)
-            .with_context(|| format!("output {} appeared meanwhile", shown(&args.output)))?;
-    }
-    let stats = meter.finish(captured, dropped, failed);
-    print_summary(&stats, summary.frames, bad_packets, interrupted, &args.output);
+    let _stop = signal::stop_on_signal(&controls)?;
+    let total = faceswap::video::probe(&args.input)?.frames;
+    let mut reporter = Reporter::new(args.progress_json, total);
+    let report = transcode(&engine, &job, &options, &controls, |p| reporter.update(p, false));
+    engine.supervisor().health().set_running(false);
+    let report = report?;
+    let last = Progress { frames_done: report.frames, frames_total: total, fps: report.stats.fps, eta_s: Some(0.0) };
+    reporter.update(&last, true);
+    print_summary(&report);
     if let Some(path) = &args.stats_json {
-        std::fs::write(path, serde_json::to_string_pretty(&stats)?)
+        std::fs::write(path, serde_json::to_string_pretty(&report.stats)?)
             .with_context(|| format!("cannot write {}", shown(path)))?;
     }
     Ok(())
 }
 
-/// The muxer to use for an extension ffmpeg might not guess.
-fn ffmpeg_format_of(extension: &str) -> Option<&'static str> {
-    match extension.to_ascii_lowercase().as_str() {
-        "mkv" => Some("matroska"),
-        "mp4" | "m4v" => Some("mp4"),
-        "mov" => Some("mov"),
-        "webm" => Some("webm"),
-        _ => None,
+fn print_summary(report: &TranscodeReport) {
+    let output = shown(&report.output);
+    if report.interrupted {
+        println!("stopped: {output} holds the {} frames processed so far", report.frames);
+    }
+    println!(
+        "{} frames ({} swapped) in {:.1} s: {:.1} fps; time per stage: {}; {output}",
+        report.frames,
+        report.frames_swapped,
+        report.stats.duration_s,
+        report.stats.fps,
+        stage_shares(&report.stats),
+    );
+    if report.bad_packets > 0 {
+        println!("{} damaged packet(s) in the input were skipped", report.bad_packets);
     }
 }
 
-fn print_summary(stats: &PipelineStats, frames: u64, bad_packets: u64, interrupted: bool, output: &Path) {
+fn stage_shares(stats: &PipelineStats) -> String {
     let stages = ["capture", "detect", "track", "swap", "encode"];
     let total: f32 = stages.iter().filter_map(|s| stats.stage_ms.get(*s)).map(|p| p.mean).sum();
-    let shares: Vec<String> = stages
+    stages
         .iter()
         .filter_map(|s| stats.stage_ms.get(*s).map(|p| (s, p.mean)))
         .map(|(s, ms)| {
-            format!(
-                "{} {:.0}%",
-                if *s == "capture" { "decode" } else { s },
-                if total > 0.0 { 100.0 * ms / total } else { 0.0 }
-            )
+            let name = if *s == "capture" { "decode" } else { s };
+            format!("{name} {:.0}%", if total > 0.0 { 100.0 * ms / total } else { 0.0 })
         })
-        .collect();
-    if interrupted {
-        println!("stopped: {} holds the {frames} frames processed so far", shown(output));
-    }
-    println!(
-        "{frames} frames ({} swapped) in {:.1} s: {:.1} fps; time per stage: {}; {}",
-        stats.frames_swapped,
-        stats.duration_s,
-        stats.fps,
-        shares.join(", "),
-        shown(output)
-    );
-    if bad_packets > 0 {
-        println!("{bad_packets} damaged packet(s) in the input were skipped");
-    }
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -1,6 +1,6 @@
 //! Errors from face analysis.
 
-use crate::runtime::RuntimeError;
+use crate::{error::ErrorKind, runtime::RuntimeError};
 
 /// What went wrong analysing faces.
 #[derive(Debug, thiserror::Error)]
@@ -11,4 +11,15 @@ pub enum FaceError {
     NoFace { what: String },
     #[error("face {index} does not exist in {what}: it has {count} face(s), numbered from 0")]
     NoSuchFace { index: usize, count: usize, what: String },
+}
+
+impl FaceError {
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Runtime(e) => e.kind(),
+            Self::NoFace { .. } => ErrorKind::NoFace,
+            Self::NoSuchFace { .. } => ErrorKind::InvalidInput,
+        }
+    }
 }

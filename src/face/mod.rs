@@ -8,6 +8,7 @@ mod crop_model;
 mod decode;
 mod error;
 mod landmarks;
+mod report;
 mod scrfd;
 mod select;
 
@@ -17,6 +18,7 @@ pub use arcface::ArcFaceEmbedder;
 pub use decode::{decode_scrfd_stride, nms, Candidate};
 pub use error::FaceError;
 pub use landmarks::Landmarker106;
+pub use report::{DetectionReport, FaceReport};
 pub use scrfd::{DetectorConfig, ScrfdDetector};
 pub use select::{largest_face, FaceSelection};
 

@@ -2,13 +2,50 @@
 
 use std::path::PathBuf;
 
-/// What went wrong with a picture file.
+use crate::error::ErrorKind;
+
+/// What went wrong with a picture. `what` names it: a file path, or an upload's field.
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {
-    #[error("image {path} could not be read: {reason}")]
-    Read { path: PathBuf, reason: String },
-    #[error("image {path} could not be written: {reason}")]
+    #[error("picture {what} does not exist")]
+    Missing { what: String },
+    #[error("picture {what} could not be read: {source}")]
+    Unreadable {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("picture {what} is not a picture this program reads ({reason}): use PNG or JPEG")]
+    Format { what: String, reason: String },
+    #[error("picture {what} is truncated: the {format} data ends before the picture does")]
+    Truncated { what: String, format: &'static str },
+    #[error("picture {what} is damaged: {reason}")]
+    Damaged { what: String, reason: String },
+    #[error("picture {what} is {width}×{height} ({pixels} pixels), over the limit of {limit} pixels")]
+    TooLarge { what: String, width: u32, height: u32, pixels: u64, limit: u64 },
+    #[error("picture {what} is {bytes} bytes, over the limit of {limit} bytes")]
+    FileTooLarge { what: String, bytes: u64, limit: u64 },
+    #[error("picture {path} could not be written: {reason}")]
     Write { path: PathBuf, reason: String },
-    #[error("output {path} already exists: pass --overwrite to replace it, or choose another path")]
+    #[error("picture could not be encoded as {format}: {reason}")]
+    Encode { format: &'static str, reason: String },
+    #[error("output {path} already exists")]
     Exists { path: PathBuf },
+    #[error("output {path} is one of the inputs")]
+    OutputIsInput { path: PathBuf },
+}
+
+impl ImageError {
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Missing { .. } => ErrorKind::NotFound,
+            Self::Format { .. } => ErrorKind::UnsupportedFormat,
+            Self::Truncated { .. } | Self::Damaged { .. } => ErrorKind::InvalidInput,
+            Self::TooLarge { .. } | Self::FileTooLarge { .. } => ErrorKind::TooLarge,
+            Self::Exists { .. } => ErrorKind::Exists,
+            Self::OutputIsInput { .. } => ErrorKind::InvalidInput,
+            Self::Unreadable { .. } | Self::Write { .. } | Self::Encode { .. } => ErrorKind::Internal,
+        }
+    }
 }

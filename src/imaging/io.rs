@@ -1,14 +1,14 @@
-//! Reading photos (any format `image` decodes, EXIF orientation applied) and writing results
+//! Picture files: read (size checked before memory is spent, see [`decode_rgb`]) and written
 //! atomically: a picture appears under its final name complete, or not at all.
 
 use std::{
-    io::BufWriter,
+    io::Write,
     path::{Path, PathBuf},
 };
 
-use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, RgbImage};
+use image::{ImageFormat, RgbImage};
 
-use super::ImageError;
+use super::{decode_rgb, encode_rgb, ImageError, PictureFormat, PictureLimits};
 
 /// Whether an existing file may be replaced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,36 +17,85 @@ pub enum SaveMode {
     Overwrite,
 }
 
+/// Reads the picture at `path` as 8-bit RGB within the default limits.
+///
+/// # Errors
+/// See [`load_rgb_within`].
+pub fn load_rgb(path: &Path) -> Result<RgbImage, ImageError> {
+    load_rgb_within(path, PictureLimits::default())
+}
+
 /// Reads the picture at `path` as 8-bit RGB, turned upright by its EXIF orientation.
 ///
 /// # Errors
-/// [`ImageError::Read`] naming the file and the reason (missing, unreadable, not a picture).
-pub fn load_rgb(path: &Path) -> Result<RgbImage, ImageError> {
-    let read_error = |reason: String| ImageError::Read { path: path.to_path_buf(), reason };
-    let reader = ImageReader::open(path)
-        .map_err(|e| read_error(e.to_string()))?
-        .with_guessed_format()
-        .map_err(|e| read_error(e.to_string()))?;
-    let mut decoder = reader.into_decoder().map_err(|e| read_error(e.to_string()))?;
-    let orientation = decoder.orientation().map_err(|e| read_error(e.to_string()))?;
-    let mut picture = DynamicImage::from_decoder(decoder).map_err(|e| read_error(e.to_string()))?;
-    picture.apply_orientation(orientation);
-    Ok(picture.into_rgb8())
+/// [`ImageError::Missing`], [`ImageError::Unreadable`], [`ImageError::FileTooLarge`] (checked
+/// before reading), and every error of [`decode_rgb`], each naming the file.
+pub fn load_rgb_within(path: &Path, limits: PictureLimits) -> Result<RgbImage, ImageError> {
+    let what = path.display().to_string();
+    let unreadable = |source: std::io::Error| match source.kind() {
+        std::io::ErrorKind::NotFound => ImageError::Missing { what: what.clone() },
+        _ => ImageError::Unreadable { what: what.clone(), source },
+    };
+    let size = std::fs::metadata(path).map_err(unreadable)?.len();
+    if size > limits.max_encoded_bytes() {
+        return Err(ImageError::FileTooLarge { what, bytes: size, limit: limits.max_encoded_bytes() });
+    }
+    let bytes = std::fs::read(path).map_err(unreadable)?;
+    decode_rgb(&bytes, &what, limits)
 }
 
-/// Writes `picture` to `path` in the format its extension names, through a temporary file in
-/// the same folder that is renamed into place only once complete.
+/// The format a file name asks for (`.png`, `.jpg`, `.jpeg`).
 ///
 /// # Errors
-/// [`ImageError::Exists`] when the file exists and `mode` refuses it, [`ImageError::Write`] for
-/// an unknown extension, a missing or unwritable folder, or a full disk.
+/// [`ImageError::Write`] for any other extension.
+pub fn format_for_path(path: &Path) -> Result<PictureFormat, ImageError> {
+    match ImageFormat::from_path(path) {
+        Ok(ImageFormat::Png) => Ok(PictureFormat::Png),
+        Ok(ImageFormat::Jpeg) => Ok(PictureFormat::Jpeg),
+        _ => Err(ImageError::Write {
+            path: path.to_path_buf(),
+            reason: "unknown picture format: use the extension .png, .jpg or .jpeg".to_string(),
+        }),
+    }
+}
+
+/// Refuses an output that would lose the user's files: one of the `inputs`, or an existing file
+/// that `mode` does not allow replacing; and an extension that names no picture format.
+///
+/// # Errors
+/// [`ImageError::OutputIsInput`], [`ImageError::Exists`] or [`ImageError::Write`].
+pub fn check_output(output: &Path, inputs: &[&Path], mode: SaveMode) -> Result<(), ImageError> {
+    let same = |a: &Path, b: &Path| matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y);
+    if inputs.iter().any(|input| same(input, output)) {
+        return Err(ImageError::OutputIsInput { path: output.to_path_buf() });
+    }
+    format_for_path(output)?;
+    if mode == SaveMode::RefuseExisting && output.exists() {
+        return Err(ImageError::Exists { path: output.to_path_buf() });
+    }
+    Ok(())
+}
+
+/// Writes `picture` to `path` in the format its extension names.
+///
+/// # Errors
+/// See [`write_atomically`]; [`ImageError::Write`] for an unknown extension.
 pub fn save_rgb(picture: &RgbImage, path: &Path, mode: SaveMode) -> Result<(), ImageError> {
-    let write_error = |reason: String| ImageError::Write { path: path.to_path_buf(), reason };
-    let format = ImageFormat::from_path(path)
-        .map_err(|_| write_error("unknown picture format: use an extension such as .png or .jpg".to_string()))?;
+    let format = format_for_path(path)?;
     if mode == SaveMode::RefuseExisting && path.exists() {
         return Err(ImageError::Exists { path: path.to_path_buf() });
     }
+    write_atomically(path, &encode_rgb(picture, format)?, mode)
+}
+
+/// Writes `bytes` to `path` through a hidden temporary file in the same folder, synced and then
+/// renamed into place: readers see the old file or the whole new one, never a part.
+///
+/// # Errors
+/// [`ImageError::Exists`] when the file exists and `mode` refuses it (a file created meanwhile
+/// included), [`ImageError::Write`] for a missing or unwritable folder or a full disk.
+pub fn write_atomically(path: &Path, bytes: &[u8], mode: SaveMode) -> Result<(), ImageError> {
+    let write_error = |reason: String| ImageError::Write { path: path.to_path_buf(), reason };
     let folder = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -57,11 +106,7 @@ pub fn save_rgb(picture: &RgbImage, path: &Path, mode: SaveMode) -> Result<(), I
         .suffix(&format!(".{extension}"))
         .tempfile_in(&folder)
         .map_err(|e| write_error(format!("cannot create a file in {}: {e}", folder.display())))?;
-    {
-        let mut writer = BufWriter::new(temp.as_file_mut());
-        picture.write_to(&mut writer, format).map_err(|e| write_error(e.to_string()))?;
-        std::io::Write::flush(&mut writer).map_err(|e| write_error(e.to_string()))?;
-    }
+    temp.write_all(bytes).map_err(|e| write_error(e.to_string()))?;
     temp.as_file().sync_all().map_err(|e| write_error(e.to_string()))?;
     match mode {
         SaveMode::Overwrite => temp.persist(path).map(drop).map_err(|e| write_error(e.error.to_string())),
@@ -101,6 +146,8 @@ mod tests {
         std::fs::write(&path, b"hello").unwrap();
         let err = load_rgb(&path).unwrap_err().to_string();
         assert!(err.contains("not-a-picture.jpg"), "{err}");
+        let missing = load_rgb(&dir.path().join("gone.png")).unwrap_err();
+        assert!(matches!(missing, ImageError::Missing { .. }), "{missing}");
     }
 
     #[test]

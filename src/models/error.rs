@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use crate::error::ErrorKind;
+
 /// What is wrong with a model file or the manifest.
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
@@ -17,8 +19,19 @@ pub enum ModelError {
     Hash { path: PathBuf, expected: String, actual: String },
     #[error("model {name} could not be downloaded: {reason}")]
     Fetch { name: String, reason: String },
-    #[error("model file {path} is damaged ({problem}) and could not be repaired: {reason}; put a good copy there, or pass --mirror")]
+    #[error("model file {path} is damaged ({problem}) and could not be repaired: {reason}")]
     Repair { path: PathBuf, problem: String, reason: String },
     #[error("model file {path} could not be read: {source}")]
     Io { path: PathBuf, source: std::io::Error },
+}
+
+impl ModelError {
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Manifest(_) => ErrorKind::Internal,
+            Self::Unknown { .. } => ErrorKind::NotFound,
+            _ => ErrorKind::ModelUnavailable,
+        }
+    }
 }

@@ -105,8 +105,10 @@ impl Fetcher {
         let urls = self.urls_for(entry);
         if urls.is_empty() {
             let hint = match &entry.package {
-                Some(package) => format!("it comes from the {package} package: run scripts/setup.sh, or pass --mirror"),
-                None => "the manifest has no URL for it: pass --mirror".to_string(),
+                Some(package) => {
+                    format!("it comes from the {package} Python package (scripts/setup.sh installs it) and no mirror is set")
+                }
+                None => "the manifest has no URL for it and no mirror is set".to_string(),
             };
             return Err(ModelError::Fetch { name: entry.name.clone(), reason: hint });
         }

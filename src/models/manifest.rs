@@ -1,6 +1,6 @@
 //! models/manifest.toml, compiled into the binary so that it works from any folder.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::ModelError;
 
@@ -11,7 +11,7 @@ const MANIFEST_TOML: &str = include_str!("../../models/manifest.toml");
 pub const DEFAULT_PACK: &str = "default";
 
 /// What a model is used for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ModelRole {
     Detector,

@@ -12,7 +12,7 @@ use std::{
 
 use crossbeam_channel::{bounded, select, Sender};
 
-use super::{Fetcher, ModelStore, VerifiedModel};
+use super::{Fetcher, ModelRole, ModelStore, VerifiedModel};
 use crate::health::{HealthState, ModelHealth};
 
 /// Builds a session on a verified file and sends it to its stage; the error says why not.
@@ -27,7 +27,7 @@ fn fingerprint(path: &PathBuf) -> Fingerprint {
 
 struct WatchedModel {
     model: VerifiedModel,
-    role: String,
+    role: ModelRole,
     rebuild: Rebuild,
     seen: Fingerprint,
     healthy: bool,
@@ -49,19 +49,13 @@ impl Watchdog {
     }
 
     /// Starts watching `model` (in use as `role`); `rebuild` reloads it into its stage.
-    pub fn watch(&mut self, model: VerifiedModel, role: &str, rebuild: Rebuild) {
+    pub fn watch(&mut self, model: VerifiedModel, role: ModelRole, rebuild: Rebuild) {
         self.health.set_model(
             &model.name,
-            ModelHealth {
-                role: role.to_string(),
-                ready: true,
-                valid: true,
-                file: model.path.display().to_string(),
-                problem: None,
-            },
+            ModelHealth { role, ready: true, valid: true, file: model.path.display().to_string(), problem: None },
         );
         let seen = fingerprint(&model.path);
-        self.models.push(WatchedModel { model, role: role.to_string(), rebuild, seen, healthy: true });
+        self.models.push(WatchedModel { model, role, rebuild, seen, healthy: true });
     }
 
     /// One round over every watched file; returns how many were reloaded.
@@ -113,7 +107,7 @@ impl Watchdog {
                 self.health.set_model(
                     &name,
                     ModelHealth {
-                        role: watched.role.clone(),
+                        role: watched.role,
                         ready: true,
                         valid: true,
                         file: model.path.display().to_string(),
@@ -122,6 +116,7 @@ impl Watchdog {
                 );
                 watched.model = model;
                 watched.healthy = true;
+                self.health.record_reload();
                 true
             }
             Err(reason) => {

@@ -12,6 +12,6 @@ mod tracker;
 pub use frame::{Frame, StageTimes};
 pub use link::{link, LinkReceiver, LinkSender, Policy};
 pub use metrics::{Percentiles, PipelineStats, SinkMeter};
-pub use run::{Controls, Pipeline, PipelineConfig, PipelineError, RunningPipeline, StageUpdates};
+pub use run::{Controls, Pipeline, PipelineConfig, PipelineError, RunningPipeline, StageModels, StageUpdates};
 pub use smoothing::OneEuroFilter;
 pub use tracker::{FaceTracker, FrameDetector, TrackFollower, TrackUpdate, TrackerConfig};

@@ -12,7 +12,7 @@ use std::{
 use super::{link, stages, FaceTracker, Frame, LinkReceiver, Policy, TrackUpdate};
 use crate::{
     face::{FaceSelection, ScrfdDetector},
-    swap::Swapper,
+    swap::{SourceFace, Swapper},
     video::{FramePool, Pacing, SourceSpec, VideoError},
 };
 
@@ -81,6 +81,13 @@ impl PipelineConfig {
     }
 }
 
+/// What the stages run: the tracker's models, the swapper, and the source face it puts on.
+pub struct StageModels {
+    pub tracker: FaceTracker,
+    pub swapper: Box<dyn Swapper>,
+    pub source: Arc<SourceFace>,
+}
+
 /// Where the watchdog's rebuilt models reach the stages that own them; each stage picks its
 /// updates up between two frames.
 pub struct StageUpdates {
@@ -105,6 +112,16 @@ pub enum PipelineError {
     Spawn { stage: &'static str, reason: String },
     #[error("the {stage} stage crashed")]
     Panicked { stage: &'static str },
+}
+
+impl PipelineError {
+    /// What kind of failure this is.
+    pub fn kind(&self) -> crate::error::ErrorKind {
+        match self {
+            Self::Source(e) => e.kind(),
+            Self::Spawn { .. } | Self::Panicked { .. } => crate::error::ErrorKind::Internal,
+        }
+    }
 }
 
 /// Counts the stages keep while running.
@@ -150,13 +167,13 @@ impl Pipeline {
     /// The source's error when it cannot be opened, or a thread that cannot be started.
     pub fn start(
         source: SourceSpec,
-        tracker: FaceTracker,
-        swapper: Box<dyn Swapper>,
+        models: StageModels,
         config: PipelineConfig,
         controls: Arc<Controls>,
         updates: StageUpdates,
     ) -> Result<RunningPipeline, PipelineError> {
         let StageUpdates { detect: detect_updates, track: track_updates, swap: swap_updates } = updates;
+        let StageModels { tracker, swapper, source: source_face } = models;
         let (detector, follower) = tracker.into_stages();
         let tracking = Arc::new(AtomicBool::new(false));
         let counters = Arc::new(Counters::default());
@@ -208,7 +225,7 @@ impl Pipeline {
                 (controls.clone(), counters.clone(), pool.clone(), config.selection);
             handles.push(spawn("swap", move || {
                 stages::swap(
-                    swapper,
+                    (swapper, &source_face),
                     selection,
                     (&tracked_rx, &swapped_tx),
                     &controls,

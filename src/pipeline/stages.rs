@@ -13,7 +13,7 @@ use super::{
 };
 use crate::{
     face::{FaceSelection, ScrfdDetector},
-    swap::Swapper,
+    swap::{SourceFace, Swapper},
     video::{FramePool, Pacing, SourceSpec, VideoError},
 };
 
@@ -185,7 +185,7 @@ pub(super) fn track(
 }
 
 pub(super) fn swap(
-    mut swapper: Box<dyn Swapper>,
+    (mut swapper, source): (Box<dyn Swapper>, &SourceFace),
     selection: FaceSelection,
     (input, out): (&LinkReceiver<Frame>, &LinkSender<Frame>),
     controls: &Controls,
@@ -196,8 +196,12 @@ pub(super) fn swap(
     let mut failures = StageFailures::new("swap", counters);
     for mut frame in input {
         for update in updates.try_iter() {
-            swapper = update;
-            tracing::info!("swap stage switched to a reloaded model");
+            // A reloaded model of another swapper (the engine watches every file it verified)
+            // is not this stage's business.
+            if update.kind() == swapper.kind() {
+                swapper = update;
+                tracing::info!("swap stage switched to a reloaded model");
+            }
         }
         let stage_started = Instant::now();
         if controls.is_swapping() && !frame.faces.is_empty() {
@@ -205,7 +209,7 @@ pub(super) fn swap(
             let chosen = selection.pick(&frame.faces, "frame").unwrap_or_default();
             let Frame { image, faces, swapped, .. } = &mut frame;
             for i in chosen {
-                match swapper.swap(image, &faces[i]) {
+                match swapper.swap(image, &faces[i], source) {
                     Ok(()) => *swapped += 1,
                     Err(e) => {
                         failures.record(&e);

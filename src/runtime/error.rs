@@ -2,13 +2,12 @@
 
 use std::path::PathBuf;
 
+use crate::error::ErrorKind;
+
 /// What went wrong in the ONNX Runtime layer.
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
-    #[error(
-        "ONNX Runtime library not found (looked in {searched}): run scripts/setup.sh, \
-         or pass --ort-lib PATH or set ORT_DYLIB_PATH"
-    )]
+    #[error("ONNX Runtime library not found (looked in {searched})")]
     LibraryNotFound { searched: String },
     #[error("ONNX Runtime library {path} could not be loaded: {reason}")]
     LibraryLoad { path: PathBuf, reason: String },
@@ -20,4 +19,14 @@ pub enum RuntimeError {
     Interface { model: String, detail: String },
     #[error("inference with {model} failed: {reason}")]
     Inference { model: String, reason: String },
+}
+
+impl RuntimeError {
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Inference { .. } => ErrorKind::Internal,
+            _ => ErrorKind::ModelUnavailable,
+        }
+    }
 }

@@ -140,8 +140,8 @@ mod tests {
     fn named_path_that_does_not_exist_is_not_found() {
         let err = locate_library(Some(Path::new("/nonexistent/libonnxruntime.so")), None).unwrap_err();
         assert!(matches!(err, RuntimeError::LibraryNotFound { .. }));
+        // What to do about it (scripts/setup.sh, --ort-lib) is the front-end's hint.
         assert!(err.to_string().contains("/nonexistent/libonnxruntime.so"));
-        assert!(err.to_string().contains("scripts/setup.sh"));
     }
 
     #[test]

@@ -30,15 +30,14 @@ impl SessionFactory {
         let mut choice = choice;
         if !choice.provider.is_compiled_in()? {
             let reason = format!(
-                "the ONNX Runtime library {} (version {}) was built without it; get the GPU build \
-                 with scripts/setup.sh --gpu and pass --ort-lib .cache/onnxruntime-gpu, or choose --ep cpu",
+                "the ONNX Runtime library {} (version {}) was built without it",
                 runtime.library().display(),
                 runtime.version()
             );
             if !choice.fallback_to_cpu {
                 return Err(RuntimeError::ProviderUnavailable { provider: choice.provider.to_string(), reason });
             }
-            tracing::warn!(provider = %choice.provider, %reason, "falling back to CPU (--ep-fallback)");
+            tracing::warn!(provider = %choice.provider, %reason, "falling back to CPU as allowed");
             choice = ProviderChoice::cpu();
         }
         Ok(Self { runtime, choice, intra_threads: None })
@@ -74,7 +73,7 @@ impl SessionFactory {
                 inference: Duration::ZERO,
             }),
             Err(e) if self.choice.provider != ExecutionProvider::Cpu && self.choice.fallback_to_cpu => {
-                tracing::warn!(model = label, provider = %self.choice.provider, reason = %e, "falling back to CPU (--ep-fallback)");
+                tracing::warn!(model = label, provider = %self.choice.provider, reason = %e, "falling back to CPU as allowed");
                 let session = self.build_with(path, &ExecutionProvider::Cpu)?;
                 Ok(ModelSession {
                     session,

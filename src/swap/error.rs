@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::{face::FaceError, runtime::RuntimeError};
+use crate::{error::ErrorKind, face::FaceError, runtime::RuntimeError};
 
 /// What went wrong putting a face onto another.
 #[derive(Debug, thiserror::Error)]
@@ -15,6 +15,18 @@ pub enum SwapError {
     Emap { path: PathBuf, reason: String },
     #[error("the {swapper} swapper needs the {what} of the {role} face")]
     MissingAnalysis { swapper: &'static str, what: &'static str, role: &'static str },
-    #[error("the {swapper} swapper has no source face yet")]
-    NoSource { swapper: &'static str },
+    #[error("the {swapper} swapper needs a model file, and none was given")]
+    ModelRequired { swapper: &'static str },
+}
+
+impl SwapError {
+    /// What kind of failure this is, for callers that map it (HTTP status, exit code).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Runtime(e) => e.kind(),
+            Self::Face(e) => e.kind(),
+            Self::Emap { .. } | Self::ModelRequired { .. } => ErrorKind::ModelUnavailable,
+            Self::MissingAnalysis { .. } => ErrorKind::Internal,
+        }
+    }
 }

@@ -9,7 +9,7 @@ use ort::{
     value::{TensorElementType, TensorRef, ValueType},
 };
 
-use super::{read_last_initializer, PasteBack, SwapError, Swapper};
+use super::{read_last_initializer, PasteBack, SourceFace, SwapError, Swapper, SwapperKind};
 use crate::{
     face::{align_to_template, Analysis, Face},
     imaging::{nchw_from_rgb, warp_affine_rgb, Normalization, Rect},
@@ -17,7 +17,6 @@ use crate::{
     runtime::{ModelSession, RuntimeError, SessionFactory},
 };
 
-const NAME: &str = "inswapper";
 const NORMALIZATION: Normalization = Normalization { mean: 0.0, scale: 1.0 / 255.0 };
 const LATENT: usize = 512;
 
@@ -29,7 +28,9 @@ pub struct InSwapper {
     half_precision: bool,
     size: u32,
     emap: Vec<f32>,
-    latent: Option<Vec<f32>>,
+    /// The latent of the last source seen, by its id: sources are shared values, and the
+    /// latent (identity · emap) is the one thing this model derives from them.
+    latent: Option<(u64, Vec<f32>)>,
     crop: RgbImage,
     swapped: RgbImage,
     tensor: Vec<f32>,
@@ -156,12 +157,8 @@ fn session_input_type(session: &ModelSession) -> Option<TensorElementType> {
 }
 
 impl Swapper for InSwapper {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-
-    fn source_needs(&self) -> Analysis {
-        Analysis { landmarks: false, embedding: true }
+    fn kind(&self) -> SwapperKind {
+        SwapperKind::Inswapper
     }
 
     fn target_needs(&self) -> Analysis {
@@ -172,23 +169,16 @@ impl Swapper for InSwapper {
         self.session.inference_time()
     }
 
-    fn set_source(&mut self, _picture: &RgbImage, face: &Face) -> Result<(), SwapError> {
-        let identity = face.embedding.as_ref().ok_or(SwapError::MissingAnalysis {
-            swapper: NAME,
-            what: "identity vector",
-            role: "source",
-        })?;
-        self.latent = Some(self.latent_of(&identity.normed()));
-        Ok(())
-    }
-
-    fn swap(&mut self, frame: &mut RgbImage, target: &Face) -> Result<(), SwapError> {
-        let latent = self.latent.take().ok_or(SwapError::NoSource { swapper: NAME })?;
+    fn swap(&mut self, frame: &mut RgbImage, target: &Face, source: &SourceFace) -> Result<(), SwapError> {
+        let latent = match self.latent.take() {
+            Some((id, latent)) if id == source.id() => latent,
+            _ => self.latent_of(source.identity()),
+        };
         let crop_from_frame = align_to_template(&target.kps, self.size);
         warp_affine_rgb(frame, &crop_from_frame, &mut self.crop, Rect::full(self.size, self.size));
         nchw_from_rgb(&self.crop, NORMALIZATION, &mut self.tensor);
         let result = self.run_model(&latent);
-        self.latent = Some(latent);
+        self.latent = Some((source.id(), latent));
         result?;
         self.paste_back.paste(frame, &self.swapped, &crop_from_frame);
         Ok(())

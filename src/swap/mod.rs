@@ -1,48 +1,44 @@
 //! Swappers put the source identity onto target faces. Two implementations share one trait:
 //! [`InSwapper`] (insightface's inswapper_128) and [`LandmarkSwapper`] (the default pack only).
+//! The source is a [`SourceFace`] value computed once and shared; swappers hold only buffers.
 
 mod emap;
 mod error;
 mod inswapper;
 mod landmark;
 mod paste_back;
+mod source;
 
 pub use emap::{read_last_initializer, Initializer};
 pub use error::SwapError;
 pub use inswapper::InSwapper;
 pub use landmark::{match_colour, FaceMesh, LandmarkSwapper, DEFAULT_SHAPE_WEIGHT};
 pub use paste_back::PasteBack;
+pub use source::SourceFace;
 
 use image::RgbImage;
+use serde::{Deserialize, Serialize};
 
-use crate::face::{Analysis, Face};
+use crate::{
+    face::{Analysis, Face},
+    models::VerifiedModel,
+    runtime::SessionFactory,
+};
 
-/// Puts one source face onto target faces, frame after frame.
-///
-/// The source is set once (`set_source`); `swap` then runs per frame and per target face,
-/// reusing the swapper's buffers.
+/// Puts a source face onto target faces, frame after frame, reusing its buffers.
 pub trait Swapper: Send {
-    /// A short name for logs and overlays (`inswapper`, `landmark`).
-    fn name(&self) -> &'static str;
-
-    /// What the source face must carry when handed to [`Swapper::set_source`].
-    fn source_needs(&self) -> Analysis;
+    /// Which swapper this is.
+    fn kind(&self) -> SwapperKind;
 
     /// What each target face must carry when handed to [`Swapper::swap`].
     fn target_needs(&self) -> Analysis;
 
-    /// Takes the source face (found in `picture`) that later swaps put onto targets.
+    /// Replaces the face `target` in `frame` with `source`.
     ///
     /// # Errors
-    /// [`SwapError::MissingAnalysis`] when the face lacks what [`Swapper::source_needs`] asks.
-    fn set_source(&mut self, picture: &RgbImage, face: &Face) -> Result<(), SwapError>;
-
-    /// Replaces the face `target` in `frame` with the source.
-    ///
-    /// # Errors
-    /// [`SwapError::NoSource`] before `set_source`, [`SwapError::MissingAnalysis`] when the face
-    /// lacks what [`Swapper::target_needs`] asks, or a model failure.
-    fn swap(&mut self, frame: &mut RgbImage, target: &Face) -> Result<(), SwapError>;
+    /// [`SwapError::MissingAnalysis`] when the face lacks what [`Swapper::target_needs`] asks,
+    /// or a model failure.
+    fn swap(&mut self, frame: &mut RgbImage, target: &Face, source: &SourceFace) -> Result<(), SwapError>;
 
     /// Time spent inside a model so far (none for a swapper without one).
     fn inference_time(&self) -> std::time::Duration {
@@ -51,7 +47,8 @@ pub trait Swapper: Send {
 }
 
 /// Which swapper to run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum SwapperKind {
     /// insightface's inswapper_128 (fp32 or fp16 file).
     Inswapper,
@@ -60,11 +57,48 @@ pub enum SwapperKind {
     Landmark,
 }
 
-impl std::fmt::Display for SwapperKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
+impl SwapperKind {
+    /// The name in logs, overlays and requests (`inswapper`, `landmark`).
+    pub fn name(self) -> &'static str {
+        match self {
             Self::Inswapper => "inswapper",
             Self::Landmark => "landmark",
-        })
+        }
     }
+}
+
+impl std::fmt::Display for SwapperKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for SwapperKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "inswapper" => Ok(Self::Inswapper),
+            "landmark" => Ok(Self::Landmark),
+            other => Err(format!("unknown swapper {other:?}: use landmark or inswapper")),
+        }
+    }
+}
+
+/// Builds a swapper of `kind` on `factory`; `model` is the inswapper's file.
+///
+/// # Errors
+/// [`SwapError::ModelRequired`] for an inswapper without a file, or the model's own error.
+pub fn build_swapper(
+    kind: SwapperKind,
+    model: Option<&VerifiedModel>,
+    factory: &SessionFactory,
+) -> Result<Box<dyn Swapper>, SwapError> {
+    Ok(match kind {
+        SwapperKind::Landmark => Box::new(LandmarkSwapper::new()),
+        SwapperKind::Inswapper => {
+            let model = model.ok_or(SwapError::ModelRequired { swapper: kind.name() })?;
+            Box::new(InSwapper::build(factory, model)?)
+        }
+    })
 }

@@ -52,7 +52,7 @@ impl VideoFileSource {
     pub fn open(path: &Path, size: Option<(u32, u32)>, looping: bool) -> Result<Self, VideoError> {
         super::init_ffmpeg().map_err(|e| open_error(path, e))?;
         if !path.is_file() {
-            return Err(open_error(path, "no such file"));
+            return Err(VideoError::Missing { path: path.to_path_buf() });
         }
         let input = ffmpeg::format::input(path).map_err(|e| open_error(path, e))?;
         let stream = input

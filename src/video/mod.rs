@@ -124,8 +124,7 @@ impl SourceSpec {
             Self::Camera { selector, resolution, fps } => Box::new(CameraSource::open(selector, *resolution, *fps)?),
             Self::File { path, resolution, looping } => Box::new(VideoFileSource::open(path, *resolution, *looping)?),
             Self::Still { path, fps } => {
-                let picture = crate::imaging::load_rgb(path)
-                    .map_err(|e| VideoError::Open { path: path.clone(), reason: e.to_string() })?;
+                let picture = crate::imaging::load_rgb(path)?;
                 Box::new(StillSource::new(picture, *fps, path.display().to_string()))
             }
             Self::Custom(open) => (open.0)()?,

@@ -13,7 +13,7 @@ use image::RgbImage;
 pub use color::match_colour;
 pub use mesh::FaceMesh;
 
-use super::{SwapError, Swapper};
+use super::{source::bounds, SourceFace, SwapError, Swapper, SwapperKind};
 use crate::{
     face::{umeyama_similarity, Analysis, Face},
     imaging::{blend_masked, box_blur3, erode_binary, GrayF32, Point, Rect},
@@ -26,18 +26,9 @@ const CONTOUR_POINTS: usize = 33;
 /// a pure texture swap while the landmarks stay within 2% of the target's (3% on a profile).
 pub const DEFAULT_SHAPE_WEIGHT: f32 = 0.35;
 
-/// The source face, cut out of its picture, with its landmarks and mesh.
-#[derive(Debug, Clone)]
-struct SourceFace {
-    picture: RgbImage,
-    landmarks: Vec<Point>,
-    mesh: FaceMesh,
-}
-
 /// The landmark swapper, with frame-sized buffers reused between frames.
 #[derive(Debug)]
 pub struct LandmarkSwapper {
-    source: Option<SourceFace>,
     warped: RgbImage,
     coverage: GrayF32,
     scratch: Vec<f32>,
@@ -48,7 +39,6 @@ pub struct LandmarkSwapper {
 impl Default for LandmarkSwapper {
     fn default() -> Self {
         Self {
-            source: None,
             warped: RgbImage::new(0, 0),
             coverage: GrayF32::new(0, 0),
             scratch: Vec::new(),
@@ -70,12 +60,6 @@ impl LandmarkSwapper {
     }
 }
 
-fn bounds(points: &[Point]) -> ([f32; 2], [f32; 2]) {
-    points.iter().fold(([f32::MAX; 2], [f32::MIN; 2]), |(lo, hi), p| {
-        ([lo[0].min(p[0]), lo[1].min(p[1])], [hi[0].max(p[0]), hi[1].max(p[1])])
-    })
-}
-
 fn landmarks_of<'f>(face: &'f Face, role: &'static str) -> Result<&'f [Point], SwapError> {
     match face.landmarks.as_deref() {
         Some(points) if points.len() >= 3 => Ok(points),
@@ -84,35 +68,17 @@ fn landmarks_of<'f>(face: &'f Face, role: &'static str) -> Result<&'f [Point], S
 }
 
 impl Swapper for LandmarkSwapper {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-
-    fn source_needs(&self) -> Analysis {
-        Analysis { landmarks: true, embedding: false }
+    fn kind(&self) -> SwapperKind {
+        SwapperKind::Landmark
     }
 
     fn target_needs(&self) -> Analysis {
         Analysis { landmarks: true, embedding: false }
     }
 
-    fn set_source(&mut self, picture: &RgbImage, face: &Face) -> Result<(), SwapError> {
-        let landmarks = landmarks_of(face, "source")?;
-        // Keep only the face region of the source picture (a margin for bilinear taps).
-        let (lo, hi) = bounds(landmarks);
-        let region = Rect::around(lo, hi, 4.0, picture.width(), picture.height());
-        let cut = image::imageops::crop_imm(picture, region.x0, region.y0, region.width(), region.height()).to_image();
-        let shifted: Vec<Point> =
-            landmarks.iter().map(|p| [p[0] - region.x0 as f32, p[1] - region.y0 as f32]).collect();
-        let mesh = FaceMesh::triangulate(&shifted);
-        self.source = Some(SourceFace { picture: cut, landmarks: shifted, mesh });
-        Ok(())
-    }
-
-    fn swap(&mut self, frame: &mut RgbImage, target: &Face) -> Result<(), SwapError> {
-        let source = self.source.as_ref().ok_or(SwapError::NoSource { swapper: NAME })?;
+    fn swap(&mut self, frame: &mut RgbImage, target: &Face, source: &SourceFace) -> Result<(), SwapError> {
         let to = landmarks_of(target, "target")?;
-        if to.len() != source.landmarks.len() {
+        if to.len() != source.landmarks().len() {
             return Err(SwapError::MissingAnalysis { swapper: NAME, what: "same landmark set", role: "target" });
         }
         let (fw, fh) = frame.dimensions();
@@ -143,9 +109,9 @@ impl Swapper for LandmarkSwapper {
         }
         // The target's geometry, its inner features pulled part way towards the source's shape
         // (the source aligned onto the target by a similarity): shape carries identity too.
-        let source_on_target = umeyama_similarity(&source.landmarks, to);
+        let source_on_target = umeyama_similarity(source.landmarks(), to);
         self.geometry.clear();
-        self.geometry.extend(to.iter().zip(&source.landmarks).enumerate().map(|(i, (t, s))| {
+        self.geometry.extend(to.iter().zip(source.landmarks()).enumerate().map(|(i, (t, s))| {
             if i < CONTOUR_POINTS {
                 *t
             } else {
@@ -153,7 +119,8 @@ impl Swapper for LandmarkSwapper {
                 [t[0] + self.shape_weight * (s[0] - t[0]), t[1] + self.shape_weight * (s[1] - t[1])]
             }
         }));
-        source.mesh.warp(&source.picture, &source.landmarks, &self.geometry, &mut self.warped, &mut self.coverage, roi);
+        let (picture, from) = (source.picture(), source.landmarks());
+        source.mesh().warp(picture, from, &self.geometry, &mut self.warped, &mut self.coverage, roi);
         match_colour(&mut self.warped, frame, &self.coverage, roi);
 
         erode_binary(&mut self.coverage, roi, erode, &mut self.scratch);

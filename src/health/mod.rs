@@ -1,18 +1,23 @@
-//! Health: what `faceswap health` prints and `GET /health` serves — overall status, each
-//! model's state, the runtime, memory, uptime and throughput.
+//! Health as data: what `faceswap health` prints and `GET /health` serves — overall status,
+//! each model's state, the runtime, memory, uptime and throughput — updated by the supervisor
+//! and the consumers, read by any server that mounts [`router`].
+
+mod http;
 
 use std::{
     collections::BTreeMap,
-    net::SocketAddr,
     sync::{
         atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering},
-        Arc, Mutex, PoisonError,
+        Mutex, PoisonError,
     },
-    thread::JoinHandle,
     time::Instant,
 };
 
 use serde::Serialize;
+
+pub use http::{probes, report_status, router, HealthError, HealthServer};
+
+use crate::models::ModelRole;
 
 /// Overall state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -29,7 +34,7 @@ pub enum Status {
 /// One model's state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ModelHealth {
-    pub role: String,
+    pub role: ModelRole,
     /// A session on it is loaded and in use.
     pub ready: bool,
     /// The file on disk passed its check.
@@ -51,7 +56,17 @@ pub struct HealthReport {
     pub uptime_s: f64,
     pub frames_processed: u64,
     pub fps: f32,
+    /// Model files repaired (or changed) and reloaded since start.
+    pub model_reloads: u64,
     pub version: &'static str,
+}
+
+impl HealthReport {
+    /// Ready to take work: running, every model loaded and its file valid. A load balancer or
+    /// a Kubernetes readiness probe sends traffic only then.
+    pub fn is_ready(&self) -> bool {
+        self.status == Status::Healthy
+    }
 }
 
 /// Shared, updated by the watchdog and the sink, read by the endpoint.
@@ -64,6 +79,7 @@ pub struct HealthState {
     frames: AtomicU64,
     fps_bits: AtomicU32,
     running: AtomicBool,
+    reloads: AtomicU64,
 }
 
 impl HealthState {
@@ -76,6 +92,7 @@ impl HealthState {
             frames: AtomicU64::new(0),
             fps_bits: AtomicU32::new(0),
             running: AtomicBool::new(true),
+            reloads: AtomicU64::new(0),
         }
     }
 
@@ -95,6 +112,11 @@ impl HealthState {
     pub fn frame_done(&self, fps: f32) {
         self.frames.fetch_add(1, Ordering::Relaxed);
         self.fps_bits.store(fps.to_bits(), Ordering::Relaxed);
+    }
+
+    /// Counts a model reloaded after its file was repaired or changed.
+    pub fn record_reload(&self) {
+        self.reloads.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Marks the pipeline as stopped (or running again).
@@ -121,6 +143,7 @@ impl HealthState {
             uptime_s: self.started.elapsed().as_secs_f64(),
             frames_processed: self.frames.load(Ordering::Relaxed),
             fps: f32::from_bits(self.fps_bits.load(Ordering::Relaxed)),
+            model_reloads: self.reloads.load(Ordering::Relaxed),
             version: env!("CARGO_PKG_VERSION"),
         }
     }
@@ -141,79 +164,12 @@ pub fn resident_mb() -> f64 {
     status_kb("VmRSS:").map_or(0.0, |kb| kb / 1024.0)
 }
 
-/// Errors starting the endpoint.
-#[derive(Debug, thiserror::Error)]
-#[error("cannot serve health on {addr}: {reason}")]
-pub struct HealthError {
-    addr: SocketAddr,
-    reason: String,
-}
-
-/// The `GET /health` endpoint, served on its own thread until dropped.
-pub struct HealthServer {
-    server: Arc<tiny_http::Server>,
-    thread: Option<JoinHandle<()>>,
-    addr: SocketAddr,
-}
-
-impl HealthServer {
-    /// Serves `state` on `addr` (the caller decides whether a non-loopback address is wanted).
-    ///
-    /// # Errors
-    /// [`HealthError`] when the address cannot be bound.
-    pub fn start(addr: SocketAddr, state: Arc<HealthState>) -> Result<Self, HealthError> {
-        let server = Arc::new(tiny_http::Server::http(addr).map_err(|e| HealthError { addr, reason: e.to_string() })?);
-        let bound = server.server_addr().to_ip().unwrap_or(addr);
-        let serving = server.clone();
-        let thread = std::thread::Builder::new()
-            .name("fs-health".into())
-            .spawn(move || {
-                for request in serving.incoming_requests() {
-                    let response = if request.url() == "/health" || request.url().starts_with("/health?") {
-                        let report = state.report();
-                        // 503 when unhealthy, so `curl -f` in a container HEALTHCHECK fails.
-                        let code = if report.status == Status::Unhealthy { 503 } else { 200 };
-                        let body = serde_json::to_string(&report).unwrap_or_else(|_| "{}".into());
-                        let json = tiny_http::Header::from_bytes("Content-Type", "application/json");
-                        let mut response = tiny_http::Response::from_string(body).with_status_code(code);
-                        if let Ok(header) = json {
-                            response = response.with_header(header);
-                        }
-                        response
-                    } else {
-                        tiny_http::Response::from_string("not found").with_status_code(404)
-                    };
-                    if let Err(e) = request.respond(response) {
-                        tracing::debug!(error = %e, "health response not delivered");
-                    }
-                }
-            })
-            .map_err(|e| HealthError { addr, reason: e.to_string() })?;
-        tracing::info!(addr = %bound, "health endpoint listening");
-        Ok(Self { server, thread: Some(thread), addr: bound })
-    }
-
-    /// The address actually bound (port 0 picks a free one).
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-}
-
-impl Drop for HealthServer {
-    fn drop(&mut self) {
-        self.server.unblock();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn model(ready: bool, valid: bool) -> ModelHealth {
-        ModelHealth { role: "detector".into(), ready, valid, file: "m.onnx".into(), problem: None }
+        ModelHealth { role: ModelRole::Detector, ready, valid, file: "m.onnx".into(), problem: None }
     }
 
     #[test]

@@ -1,0 +1,87 @@
+//! What an engine is opened from: plain data (serde), filled by the CLI's flags, a server's
+//! settings or a test, and checked when the engine opens.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    imaging::PictureLimits,
+    models::DEFAULT_MODELS_DIR,
+    runtime::{ExecutionProvider, ProviderChoice},
+    swap::SwapperKind,
+};
+
+/// An execution provider by name; the device index is separate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderName {
+    #[default]
+    Cpu,
+    Cuda,
+    Tensorrt,
+}
+
+impl ProviderName {
+    /// The provider on GPU `device` (TensorRT in fp16).
+    pub fn on_device(self, device: i32) -> ExecutionProvider {
+        match self {
+            Self::Cpu => ExecutionProvider::Cpu,
+            Self::Cuda => ExecutionProvider::Cuda { device_id: device },
+            Self::Tensorrt => ExecutionProvider::TensorRt { device_id: device, fp16: true },
+        }
+    }
+}
+
+/// Everything an [`crate::engine::Engine`] is built from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EngineConfig {
+    /// The folder holding the model files.
+    pub models_dir: PathBuf,
+    pub provider: ProviderName,
+    /// GPU index for CUDA and TensorRT.
+    pub device: i32,
+    /// Run on CPU, with a warning, when the provider cannot be used (off: asking for a GPU and
+    /// quietly getting the CPU is the surprise this guards against).
+    pub provider_fallback: bool,
+    /// The ONNX Runtime library (file or folder); else `ORT_DYLIB_PATH`, else the default folder.
+    pub ort_library: Option<PathBuf>,
+    /// A detector file to run instead of the manifest's (loaded, not hash-checked).
+    pub detector_model: Option<PathBuf>,
+    /// The swapper the engine prepares at start (its model verified and watched).
+    pub swapper: SwapperKind,
+    /// An inswapper file to run instead of the manifest's (loaded, not hash-checked).
+    pub swapper_model: Option<PathBuf>,
+    /// Base URLs tried before the manifest's when a model is fetched or repaired.
+    pub mirrors: Vec<String>,
+    /// Threads per model (default: ONNX Runtime's, one per core).
+    pub threads: Option<usize>,
+    /// How large a picture may be.
+    pub limits: PictureLimits,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            models_dir: PathBuf::from(DEFAULT_MODELS_DIR),
+            provider: ProviderName::Cpu,
+            device: 0,
+            provider_fallback: false,
+            ort_library: None,
+            detector_model: None,
+            swapper: SwapperKind::Landmark,
+            swapper_model: None,
+            mirrors: Vec::new(),
+            threads: None,
+            limits: PictureLimits::default(),
+        }
+    }
+}
+
+impl EngineConfig {
+    /// The provider and whether it may fall back to CPU.
+    pub fn provider_choice(&self) -> ProviderChoice {
+        ProviderChoice { provider: self.provider.on_device(self.device), fallback_to_cpu: self.provider_fallback }
+    }
+}

@@ -1,0 +1,241 @@
+//! The engine, assembled once from an [`EngineConfig`]: ONNX Runtime and the session factory,
+//! the verified model files, the supervisor (health and watchdog). Every front-end (the CLI, the
+//! HTTP service, tests, benches) opens one and asks it for what it needs: workers for pictures,
+//! pipelines for video.
+
+mod config;
+mod models;
+mod supervisor;
+mod video;
+mod worker;
+
+use std::{
+    collections::HashMap,
+    path::Path,
+    sync::{Mutex, PoisonError},
+    time::Duration,
+};
+
+use image::RgbImage;
+
+pub use config::{EngineConfig, ProviderName};
+pub use models::{swapper_model, EngineModels};
+pub use supervisor::{ConsumerHandle, Deliver, ReloadedModel, Supervisor};
+pub use video::{EnginePipeline, VideoSwap};
+pub use worker::EngineWorker;
+
+use crate::{
+    face::{DetectorConfig, FaceAnalyzer, FaceModels},
+    health::{HealthReport, HealthState, ModelHealth},
+    imaging::{decode_rgb, load_rgb_within, PictureLimits},
+    models::{Fetcher, ModelStore, VerifiedModel, DEFAULT_PACK},
+    runtime::{OrtRuntime, SessionFactory},
+    swap::{build_swapper, Swapper, SwapperKind},
+    Error, Result,
+};
+
+/// A face-swap engine: runtime, models and supervision, shared by every consumer.
+pub struct Engine {
+    config: EngineConfig,
+    factory: SessionFactory,
+    models: EngineModels,
+    /// Swapper files verified on first use (the configured swapper's at open).
+    swapper_files: Mutex<HashMap<SwapperKind, Option<VerifiedModel>>>,
+    supervisor: Supervisor,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+/// Loads ONNX Runtime and makes the session factory `config` asks for.
+///
+/// # Errors
+/// When the library cannot be found or loaded, or the provider is not available.
+pub fn session_factory(config: &EngineConfig) -> Result<SessionFactory> {
+    let runtime = OrtRuntime::load(config.ort_library.as_deref())?;
+    let factory = SessionFactory::new(runtime, config.provider_choice())?;
+    Ok(match config.threads {
+        Some(n) => factory.with_intra_threads(n),
+        None => factory,
+    })
+}
+
+impl Engine {
+    /// Loads the runtime and verifies (repairing where it can) every model the configuration
+    /// needs. No session is built yet: workers and pipelines build their own.
+    ///
+    /// # Errors
+    /// The runtime's or the first model's error.
+    pub fn open(config: EngineConfig) -> Result<Self> {
+        let factory = session_factory(&config)?;
+        let models = EngineModels::prepare(&config)?;
+        let health = HealthState::new(factory.runtime().version(), factory.provider().to_string());
+        let supervisor = Supervisor::new(health, &models.in_use());
+        let swapper_files = Mutex::new(HashMap::from([(config.swapper, models.swapper.clone())]));
+        Ok(Self { config, factory, models, swapper_files, supervisor })
+    }
+
+    /// The configuration it was opened with.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// The session factory (runtime and provider).
+    pub fn factory(&self) -> &SessionFactory {
+        &self.factory
+    }
+
+    /// The model folder.
+    pub fn store(&self) -> &ModelStore {
+        &self.models.store
+    }
+
+    /// Where models are fetched from.
+    pub fn fetcher(&self) -> &Fetcher {
+        &self.models.fetcher
+    }
+
+    /// The verified face-analysis files.
+    pub fn face_models(&self) -> &FaceModels {
+        &self.models.faces
+    }
+
+    /// Health and model reloads.
+    pub fn supervisor(&self) -> &Supervisor {
+        &self.supervisor
+    }
+
+    /// Starts the watchdog over every model file the engine verified: checked every `interval`,
+    /// repaired, and reloaded into every registered consumer.
+    ///
+    /// # Errors
+    /// When the watchdog's thread cannot be started.
+    pub fn watch_models(&self, interval: Duration) -> std::io::Result<()> {
+        let mut in_use = self.models.in_use();
+        // A swapper file verified after start (a request for the other swapper) is watched too.
+        let files = self.swapper_files.lock().unwrap_or_else(PoisonError::into_inner);
+        for model in files.values().flatten() {
+            if !in_use.iter().any(|(m, _)| m.path == model.path) {
+                in_use.push((model.clone(), crate::models::ModelRole::Swapper));
+            }
+        }
+        drop(files);
+        self.supervisor.start_watchdog(in_use, self.store().clone(), self.fetcher().clone(), &self.factory, interval)
+    }
+
+    /// How large a picture may be.
+    pub fn limits(&self) -> PictureLimits {
+        self.config.limits
+    }
+
+    /// Reads a picture file within the engine's limits.
+    ///
+    /// # Errors
+    /// The picture's error (missing, not a picture, truncated, too large), naming the file.
+    pub fn load_picture(&self, path: &Path) -> Result<RgbImage> {
+        Ok(load_rgb_within(path, self.config.limits)?)
+    }
+
+    /// Decodes a picture held in memory within the engine's limits; `what` names it in errors.
+    ///
+    /// # Errors
+    /// See [`Engine::load_picture`].
+    pub fn decode_picture(&self, bytes: &[u8], what: &str) -> Result<RgbImage> {
+        Ok(decode_rgb(bytes, what, self.config.limits)?)
+    }
+
+    /// A face analyser for pictures (the detector's input padded to a square, as insightface).
+    ///
+    /// # Errors
+    /// When a session cannot be built.
+    pub fn analyzer(&self) -> Result<FaceAnalyzer> {
+        Ok(FaceAnalyzer::build(&self.factory, &self.models.faces, DetectorConfig::scrfd())?)
+    }
+
+    /// A face analyser for video frames (the detector's input shaped like the frame).
+    ///
+    /// # Errors
+    /// When a session cannot be built.
+    pub fn video_analyzer(&self) -> Result<FaceAnalyzer> {
+        let config = DetectorConfig::scrfd().with_fit_to_frame(true);
+        Ok(FaceAnalyzer::build(&self.factory, &self.models.faces, config)?)
+    }
+
+    /// The file a swapper of `kind` runs, verified on first use and remembered.
+    ///
+    /// # Errors
+    /// When the swapper needs a file and none is present and valid.
+    pub fn swapper_file(&self, kind: SwapperKind) -> Result<Option<VerifiedModel>> {
+        let mut files = self.swapper_files.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(file) = files.get(&kind) {
+            return Ok(file.clone());
+        }
+        let explicit = self.config.swapper_model.as_deref().filter(|_| kind == self.config.swapper);
+        let file = swapper_model(self.store(), kind, explicit)?;
+        files.insert(kind, file.clone());
+        Ok(file)
+    }
+
+    /// A new swapper of `kind`, with its own session.
+    ///
+    /// # Errors
+    /// When its file is missing or damaged, or its session cannot be built.
+    pub fn swapper(&self, kind: SwapperKind) -> Result<Box<dyn Swapper>> {
+        let file = self.swapper_file(kind)?;
+        Ok(build_swapper(kind, file.as_ref(), &self.factory)?)
+    }
+
+    /// A worker for pictures: its own sessions, registered for model reloads.
+    ///
+    /// # Errors
+    /// When a session cannot be built.
+    pub fn worker(&self) -> Result<EngineWorker> {
+        EngineWorker::new(self)
+    }
+}
+
+/// Checks ONNX Runtime and every model (the default pack, and any other model present): size,
+/// sha256, and that a session loads. Never repairs.
+///
+/// # Errors
+/// Only when ONNX Runtime itself cannot be loaded or the provider is unavailable; model problems
+/// are in the report.
+pub fn check_models(config: &EngineConfig) -> Result<HealthReport> {
+    let factory = session_factory(config)?;
+    let store = ModelStore::open(&config.models_dir)?;
+    let state = HealthState::new(factory.runtime().version(), factory.provider().to_string());
+    for entry in &store.manifest().models {
+        let path = store.path_of(entry);
+        // The default pack must be there; other models count only when present.
+        if entry.pack != DEFAULT_PACK && !path.exists() {
+            continue;
+        }
+        let verified = store.verify(&entry.name);
+        let problem = match &verified {
+            Ok(model) => factory.build(&model.path, &model.name).err().map(|e| e.to_string()),
+            Err(e) => Some(e.to_string()),
+        };
+        let model = ModelHealth {
+            role: entry.role,
+            ready: problem.is_none(),
+            valid: verified.is_ok(),
+            file: path.display().to_string(),
+            problem,
+        };
+        state.set_model(&entry.name, model);
+    }
+    Ok(state.report())
+}
+
+/// Checks one model file: size and sha256 against the manifest, then that a session loads.
+///
+/// # Errors
+/// The first check that fails.
+pub fn verify_model(store: &ModelStore, factory: &SessionFactory, name: &str) -> Result<VerifiedModel, Error> {
+    let model = store.verify(name)?;
+    factory.build(&model.path, &model.name)?;
+    Ok(model)
+}

@@ -1,0 +1,92 @@
+//! Video through the engine: the staged pipeline built on the engine's models, with the source
+//! face, the target selection and the tracker settings, and registered with the supervisor so
+//! that repaired models reach its stages between two frames.
+
+use std::{ops::Deref, sync::Arc};
+
+use image::RgbImage;
+
+use super::{worker::most_like, ConsumerHandle, Engine};
+use crate::{
+    face::FaceSelection,
+    pipeline::{
+        Controls, FaceTracker, Pipeline, PipelineConfig, PipelineError, RunningPipeline, StageModels, TrackerConfig,
+    },
+    swap::{SourceFace, SwapperKind},
+    video::SourceSpec,
+    Result,
+};
+
+/// What to put on which faces, and how to follow them.
+#[derive(Debug, Clone)]
+pub struct VideoSwap {
+    pub source: Arc<SourceFace>,
+    pub selection: FaceSelection,
+    pub swapper: SwapperKind,
+    pub tracker: TrackerConfig,
+}
+
+/// A running pipeline, registered for model reloads as long as it runs.
+pub struct EnginePipeline {
+    running: RunningPipeline,
+    _registration: ConsumerHandle,
+}
+
+impl Deref for EnginePipeline {
+    type Target = RunningPipeline;
+
+    fn deref(&self) -> &RunningPipeline {
+        &self.running
+    }
+}
+
+impl EnginePipeline {
+    /// Stops and joins the stages; see [`RunningPipeline::finish`].
+    ///
+    /// # Errors
+    /// The first stage error.
+    pub fn finish(self, controls: &Controls) -> Result<(u64, u64, u64), PipelineError> {
+        self.running.finish(controls)
+    }
+}
+
+impl Engine {
+    /// The source face of a picture (its largest face), analysed once for every frame.
+    ///
+    /// # Errors
+    /// When the picture has no face, or a model fails.
+    pub fn source_face(&self, picture: &RgbImage, what: &str) -> Result<SourceFace> {
+        Ok(SourceFace::largest_in(picture, &mut self.analyzer()?, what)?)
+    }
+
+    /// The selection that picks the face most like the largest face of `reference`.
+    ///
+    /// # Errors
+    /// When the reference has no face, or a model fails.
+    pub fn most_like(&self, reference: &RgbImage, what: &str) -> Result<FaceSelection> {
+        most_like(&mut self.analyzer()?, reference, what)
+    }
+
+    /// Builds the stages' models and starts the pipeline on `source`.
+    ///
+    /// # Errors
+    /// When a session cannot be built, the swapper's file is missing, or the source cannot be
+    /// opened.
+    pub fn start_pipeline(
+        &self,
+        source: SourceSpec,
+        swap: VideoSwap,
+        config: PipelineConfig,
+        controls: Arc<Controls>,
+    ) -> Result<EnginePipeline> {
+        let embeddings = matches!(swap.selection, FaceSelection::MostLike(_));
+        let tracker_config = TrackerConfig { embeddings, ..swap.tracker };
+        let (detector, landmarker, embedder) = self.video_analyzer()?.into_parts();
+        let tracker = FaceTracker::new(detector, landmarker, embeddings.then_some(embedder), tracker_config);
+        let models = StageModels { tracker, swapper: self.swapper(swap.swapper)?, source: swap.source };
+        let (updates, registration) = self.supervisor().register_pipeline();
+        let config = PipelineConfig { selection: swap.selection, ..config };
+        let running = Pipeline::start(source, models, config, controls, updates)?;
+        Ok(EnginePipeline { running, _registration: registration })
+    }
+}

@@ -1,0 +1,119 @@
+//! A worker for pictures: one thread's face analyser and swappers (sessions are not shared:
+//! `run` takes `&mut`), registered with the supervisor so that a repaired model reaches it
+//! between two requests.
+
+use crossbeam_channel::Receiver;
+use image::RgbImage;
+
+use super::{ConsumerHandle, Engine, ReloadedModel};
+use crate::{
+    face::{Analysis, Face, FaceAnalyzer, FaceError, FaceSelection},
+    swap::{SourceFace, Swapper, SwapperKind},
+    Result,
+};
+
+/// One thread's sessions for picture work.
+pub struct EngineWorker {
+    analyzer: FaceAnalyzer,
+    /// Built on first use of each kind.
+    swappers: Vec<Box<dyn Swapper>>,
+    updates: Receiver<ReloadedModel>,
+    _registration: ConsumerHandle,
+}
+
+impl EngineWorker {
+    pub(super) fn new(engine: &Engine) -> Result<Self> {
+        let analyzer = engine.analyzer()?;
+        let (to, updates) = crossbeam_channel::unbounded();
+        let registration = engine.supervisor().register_channel(crate::face::DetectorConfig::scrfd(), to);
+        let swappers = vec![engine.swapper(engine.config().swapper)?];
+        Ok(Self { analyzer, swappers, updates, _registration: registration })
+    }
+
+    /// Takes up models the watchdog rebuilt since the last call.
+    fn apply_updates(&mut self) {
+        for update in self.updates.try_iter() {
+            match update {
+                ReloadedModel::Detector(d) => *self.analyzer.detector() = d,
+                ReloadedModel::Landmarks(l) => *self.analyzer.landmarker() = l,
+                ReloadedModel::Embedder(e) => *self.analyzer.embedder() = e,
+                ReloadedModel::Swapper(s) => {
+                    if let Some(slot) = self.swappers.iter_mut().find(|old| old.kind() == s.kind()) {
+                        *slot = s;
+                    }
+                }
+            }
+            tracing::info!("engine worker switched to a reloaded model");
+        }
+    }
+
+    /// The faces in `picture`, best score first, with what `analysis` asks for.
+    ///
+    /// # Errors
+    /// When a model fails.
+    pub fn detect(&mut self, picture: &RgbImage, analysis: Analysis) -> Result<Vec<Face>> {
+        self.apply_updates();
+        Ok(self.analyzer.analyze(picture, analysis)?)
+    }
+
+    /// The largest face of `picture` as a source; `what` names the picture in errors.
+    ///
+    /// # Errors
+    /// When the picture has no face, or a model fails.
+    pub fn source_face(&mut self, picture: &RgbImage, what: &str) -> Result<SourceFace> {
+        self.apply_updates();
+        Ok(SourceFace::largest_in(picture, &mut self.analyzer, what)?)
+    }
+
+    /// The selection that picks, in each target, the face most like the largest face of
+    /// `reference`; `what` names the reference in errors.
+    ///
+    /// # Errors
+    /// When the reference has no face, or a model fails.
+    pub fn most_like(&mut self, reference: &RgbImage, what: &str) -> Result<FaceSelection> {
+        self.apply_updates();
+        most_like(&mut self.analyzer, reference, what)
+    }
+
+    /// Puts `source` onto the faces of `picture` that `selection` picks, with a swapper of
+    /// `kind`; `what` names the picture in errors. Returns how many faces were swapped.
+    ///
+    /// # Errors
+    /// When the picture has no face (or not the one asked for), the swapper's model is missing,
+    /// or a model fails.
+    pub fn swap(
+        &mut self,
+        engine: &Engine,
+        picture: &mut RgbImage,
+        source: &SourceFace,
+        selection: &FaceSelection,
+        kind: SwapperKind,
+        what: &str,
+    ) -> Result<usize> {
+        self.apply_updates();
+        let index = match self.swappers.iter().position(|s| s.kind() == kind) {
+            Some(index) => index,
+            None => {
+                self.swappers.push(engine.swapper(kind)?);
+                self.swappers.len() - 1
+            }
+        };
+        let swapper = &mut self.swappers[index];
+        let mut needs = swapper.target_needs();
+        needs.embedding |= matches!(selection, FaceSelection::MostLike(_));
+        let targets = self.analyzer.analyze(picture, needs)?;
+        let chosen = selection.pick(&targets, what)?;
+        for &i in &chosen {
+            swapper.swap(picture, &targets[i], source)?;
+        }
+        Ok(chosen.len())
+    }
+}
+
+/// See [`EngineWorker::most_like`].
+pub(super) fn most_like(analyzer: &mut FaceAnalyzer, reference: &RgbImage, what: &str) -> Result<FaceSelection> {
+    let faces = analyzer.analyze(reference, Analysis { landmarks: false, embedding: true })?;
+    let best = FaceSelection::Largest.pick(&faces, what)?;
+    let identity = best.first().and_then(|&i| faces[i].embedding.clone());
+    Ok(FaceSelection::MostLike(identity.ok_or_else(|| FaceError::NoFace { what: what.to_string() })?))
+}

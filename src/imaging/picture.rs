@@ -1,0 +1,262 @@
+//! Pictures in memory: decoded from bytes (a file's or an upload's) with their size checked from
+//! the header before any pixel memory is spent, truncation refused, EXIF orientation applied; and
+//! encoded to bytes as PNG or JPEG.
+
+use std::io::Cursor;
+
+use image::{
+    codecs::{jpeg::JpegEncoder, png::PngEncoder},
+    DynamicImage, ImageDecoder, ImageEncoder, ImageFormat, ImageReader, RgbImage,
+};
+use serde::{Deserialize, Serialize};
+
+use super::ImageError;
+
+/// The most pixels a picture may have unless configured otherwise: 40 megapixels holds an
+/// 8K UHD frame (33 MP) and every phone photo, and keeps one decoded picture under 160 MB.
+pub const DEFAULT_MAX_PIXELS: u64 = 40_000_000;
+
+/// How large a picture may be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PictureLimits {
+    /// Width × height, checked from the header before decoding.
+    pub max_pixels: u64,
+}
+
+impl Default for PictureLimits {
+    fn default() -> Self {
+        Self { max_pixels: DEFAULT_MAX_PIXELS }
+    }
+}
+
+impl PictureLimits {
+    /// The most bytes an encoded picture within these limits can reasonably take: four bytes
+    /// a pixel (more than any PNG or JPEG of real content) and a megabyte of metadata.
+    pub fn max_encoded_bytes(&self) -> u64 {
+        self.max_pixels.saturating_mul(4).saturating_add(1 << 20)
+    }
+}
+
+/// The formats results are written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PictureFormat {
+    #[default]
+    Png,
+    Jpeg,
+}
+
+impl PictureFormat {
+    /// The media type (`image/png`).
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::Png => "image/png",
+            Self::Jpeg => "image/jpeg",
+        }
+    }
+
+    /// The usual file extension, without the dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Png => "png",
+            Self::Jpeg => "jpg",
+        }
+    }
+}
+
+impl std::str::FromStr for PictureFormat {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "png" => Ok(Self::Png),
+            "jpeg" | "jpg" => Ok(Self::Jpeg),
+            other => Err(format!("unknown picture format {other:?}: use png or jpeg")),
+        }
+    }
+}
+
+/// Decodes `bytes` as 8-bit RGB, turned upright by its EXIF orientation; `what` names the
+/// picture in errors.
+///
+/// # Errors
+/// [`ImageError::Format`] for data that is not a PNG or JPEG, [`ImageError::TooLarge`] when the
+/// header claims more than `limits` allow (nothing is decoded then), [`ImageError::Truncated`]
+/// when the data ends early, [`ImageError::Damaged`] when the decoder fails.
+pub fn decode_rgb(bytes: &[u8], what: &str, limits: PictureLimits) -> Result<RgbImage, ImageError> {
+    let format_error = |reason: String| ImageError::Format { what: what.to_string(), reason };
+    let reader = || -> Result<ImageReader<Cursor<&[u8]>>, ImageError> {
+        ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| format_error(e.to_string()))
+    };
+    let format = reader()?.format().ok_or_else(|| format_error("unrecognised data".to_string()))?;
+    if !matches!(format, ImageFormat::Png | ImageFormat::Jpeg) {
+        return Err(format_error(format!("{format:?}")));
+    }
+    // The header alone: no pixel memory is spent before the size is known to be acceptable.
+    let mut probe = reader()?;
+    probe.no_limits();
+    let (width, height) = probe.into_dimensions().map_err(|e| damaged_or_format(what, e))?;
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels > limits.max_pixels {
+        return Err(ImageError::TooLarge { what: what.to_string(), width, height, pixels, limit: limits.max_pixels });
+    }
+    if pixels == 0 {
+        return Err(ImageError::Damaged { what: what.to_string(), reason: "it has no pixels".into() });
+    }
+    let complete = match format {
+        ImageFormat::Png => png_is_complete(bytes),
+        _ => jpeg_is_complete(bytes),
+    };
+    if !complete {
+        let format = if format == ImageFormat::Png { "PNG" } else { "JPEG" };
+        return Err(ImageError::Truncated { what: what.to_string(), format });
+    }
+    let mut reader = reader()?;
+    let mut image_limits = image::Limits::default();
+    // RGBA at 16 bits a channel is the widest decode buffer; a conversion may need a second one.
+    image_limits.max_alloc = Some(pixels.saturating_mul(8 * 2).saturating_add(1 << 20));
+    reader.limits(image_limits);
+    let mut decoder = reader.into_decoder().map_err(|e| damaged_or_format(what, e))?;
+    let orientation = decoder.orientation().map_err(|e| damaged_or_format(what, e))?;
+    let mut picture = DynamicImage::from_decoder(decoder).map_err(|e| damaged_or_format(what, e))?;
+    picture.apply_orientation(orientation);
+    Ok(picture.into_rgb8())
+}
+
+fn damaged_or_format(what: &str, error: image::ImageError) -> ImageError {
+    match error {
+        image::ImageError::Unsupported(e) => ImageError::Format { what: what.to_string(), reason: e.to_string() },
+        image::ImageError::Limits(e) => ImageError::Damaged { what: what.to_string(), reason: e.to_string() },
+        other => ImageError::Damaged { what: what.to_string(), reason: other.to_string() },
+    }
+}
+
+/// Whether the PNG chunk chain reaches its IEND chunk.
+fn png_is_complete(bytes: &[u8]) -> bool {
+    let mut at = 8usize;
+    while let Some(header) = bytes.get(at..at + 8) {
+        let length = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
+        if &header[4..8] == b"IEND" {
+            return true;
+        }
+        at = match at.checked_add(12).and_then(|a| a.checked_add(length)) {
+            Some(next) => next,
+            None => return false,
+        };
+    }
+    false
+}
+
+/// Whether a JPEG has its end-of-image marker after the start of its first scan. Inside the
+/// entropy-coded data a 0xFF byte is always followed by 0x00 or a restart marker, so an FF D9
+/// after the first scan starts is the real end, not a thumbnail's.
+fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let mut at = 2usize; // after SOI
+    loop {
+        // Markers may be preceded by fill bytes (0xFF).
+        while bytes.get(at) == Some(&0xFF) && bytes.get(at + 1) == Some(&0xFF) {
+            at += 1;
+        }
+        let (Some(&0xFF), Some(&marker)) = (bytes.get(at), bytes.get(at + 1)) else {
+            return false;
+        };
+        match marker {
+            0xD9 => return false, // an end before any scan
+            0xD0..=0xD7 | 0x01 => at += 2,
+            _ => {
+                let Some(len) = bytes.get(at + 2..at + 4).map(|l| usize::from(u16::from_be_bytes([l[0], l[1]]))) else {
+                    return false;
+                };
+                if marker == 0xDA {
+                    let scan = at + 2 + len;
+                    return bytes.get(scan..).is_some_and(|rest| rest.windows(2).any(|w| w == [0xFF, 0xD9]));
+                }
+                at += 2 + len;
+            }
+        }
+    }
+}
+
+/// Encodes `picture` as `format` (PNG: fast compression; JPEG: quality 95, as OpenCV's default).
+///
+/// # Errors
+/// [`ImageError::Encode`] when the encoder fails.
+pub fn encode_rgb(picture: &RgbImage, format: PictureFormat) -> Result<Vec<u8>, ImageError> {
+    let (width, height) = picture.dimensions();
+    // A compressed picture is rarely over a third of its raw size; start there.
+    let mut out = Vec::with_capacity(picture.as_raw().len() / 3);
+    let result = match format {
+        PictureFormat::Png => PngEncoder::new_with_quality(
+            &mut out,
+            image::codecs::png::CompressionType::Fast,
+            image::codecs::png::FilterType::Adaptive,
+        )
+        .write_image(picture.as_raw(), width, height, image::ExtendedColorType::Rgb8),
+        PictureFormat::Jpeg => JpegEncoder::new_with_quality(&mut out, 95).write_image(
+            picture.as_raw(),
+            width,
+            height,
+            image::ExtendedColorType::Rgb8,
+        ),
+    };
+    result.map_err(|e| ImageError::Encode { format: format.content_type(), reason: e.to_string() })?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(format: PictureFormat) -> Vec<u8> {
+        let picture = RgbImage::from_fn(64, 48, |x, y| image::Rgb([(x * 4) as u8, (y * 5) as u8, 128]));
+        encode_rgb(&picture, format).unwrap()
+    }
+
+    #[test]
+    fn round_trip_in_memory() {
+        for format in [PictureFormat::Png, PictureFormat::Jpeg] {
+            let decoded = decode_rgb(&sample(format), "sample", PictureLimits::default()).unwrap();
+            assert_eq!(decoded.dimensions(), (64, 48));
+        }
+    }
+
+    #[test]
+    fn truncated_pictures_are_refused() {
+        for format in [PictureFormat::Png, PictureFormat::Jpeg] {
+            let bytes = sample(format);
+            let cut = &bytes[..bytes.len() * 4 / 10];
+            let err = decode_rgb(cut, "cut", PictureLimits::default()).unwrap_err();
+            assert!(matches!(err, ImageError::Truncated { .. } | ImageError::Damaged { .. }), "{format:?}: {err}");
+        }
+    }
+
+    fn crc32(data: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &byte in data {
+            crc ^= u32::from(byte);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            }
+        }
+        !crc
+    }
+
+    #[test]
+    fn a_header_claiming_too_many_pixels_is_refused_before_decoding() {
+        let mut bytes = sample(PictureFormat::Png);
+        // IHDR width and height (bytes 16..24), with its CRC (bytes 29..33) made right again.
+        bytes[16..20].copy_from_slice(&100_000u32.to_be_bytes());
+        bytes[20..24].copy_from_slice(&100_000u32.to_be_bytes());
+        let crc = crc32(&bytes[12..29]);
+        bytes[29..33].copy_from_slice(&crc.to_be_bytes());
+        let err = decode_rgb(&bytes, "bomb", PictureLimits::default()).unwrap_err();
+        assert!(matches!(err, ImageError::TooLarge { width: 100_000, height: 100_000, .. }), "{err}");
+    }
+
+    #[test]
+    fn not_a_picture_is_a_format_error() {
+        let err = decode_rgb(b"hello, world", "notes", PictureLimits::default()).unwrap_err();
+        assert!(matches!(err, ImageError::Format { .. }), "{err}");
+        assert!(err.to_string().contains("notes"));
+    }
+}

@@ -1,0 +1,50 @@
+//! Errors of the job queue and its files.
+
+use std::path::PathBuf;
+
+use crate::error::ErrorKind;
+
+/// What went wrong with a job or the job store.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error("no job {id}")]
+    NotFound { id: String },
+    #[error("job {id} is {status}: its result is only there once it has succeeded")]
+    NotReady { id: String, status: &'static str },
+    #[error("the job queue is full ({queued} jobs waiting)")]
+    QueueFull { queued: u64 },
+    #[error("the job database {path} failed: {source}")]
+    Database {
+        path: PathBuf,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("the job database {path} could not be brought up to date: {source}")]
+    Migrate {
+        path: PathBuf,
+        #[source]
+        source: sqlx::migrate::MigrateError,
+    },
+    #[error("the job file {path} could not be written or read: {source}")]
+    Files {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("job record {id} is unreadable: {reason}")]
+    Corrupt { id: String, reason: String },
+}
+
+impl JobError {
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::NotFound { .. } => ErrorKind::NotFound,
+            Self::NotReady { .. } => ErrorKind::Conflict,
+            Self::QueueFull { .. } => ErrorKind::Busy,
+            Self::Database { .. } | Self::Migrate { .. } | Self::Files { .. } | Self::Corrupt { .. } => {
+                ErrorKind::Internal
+            }
+        }
+    }
+}

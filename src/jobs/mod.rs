@@ -1,0 +1,130 @@
+//! Durable video jobs: a job table (SQLite under the data folder) and the job's files beside it,
+//! a runner that claims queued jobs and transcodes them on the engine, progress, cancellation,
+//! restart recovery (running jobs are queued again) and retention.
+
+mod error;
+mod files;
+mod runner;
+mod store;
+
+use serde::{Deserialize, Serialize};
+
+pub use error::JobError;
+pub use files::JobFiles;
+pub use runner::{JobRunner, RunnerConfig};
+pub use store::{JobCounts, JobRecord, JobStore};
+
+use crate::{face::FaceSelection, transcode::TranscodeOptions};
+
+/// A job's id: a random UUID (v4), never derived from anything a client sends, and the only
+/// thing a job's file names are made of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct JobId(uuid::Uuid);
+
+impl JobId {
+    /// A new random id.
+    pub fn new() -> Self {
+        Self(uuid::Uuid::new_v4())
+    }
+}
+
+impl Default for JobId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Display for JobId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.hyphenated().fmt(f)
+    }
+}
+
+impl std::str::FromStr for JobId {
+    type Err = JobError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        uuid::Uuid::parse_str(s).map(Self).map_err(|_| JobError::NotFound { id: s.chars().take(64).collect() })
+    }
+}
+
+/// Where a job is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobStatus {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+impl JobStatus {
+    /// Every status, in life order.
+    pub const ALL: [Self; 5] = [Self::Queued, Self::Running, Self::Succeeded, Self::Failed, Self::Cancelled];
+
+    /// The name stored and served.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    /// Whether the job will not change any more.
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::Succeeded | Self::Failed | Self::Cancelled)
+    }
+}
+
+impl std::str::FromStr for JobStatus {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s).ok_or_else(|| format!("unknown job status {s:?}"))
+    }
+}
+
+/// Which faces of the video a job replaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetChoice {
+    #[default]
+    Largest,
+    Index(usize),
+    All,
+    /// The face most like the job's reference picture.
+    Reference,
+}
+
+impl TargetChoice {
+    /// The selection, when it needs no reference analysed.
+    pub fn fixed(self) -> Option<FaceSelection> {
+        match self {
+            Self::Largest => Some(FaceSelection::Largest),
+            Self::Index(i) => Some(FaceSelection::Index(i)),
+            Self::All => Some(FaceSelection::All),
+            Self::Reference => None,
+        }
+    }
+}
+
+/// A job as accepted: what to do, and the names of its files inside its folder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobRequest {
+    /// The source picture's extension (`png`, `jpg`).
+    pub source_extension: String,
+    /// The input video's extension, and the name the client gave it (for the download name).
+    pub input_extension: String,
+    pub input_name: String,
+    /// The reference picture's extension, when faces are picked by likeness.
+    pub reference_extension: Option<String>,
+    pub target: TargetChoice,
+    /// The result's container extension (`mp4`, `mkv`, `mov`, `webm`).
+    pub output_extension: String,
+    pub options: TranscodeOptions,
+}

@@ -1,0 +1,73 @@
+//! Accepting connections: HTTP/1.1 through hyper, with a deadline for the request head (a
+//! connection that sends nothing, or dribbles its headers, is closed: slow clients cannot hold
+//! the server's sockets), and a graceful stop: no new connections, in-flight requests finish
+//! within the grace period.
+
+use std::{net::SocketAddr, time::Duration};
+
+use axum::Router;
+use hyper_util::{
+    rt::{TokioIo, TokioTimer},
+    server::graceful::GracefulShutdown,
+    service::TowerToHyperService,
+};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_util::sync::CancellationToken;
+
+/// Serves `app` on `listener` until `stop` is cancelled, then drains for up to `grace`.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    read_timeout: Duration,
+    grace: Duration,
+    stop: CancellationToken,
+) {
+    let graceful = GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new()).header_read_timeout(read_timeout).keep_alive(true);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(connection) => connection,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a moment rather than spin.
+                    tracing::warn!(error = %e, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = stop.cancelled() => break,
+        };
+        let (http, app, watcher) = (http.clone(), app.clone(), graceful.watcher());
+        tokio::spawn(async move {
+            // hyper's head deadline starts with the first byte; a connection that sends
+            // nothing at all gets the same deadline here.
+            let mut first = [0u8; 1];
+            match tokio::time::timeout(read_timeout, stream.peek(&mut first)).await {
+                Ok(Ok(n)) if n > 0 => {}
+                _ => return,
+            }
+            let connection = http.serve_connection(TokioIo::new(stream_checked(stream)), TowerToHyperService::new(app));
+            if let Err(e) = watcher.watch(connection).await {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => tracing::info!("every connection finished"),
+        () = tokio::time::sleep(grace) => tracing::warn!(grace_s = grace.as_secs_f64(), "grace period over: closing the connections still open"),
+    }
+}
+
+fn stream_checked(stream: TcpStream) -> TcpStream {
+    if let Err(e) = stream.set_nodelay(true) {
+        tracing::debug!(error = %e, "cannot turn off Nagle's algorithm");
+    }
+    stream
+}
+
+/// The address `listener` is bound to, for messages.
+pub fn bound(listener: &TcpListener, asked: SocketAddr) -> SocketAddr {
+    listener.local_addr().unwrap_or(asked)
+}

@@ -1,0 +1,244 @@
+//! `faceswap serve`: the face-swap HTTP API on axum and tokio. Picture requests run on a
+//! bounded pool of engine workers (never on the async threads); video jobs are durable (SQLite
+//! and files under the data folder) and run by the job runner; the watchdog keeps the models
+//! good under traffic; every error is problem+json; SIGTERM drains gracefully.
+
+mod auth;
+mod config;
+mod listener;
+mod metrics;
+mod pool;
+mod problem;
+mod routes;
+mod source_cache;
+mod upload;
+
+use std::{net::SocketAddr, sync::Arc};
+
+use axum::{
+    extract::{DefaultBodyLimit, Request},
+    http::{header, StatusCode},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+    Router,
+};
+use tokio_util::sync::CancellationToken;
+use tower_http::{catch_panic::CatchPanicLayer, limit::RequestBodyLimitLayer, timeout::RequestBodyTimeoutLayer};
+
+pub use auth::ApiKey;
+pub use config::ServerConfig;
+pub use metrics::Metrics;
+pub use pool::EnginePool;
+pub use problem::{Problem, PROBLEM_JSON};
+pub use routes::ops::ApiDoc;
+pub use source_cache::SourceCache;
+
+use crate::{
+    engine::{Engine, EngineConfig},
+    jobs::{JobError, JobFiles, JobRunner, JobStore, RunnerConfig},
+    signal::SignalError,
+    Error,
+};
+
+/// Why the service could not start (or stopped).
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot serve: {0}")]
+    Config(String),
+    #[error(transparent)]
+    Engine(#[from] Error),
+    #[error(transparent)]
+    Jobs(#[from] JobError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot start the server's runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+    #[error(transparent)]
+    Signal(#[from] SignalError),
+}
+
+/// What every handler shares.
+pub struct AppState {
+    pub engine: Arc<Engine>,
+    pub pool: EnginePool,
+    pub metrics: Arc<Metrics>,
+    pub store: JobStore,
+    pub files: JobFiles,
+    pub runner: JobRunner,
+    pub config: ServerConfig,
+    pub source_cache: Arc<SourceCache>,
+}
+
+impl AppState {
+    /// The largest picture field: the upload limit, or what a picture within the pixel limit
+    /// can take, whichever is smaller.
+    pub fn picture_upload_limit(&self) -> u64 {
+        self.config.max_upload_bytes.min(self.engine.limits().max_encoded_bytes())
+    }
+}
+
+/// The routes, their limits and their middleware.
+pub fn router(state: Arc<AppState>) -> Router {
+    let config = &state.config;
+    let key = ApiKey::new(config.api_key.as_deref());
+    let pictures = Router::new()
+        .route("/v1/swap", post(routes::pictures::swap))
+        .route("/v1/detect", post(routes::pictures::detect))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            config.request_timeout,
+        ));
+    let protected = Router::new()
+        .merge(pictures)
+        .route("/v1/jobs", post(routes::jobs::submit).get(routes::jobs::list))
+        .route("/v1/jobs/{id}", get(routes::jobs::get).delete(routes::jobs::remove))
+        .route("/v1/jobs/{id}/result", get(routes::jobs::result))
+        .route("/metrics", get(routes::ops::metrics))
+        .route_layer(middleware::from_fn_with_state(key, auth::require_key));
+    let public =
+        Router::new().route("/health", get(routes::ops::health)).route("/openapi.json", get(routes::ops::openapi));
+    let limit = usize::try_from(config.max_upload_bytes).unwrap_or(usize::MAX);
+    Router::new()
+        .merge(protected)
+        .merge(public)
+        .with_state(state.clone())
+        .merge(crate::health::probes(state.engine.supervisor().health().clone()))
+        .route_layer(middleware::from_fn_with_state(state.metrics.clone(), metrics::track))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(limit))
+        // A declared length over the limit is refused before a byte of the body is read.
+        .layer(RequestBodyLimitLayer::new(limit))
+        // A client that stops sending its body mid-way is cut off.
+        .layer(RequestBodyTimeoutLayer::new(state.config.read_timeout))
+        .layer(middleware::from_fn(problems_only))
+        .layer(CatchPanicLayer::custom(|_| {
+            Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the server failed on this request; the fault is logged",
+            )
+            .into_response()
+        }))
+}
+
+async fn not_found() -> Problem {
+    Problem::new(StatusCode::NOT_FOUND, "not_found", "no such route: see /openapi.json")
+}
+
+async fn method_not_allowed() -> Problem {
+    Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not take that method: see /openapi.json",
+    )
+}
+
+/// Error answers made by layers (a time-out, a body over the limit) become problem+json too.
+async fn problems_only(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_problem =
+        response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if !status.is_client_error() && !status.is_server_error() || is_problem {
+        return response;
+    }
+    let detail = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "the request body is over the upload limit",
+        StatusCode::REQUEST_TIMEOUT => "the request took too long: send it faster, or a smaller one",
+        _ => status.canonical_reason().unwrap_or("the request failed"),
+    };
+    let kind = status.canonical_reason().unwrap_or("error").to_ascii_lowercase().replace(' ', "_");
+    Problem::new(status, &kind, detail).into_response()
+}
+
+/// Opens the engine, starts the workers and the job runner, serves until SIGINT/SIGTERM, then
+/// drains: the listener closes, in-flight requests get the grace period, running jobs are put
+/// back in the queue. `on_listening` is told the bound address (port 0 picks one).
+///
+/// # Errors
+/// [`ServeError`] when the configuration is unsafe, the engine or the job store cannot be
+/// opened, or the address cannot be bound.
+pub fn run(
+    engine_config: EngineConfig,
+    config: ServerConfig,
+    on_listening: impl FnOnce(SocketAddr) + Send,
+) -> Result<(), ServeError> {
+    config.check()?;
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|source| JobError::Files { path: config.data_dir.clone(), source })?;
+    // Opened outside the async runtime: model verification and session building block.
+    let engine = Arc::new(Engine::open(engine_config)?);
+    let pool = EnginePool::start(&engine, config.workers, config.queue_depth)?;
+    if let Some(interval) = config.watch_interval {
+        engine.watch_models(interval).map_err(ServeError::Runtime)?;
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .thread_name("fs-http")
+        .enable_all()
+        .build()
+        .map_err(ServeError::Runtime)?;
+    let outcome = runtime.block_on(serve(engine.clone(), pool, config, on_listening));
+    // The runtime goes first (with any connection still open after the grace period), so
+    // nothing async holds the engine or the workers after this.
+    drop(runtime);
+    engine.supervisor().stop_watchdog();
+    outcome?.pool.shutdown();
+    Ok(())
+}
+
+async fn serve(
+    engine: Arc<Engine>,
+    pool: EnginePool,
+    config: ServerConfig,
+    on_listening: impl FnOnce(SocketAddr),
+) -> Result<Arc<AppState>, ServeError> {
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .map_err(|source| ServeError::Bind { addr: config.addr, source })?;
+    let store = JobStore::open(&config.data_dir).await?;
+    let files = JobFiles::open(&config.data_dir)?;
+    let runner_config = RunnerConfig {
+        workers: config.job_workers,
+        keep_results: config.keep_results,
+        poll: std::time::Duration::from_secs(1),
+    };
+    let runner = JobRunner::start(engine.clone(), store.clone(), files.clone(), runner_config).await?;
+    let stop = CancellationToken::new();
+    let _signal = {
+        let stop = stop.clone();
+        crate::signal::on_stop(move || stop.cancel())?
+    };
+    let state = Arc::new(AppState {
+        engine: engine.clone(),
+        pool,
+        metrics: Arc::new(Metrics::default()),
+        store: store.clone(),
+        files,
+        runner,
+        source_cache: Arc::new(SourceCache::new(config.source_cache)),
+        config,
+    });
+    let addr = listener::bound(&listener, state.config.addr);
+    tracing::info!(%addr, workers = state.config.workers, "serving");
+    on_listening(addr);
+    {
+        // Not ready from the first moment of a stop: load balancers move traffic away first.
+        let (stop, health) = (stop.clone(), engine.supervisor().health().clone());
+        tokio::spawn(async move {
+            stop.cancelled().await;
+            health.set_running(false);
+        });
+    }
+    let app = router(state.clone());
+    listener::serve(listener, app, state.config.read_timeout, state.config.shutdown_grace, stop).await;
+    tracing::info!("stopping: jobs in progress are queued again");
+    state.runner.shutdown().await;
+    store.close().await;
+    Ok(state)
+}

@@ -1,0 +1,109 @@
+//! Every error answer is `application/problem+json` (RFC 9457): a status, a short title, a
+//! `detail` saying what was wrong and what to do, and the library's error kind. Never a stack
+//! trace: internal faults are logged in full and answered with a request-independent message.
+
+use axum::{
+    http::{header, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+};
+use serde::Serialize;
+
+use crate::{Error, ErrorKind};
+
+/// The media type of problem answers.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// An error answer.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// `urn:faceswap:problem:<kind>`.
+    #[serde(rename = "type")]
+    pub kind_uri: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Seconds to wait before trying again (429, 503).
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
+}
+
+impl Problem {
+    /// A problem with `status`, its kind named `kind`, and `detail`.
+    pub fn new(status: StatusCode, kind: &str, detail: impl Into<String>) -> Self {
+        Self {
+            kind_uri: format!("urn:faceswap:problem:{kind}"),
+            title: status.canonical_reason().unwrap_or("Error").to_string(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            retry_after: None,
+        }
+    }
+
+    /// A malformed request: a missing or unknown field, a value that does not parse.
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", detail)
+    }
+
+    /// Asks the client to come back in `seconds`.
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+
+    /// The status and problem for a library error kind.
+    pub fn status_of(kind: ErrorKind) -> StatusCode {
+        match kind {
+            ErrorKind::NotFound => StatusCode::NOT_FOUND,
+            ErrorKind::UnsupportedFormat => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorKind::InvalidInput | ErrorKind::NoFace => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorKind::Exists | ErrorKind::Conflict => StatusCode::CONFLICT,
+            ErrorKind::ModelUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorKind::Busy => StatusCode::TOO_MANY_REQUESTS,
+            ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+fn kind_name(kind: ErrorKind) -> String {
+    serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_else(|| "internal".into())
+}
+
+impl From<Error> for Problem {
+    fn from(error: Error) -> Self {
+        let kind = error.kind();
+        let status = Self::status_of(kind);
+        let detail = if kind == ErrorKind::Internal {
+            tracing::error!(error = %error, "request failed");
+            "the server could not complete the request; the fault is logged".to_string()
+        } else {
+            error.to_string()
+        };
+        let problem = Self::new(status, &kind_name(kind), detail);
+        match kind {
+            ErrorKind::Busy => problem.retry_after(1),
+            ErrorKind::ModelUnavailable => problem.retry_after(5),
+            _ => problem,
+        }
+    }
+}
+
+impl From<crate::jobs::JobError> for Problem {
+    fn from(error: crate::jobs::JobError) -> Self {
+        Error::from(error).into()
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_vec(&self).unwrap_or_default();
+        let mut response = (status, body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}

@@ -1,0 +1,5 @@
+//! The routes: handlers read the request and translate the library's answer.
+
+pub mod jobs;
+pub mod ops;
+pub mod pictures;

@@ -1,0 +1,147 @@
+//! What operators and their tools read: `GET /health` (the engine's report with request and
+//! job counts; 503 when unhealthy), `/health/live`, `/health/ready`, `GET /metrics`
+//! (Prometheus), `GET /openapi.json`.
+
+use std::sync::Arc;
+
+use axum::{
+    extract::State,
+    http::{header, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+    Json,
+};
+use serde::Serialize;
+use utoipa::OpenApi;
+
+use super::super::{
+    metrics::{RequestCounts, Snapshot},
+    problem::Problem,
+    AppState,
+};
+use crate::{
+    health::{report_status, HealthReport},
+    jobs::JobCounts,
+};
+
+/// The service's health: the engine's report, and what the service is doing.
+#[derive(Serialize)]
+struct ServiceHealth {
+    #[serde(flatten)]
+    engine: HealthReport,
+    requests: RequestCounts,
+    jobs: JobCounts,
+    picture_queue: usize,
+}
+
+#[utoipa::path(get, path = "/health", tag = "operations",
+    responses((status = 200, description = "healthy or degraded: the report"),
+              (status = 503, description = "unhealthy (stopping, or a model unusable)")))]
+pub async fn health(State(state): State<Arc<AppState>>) -> Result<Response, Problem> {
+    let engine = state.engine.supervisor().health().report();
+    let (jobs, _) = state.store.counts().await?;
+    let code = report_status(&engine);
+    let report =
+        ServiceHealth { engine, requests: state.metrics.request_counts(), jobs, picture_queue: state.pool.waiting() };
+    Ok((code, Json(report)).into_response())
+}
+
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+pub async fn metrics(State(state): State<Arc<AppState>>) -> Result<Response, Problem> {
+    let (jobs, oldest) = state.store.counts().await?;
+    let snapshot = Snapshot {
+        jobs,
+        oldest_queued_s: oldest.map_or(0.0, |d| d.as_secs_f64()),
+        picture_queue: state.pool.waiting(),
+        picture_busy: state.pool.busy(),
+        model_reloads: state.engine.supervisor().health().report().model_reloads,
+    };
+    let text = state.metrics.render(&snapshot);
+    let content_type = HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8");
+    Ok(([(header::CONTENT_TYPE, content_type)], text).into_response())
+}
+
+/// The API description.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "faceswap", description = "Face swapping for pictures and videos: swap, detect, video jobs, health and metrics."),
+    paths(
+        super::pictures::swap,
+        super::pictures::detect,
+        super::jobs::submit,
+        super::jobs::list,
+        super::jobs::get,
+        super::jobs::result,
+        super::jobs::remove,
+        health,
+        live_doc,
+        ready_doc,
+        metrics,
+        openapi,
+    ),
+    components(schemas(
+        Problem,
+        super::pictures::SwapForm,
+        super::pictures::DetectForm,
+        super::jobs::JobForm,
+        super::jobs::JobView,
+        super::jobs::JobLinks,
+        super::jobs::JobList,
+        super::jobs::Removed,
+        crate::face::DetectionReport,
+        crate::face::FaceReport,
+        crate::transcode::Progress,
+    )),
+    modifiers(&BearerKey),
+    tags(
+        (name = "pictures", description = "Swap and detect faces in pictures"),
+        (name = "jobs", description = "Swap faces in videos, as durable jobs"),
+        (name = "operations", description = "Health, readiness, metrics"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The bearer key scheme, applied to every route but health and this description.
+struct BearerKey;
+
+impl utoipa::Modify for BearerKey {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if path.starts_with("/health") || path == "/openapi.json" {
+                continue;
+            }
+            for operation in [&mut item.get, &mut item.post, &mut item.delete].into_iter().flatten() {
+                operation.security = Some(vec![SecurityRequirement::new("api_key", Vec::<String>::new())]);
+            }
+        }
+    }
+}
+
+/// Documented here; served by the engine's health router.
+#[utoipa::path(get, path = "/health/live", tag = "operations",
+    responses((status = 200, description = "The process answers")))]
+#[allow(dead_code)]
+async fn live_doc() {}
+
+/// Documented here; served by the engine's health router.
+#[utoipa::path(get, path = "/health/ready", tag = "operations",
+    responses((status = 200, description = "Every model loaded and valid: send traffic"),
+              (status = 503, description = "Not ready (starting, repairing a model, stopping)")))]
+#[allow(dead_code)]
+async fn ready_doc() {}
+
+#[utoipa::path(get, path = "/openapi.json", tag = "operations",
+    responses((status = 200, description = "This description", content_type = "application/json")))]
+pub async fn openapi() -> Response {
+    match ApiDoc::openapi().to_json() {
+        Ok(json) => ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], json).into_response(),
+        Err(e) => Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("cannot describe the API: {e}"))
+            .into_response(),
+    }
+}

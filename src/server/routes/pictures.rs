@@ -1,0 +1,218 @@
+//! `POST /v1/swap` and `POST /v1/detect`: a form in, the engine's answer out. The model work
+//! (decoding included) runs on an engine worker; the handlers only read the form and answer.
+
+use std::{sync::Arc, time::Instant};
+
+use axum::{
+    extract::{multipart::MultipartRejection, Multipart, State},
+    http::{header, HeaderName, HeaderValue},
+    response::{IntoResponse, Response},
+    Json,
+};
+use bytes::Bytes;
+
+use super::super::{
+    problem::Problem,
+    source_cache::SourceCache,
+    upload::{read_form, rejection, FieldKind, Form},
+    AppState,
+};
+use crate::{
+    face::{Analysis, DetectionReport, FaceSelection},
+    imaging::{encode_rgb, PictureFormat},
+    swap::{SourceFace, SwapperKind},
+};
+
+const FACES_SWAPPED: HeaderName = HeaderName::from_static("x-faces-swapped");
+const PROCESSING_MS: HeaderName = HeaderName::from_static("x-processing-time-ms");
+
+/// The form of `POST /v1/swap`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SwapForm {
+    /// The picture whose face is put on (PNG or JPEG).
+    #[schema(value_type = String, format = Binary)]
+    source: Vec<u8>,
+    /// The picture whose faces are replaced.
+    #[schema(value_type = String, format = Binary)]
+    target: Vec<u8>,
+    /// Replace face N, numbered as `/v1/detect` lists them (default: the largest face).
+    face: Option<u32>,
+    /// Replace every face.
+    all_faces: Option<bool>,
+    /// Replace the face most like the one in this picture.
+    #[schema(value_type = Option<String>, format = Binary)]
+    reference: Option<Vec<u8>>,
+    /// `landmark` or `inswapper` (default: the server's).
+    swapper: Option<String>,
+    /// `png` (default) or `jpeg`.
+    format: Option<String>,
+}
+
+/// The form of `POST /v1/detect`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct DetectForm {
+    /// The picture to look at.
+    #[schema(value_type = String, format = Binary)]
+    image: Vec<u8>,
+    /// Add each face's 106 landmarks.
+    landmarks: Option<bool>,
+    /// Add each face's identity vector (512 values, L2-normalised).
+    embeddings: Option<bool>,
+}
+
+const SWAP_FIELDS: [(&str, FieldKind); 7] = [
+    ("source", FieldKind::Picture),
+    ("target", FieldKind::Picture),
+    ("face", FieldKind::Text),
+    ("all_faces", FieldKind::Text),
+    ("reference", FieldKind::Picture),
+    ("swapper", FieldKind::Text),
+    ("format", FieldKind::Text),
+];
+
+/// Which faces a form asks for.
+pub enum TargetFaces {
+    Fixed(FaceSelection),
+    LikeReference(Bytes),
+}
+
+/// Reads `face`, `all_faces` and `reference` (at most one of them).
+pub fn target_faces(form: &mut Form) -> Result<TargetFaces, Problem> {
+    let face = form.parsed::<usize>("face", "a face number from 0")?;
+    let all = form.flag("all_faces")?;
+    let reference = form.optional_picture("reference");
+    match (face, all, reference) {
+        (Some(_), true, _) | (Some(_), _, Some(_)) | (_, true, Some(_)) => {
+            Err(Problem::bad_request("give at most one of face, all_faces and reference"))
+        }
+        (Some(n), _, _) => Ok(TargetFaces::Fixed(FaceSelection::Index(n))),
+        (_, true, _) => Ok(TargetFaces::Fixed(FaceSelection::All)),
+        (_, _, Some(bytes)) => Ok(TargetFaces::LikeReference(bytes)),
+        _ => Ok(TargetFaces::Fixed(FaceSelection::Largest)),
+    }
+}
+
+/// Reads `swapper` (the server's own when absent).
+pub fn swapper_kind(form: &Form, default: SwapperKind) -> Result<SwapperKind, Problem> {
+    Ok(form.parsed::<SwapperKind>("swapper", "landmark or inswapper")?.unwrap_or(default))
+}
+
+#[utoipa::path(
+    post, path = "/v1/swap", tag = "pictures",
+    request_body(content = SwapForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "The swapped picture; headers X-Faces-Swapped and X-Processing-Time-Ms",
+         content_type = "image/png"),
+        (status = 400, description = "A missing, repeated or unknown field", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Over the upload or pixel limit", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not a picture", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No face, a truncated picture, a face number past the end", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Every worker busy: retry after Retry-After", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "A model is unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn swap(
+    State(state): State<Arc<AppState>>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, Problem> {
+    let started = Instant::now();
+    let limit = state.picture_upload_limit();
+    let mut form = read_form(multipart.map_err(rejection)?, &SWAP_FIELDS, limit, || state.files.incoming()).await?;
+    let source = form.picture("source")?;
+    let target = form.picture("target")?;
+    let faces = target_faces(&mut form)?;
+    let kind = swapper_kind(&form, state.engine.config().swapper)?;
+    let format = form.parsed::<PictureFormat>("format", "png or jpeg")?.unwrap_or_default();
+    let cache = state.source_cache.clone();
+    let (swapped, bytes) = state
+        .pool
+        .run(move |worker, engine| {
+            let key = SourceCache::key(&source);
+            let source = match cache.get(&key) {
+                Some(face) => face,
+                None => {
+                    let picture = engine.decode_picture(&source, "in field \"source\"")?;
+                    let face = Arc::new(worker.source_face(&picture, "the picture in field \"source\"")?);
+                    cache.put(key, face.clone());
+                    face
+                }
+            };
+            let mut picture = engine.decode_picture(&target, "in field \"target\"")?;
+            let selection = selection(worker, engine, faces)?;
+            let swapped =
+                worker.swap(engine, &mut picture, &source, &selection, kind, "the picture in field \"target\"")?;
+            Ok((swapped, encode_rgb(&picture, format)?))
+        })
+        .await?;
+    state.metrics.faces_swapped(swapped);
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let headers = [
+        (header::CONTENT_TYPE, HeaderValue::from_static(format.content_type())),
+        (FACES_SWAPPED, HeaderValue::from(swapped)),
+        (PROCESSING_MS, HeaderValue::from_str(&format!("{elapsed_ms:.1}")).unwrap_or(HeaderValue::from_static("0"))),
+    ];
+    Ok((headers, bytes).into_response())
+}
+
+fn selection(
+    worker: &mut crate::engine::EngineWorker,
+    engine: &crate::engine::Engine,
+    faces: TargetFaces,
+) -> crate::Result<FaceSelection> {
+    match faces {
+        TargetFaces::Fixed(selection) => Ok(selection),
+        TargetFaces::LikeReference(bytes) => {
+            let reference = engine.decode_picture(&bytes, "in field \"reference\"")?;
+            worker.most_like(&reference, "the picture in field \"reference\"")
+        }
+    }
+}
+
+/// Checks, on a worker, that a picture has a face to take as the source.
+pub async fn check_source(state: &AppState, bytes: Bytes, field: &'static str) -> Result<(), Problem> {
+    state
+        .pool
+        .run(move |worker, engine| {
+            let picture = engine.decode_picture(&bytes, &format!("in field {field:?}"))?;
+            let _: SourceFace = worker.source_face(&picture, &format!("the picture in field {field:?}"))?;
+            Ok(())
+        })
+        .await?;
+    Ok(())
+}
+
+const DETECT_FIELDS: [(&str, FieldKind); 3] =
+    [("image", FieldKind::Picture), ("landmarks", FieldKind::Text), ("embeddings", FieldKind::Text)];
+
+#[utoipa::path(
+    post, path = "/v1/detect", tag = "pictures",
+    request_body(content = DetectForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "The faces, as `faceswap detect --json` prints them", body = DetectionReport),
+        (status = 400, description = "A missing, repeated or unknown field", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Over the upload or pixel limit", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not a picture", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A truncated or damaged picture", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Every worker busy: retry after Retry-After", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn detect(
+    State(state): State<Arc<AppState>>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Json<DetectionReport>, Problem> {
+    let limit = state.picture_upload_limit();
+    let mut form = read_form(multipart.map_err(rejection)?, &DETECT_FIELDS, limit, || state.files.incoming()).await?;
+    let image = form.picture("image")?;
+    let analysis = Analysis { landmarks: form.flag("landmarks")?, embedding: form.flag("embeddings")? };
+    let report = state
+        .pool
+        .run(move |worker, engine| {
+            let picture = engine.decode_picture(&image, "in field \"image\"")?;
+            let faces = worker.detect(&picture, analysis)?;
+            Ok(DetectionReport::new(picture.width(), picture.height(), faces))
+        })
+        .await?;
+    Ok(Json(report))
+}

@@ -1,0 +1,185 @@
+//! Reading multipart forms: pictures into memory (bounded), videos streamed to disk and synced,
+//! short text options; a missing, repeated or unknown field is a clear 400 naming it.
+
+use std::{collections::HashMap, path::PathBuf};
+
+use axum::{
+    extract::multipart::{Field, Multipart, MultipartError, MultipartRejection},
+    http::StatusCode,
+};
+use bytes::Bytes;
+use tempfile::TempPath;
+use tokio::io::AsyncWriteExt;
+
+use super::problem::Problem;
+
+/// What a form field holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    /// A picture, read into memory.
+    Picture,
+    /// A video, streamed to a file.
+    Video,
+    /// A short option value.
+    Text,
+}
+
+/// An upload received into a file, removed unless kept.
+pub struct UploadedFile {
+    pub path: TempPath,
+    /// The name the client gave the file, if any.
+    pub file_name: Option<String>,
+}
+
+/// A parsed form.
+#[derive(Default)]
+pub struct Form {
+    pictures: HashMap<&'static str, Bytes>,
+    videos: HashMap<&'static str, UploadedFile>,
+    texts: HashMap<&'static str, String>,
+}
+
+/// The longest option value accepted.
+const MAX_TEXT: usize = 1024;
+
+impl Form {
+    /// A picture field, required.
+    pub fn picture(&mut self, name: &str) -> Result<Bytes, Problem> {
+        self.pictures.remove(name).ok_or_else(|| missing(name))
+    }
+
+    /// A picture field, optional.
+    pub fn optional_picture(&mut self, name: &str) -> Option<Bytes> {
+        self.pictures.remove(name)
+    }
+
+    /// A video field, required.
+    pub fn video(&mut self, name: &str) -> Result<UploadedFile, Problem> {
+        self.videos.remove(name).ok_or_else(|| missing(name))
+    }
+
+    /// A text field parsed as `T`, optional.
+    pub fn parsed<T: std::str::FromStr>(&self, name: &str, expected: &str) -> Result<Option<T>, Problem> {
+        self.texts
+            .get(name)
+            .map(|v| {
+                v.trim()
+                    .parse::<T>()
+                    .map_err(|_| Problem::bad_request(format!("field {name:?} must be {expected}, not {v:?}")))
+            })
+            .transpose()
+    }
+
+    /// A boolean text field (`true`/`false`, `1`/`0`, `yes`/`no`), false when absent.
+    pub fn flag(&self, name: &str) -> Result<bool, Problem> {
+        match self.texts.get(name).map(|v| v.trim().to_ascii_lowercase()) {
+            None => Ok(false),
+            Some(v) if matches!(v.as_str(), "true" | "1" | "yes" | "on") => Ok(true),
+            Some(v) if matches!(v.as_str(), "false" | "0" | "no" | "off" | "") => Ok(false),
+            Some(v) => Err(Problem::bad_request(format!("field {name:?} must be true or false, not {v:?}"))),
+        }
+    }
+}
+
+fn missing(name: &str) -> Problem {
+    Problem::bad_request(format!("the form has no {name:?} field: send it as multipart/form-data"))
+}
+
+/// The body was not a multipart form.
+pub fn rejection(rejection: MultipartRejection) -> Problem {
+    Problem::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "not_multipart",
+        format!("send the request as multipart/form-data ({})", rejection.body_text()),
+    )
+}
+
+fn multipart_problem(error: MultipartError) -> Problem {
+    let status = error.status();
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        Problem::new(status, "too_large", "the request body is over the upload limit")
+    } else {
+        Problem::new(status, "bad_request", format!("the multipart body could not be read: {}", error.body_text()))
+    }
+}
+
+/// Reads `multipart`, accepting the fields of `spec` only: pictures up to `picture_limit`
+/// bytes, videos into files made by `new_file`.
+///
+/// # Errors
+/// A [`Problem`] naming the field that is unknown, repeated, unnamed or too large, or saying
+/// why the body could not be read.
+pub async fn read_form(
+    mut multipart: Multipart,
+    spec: &[(&'static str, FieldKind)],
+    picture_limit: u64,
+    new_file: impl Fn() -> PathBuf,
+) -> Result<Form, Problem> {
+    let mut form = Form::default();
+    while let Some(field) = multipart.next_field().await.map_err(multipart_problem)? {
+        let given = field.name().unwrap_or_default().to_string();
+        let Some(&(name, kind)) = spec.iter().find(|(n, _)| *n == given) else {
+            let known: Vec<&str> = spec.iter().map(|(n, _)| *n).collect();
+            return Err(Problem::bad_request(format!(
+                "unknown field {given:?}: this route takes {}",
+                known.join(", ")
+            )));
+        };
+        let repeated =
+            form.pictures.contains_key(name) || form.videos.contains_key(name) || form.texts.contains_key(name);
+        if repeated {
+            return Err(Problem::bad_request(format!("field {name:?} is given twice")));
+        }
+        match kind {
+            FieldKind::Picture => {
+                let bytes = read_bounded(field, name, picture_limit).await?;
+                form.pictures.insert(name, bytes);
+            }
+            FieldKind::Text => {
+                let bytes = read_bounded(field, name, MAX_TEXT as u64).await?;
+                let text = String::from_utf8(bytes.to_vec())
+                    .map_err(|_| Problem::bad_request(format!("field {name:?} is not UTF-8 text")))?;
+                form.texts.insert(name, text);
+            }
+            FieldKind::Video => {
+                let file_name = field.file_name().map(String::from);
+                let path = TempPath::try_from_path(new_file()).map_err(|e| storage_problem(&e))?;
+                stream_to_file(field, &path).await?;
+                form.videos.insert(name, UploadedFile { path, file_name });
+            }
+        }
+    }
+    Ok(form)
+}
+
+async fn read_bounded(mut field: Field<'_>, name: &str, limit: u64) -> Result<Bytes, Problem> {
+    let mut buffer = bytes::BytesMut::new();
+    while let Some(chunk) = field.chunk().await.map_err(multipart_problem)? {
+        if (buffer.len() + chunk.len()) as u64 > limit {
+            return Err(Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("field {name:?} is over its limit of {limit} bytes"),
+            ));
+        }
+        buffer.extend_from_slice(&chunk);
+    }
+    Ok(buffer.freeze())
+}
+
+fn storage_problem(error: &std::io::Error) -> Problem {
+    tracing::error!(error = %error, "cannot store an upload");
+    Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the upload could not be stored; the fault is logged")
+}
+
+async fn stream_to_file(mut field: Field<'_>, path: &std::path::Path) -> Result<(), Problem> {
+    let internal = |e: std::io::Error| storage_problem(&e);
+    let mut file = tokio::fs::File::create(path).await.map_err(internal)?;
+    while let Some(chunk) = field.chunk().await.map_err(multipart_problem)? {
+        file.write_all(&chunk).await.map_err(internal)?;
+    }
+    file.flush().await.map_err(internal)?;
+    // On disk before the job is acknowledged: an accepted upload is never lost.
+    file.sync_all().await.map_err(internal)?;
+    Ok(())
+}

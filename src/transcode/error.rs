@@ -1,0 +1,47 @@
+//! Errors a transcode is refused or stopped with.
+
+use std::path::PathBuf;
+
+use crate::error::ErrorKind;
+
+/// Why a transcode cannot run as asked.
+#[derive(Debug, thiserror::Error)]
+pub enum TranscodeError {
+    #[error("input video {path} does not exist")]
+    InputMissing { path: PathBuf },
+    #[error("output folder {path} does not exist")]
+    OutputFolder { path: PathBuf },
+    #[error("output {path} is the input")]
+    OutputIsInput { path: PathBuf },
+    #[error("output {path} already exists")]
+    OutputExists { path: PathBuf },
+    #[error("output {path}: no container for this extension (known: {known})")]
+    UnknownContainer { path: PathBuf, known: String },
+    #[error("codec {codec} is not a codec or encoder this ffmpeg has (known: {known})")]
+    UnknownCodec { codec: String, known: String },
+    #[error("the {container} container cannot hold {codec} video (it holds {allowed})")]
+    CodecNotInContainer { codec: String, container: &'static str, allowed: String },
+    #[error("CRF {crf} is out of range for {codec}: use 0 to {max}")]
+    Crf { crf: u32, codec: &'static str, max: u32 },
+    #[error("the output {path} could not be written: {source}")]
+    Output {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl TranscodeError {
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::InputMissing { .. } | Self::OutputFolder { .. } => ErrorKind::NotFound,
+            Self::OutputIsInput { .. } | Self::Crf { .. } => ErrorKind::InvalidInput,
+            Self::OutputExists { .. } => ErrorKind::Exists,
+            Self::UnknownContainer { .. } | Self::UnknownCodec { .. } | Self::CodecNotInContainer { .. } => {
+                ErrorKind::UnsupportedFormat
+            }
+            Self::Output { .. } => ErrorKind::Internal,
+        }
+    }
+}
