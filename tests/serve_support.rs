@@ -66,6 +66,14 @@ impl Server {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// Kills the server outright (SIGKILL), as a crash or an OOM kill would.
+    pub fn crash(mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
     /// Sends SIGTERM and waits for the exit (at most `within`).
     pub fn stop(mut self, within: Duration) -> ExitStatus {
         let mut child = self.child.take().expect("running");

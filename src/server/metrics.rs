@@ -178,7 +178,8 @@ pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: 
     metrics.in_flight.fetch_sub(1, Ordering::Relaxed);
     let status = response.status().as_u16();
     metrics.total.fetch_add(1, Ordering::Relaxed);
-    if status >= 500 {
+    // A probe answering "not ready" is doing its job, not failing.
+    if status >= 500 && !route.starts_with("/health") {
         metrics.failed.fetch_add(1, Ordering::Relaxed);
     }
     metrics

@@ -95,11 +95,19 @@ pub fn rejection(rejection: MultipartRejection) -> Problem {
 }
 
 fn multipart_problem(error: MultipartError) -> Problem {
-    let status = error.status();
-    if status == StatusCode::PAYLOAD_TOO_LARGE {
-        Problem::new(status, "too_large", "the request body is over the upload limit")
-    } else {
-        Problem::new(status, "bad_request", format!("the multipart body could not be read: {}", error.body_text()))
+    match error.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "the request body is over the upload limit")
+        }
+        // The body itself failed: the client paused past the read deadline, or went away.
+        status if status.is_server_error() => Problem::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            "the request body stopped arriving before it was complete: send it without pausing",
+        ),
+        status => {
+            Problem::new(status, "bad_request", format!("the multipart body could not be read: {}", error.body_text()))
+        }
     }
 }
 
