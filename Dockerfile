@@ -1,4 +1,4 @@
-# faceswap, CPU image. Build: docker build -t faceswap .  (see README, "Deployment")
+# faceswap, CPU image: the HTTP service. Build: docker build -t faceswap .  (see README, "Deployment")
 # Models: the default pack is fetched during the build; any other model files you put in
 # models/ (inswapper_128.onnx, buffalo_l) are copied in too. An empty models/ is fine.
 
@@ -21,12 +21,17 @@ RUN apt-get update \
 COPY --from=build /src/target/release/faceswap /usr/local/bin/faceswap
 COPY --from=build /src/.cache/onnxruntime /opt/faceswap/onnxruntime
 COPY --from=build --chown=faceswap /src/models /opt/faceswap/models
+RUN mkdir /data && chown 10001 /data
 ENV ORT_DYLIB_PATH=/opt/faceswap/onnxruntime \
-    FACESWAP_MODELS_DIR=/opt/faceswap/models
+    FACESWAP_MODELS_DIR=/opt/faceswap/models \
+    FACESWAP_DATA_DIR=/data
 USER 10001
 WORKDIR /data
+VOLUME ["/data"]
 EXPOSE 8787
+# Ready only when every model is loaded and valid; the API key comes from FACESWAP_API_KEY
+# (the server refuses to listen beyond loopback without one).
 HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
-  CMD ["curl", "-fsS", "http://127.0.0.1:8787/health"]
+  CMD ["curl", "-fsS", "http://127.0.0.1:8787/health/ready"]
 ENTRYPOINT ["faceswap"]
-CMD ["live", "--headless", "--loop", "--source", "/data/source.jpg", "--input", "/data/input.mp4", "--health-addr", "0.0.0.0:8787"]
+CMD ["serve", "--addr", "0.0.0.0:8787"]

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Runs faceswap's tests: unit tests, then the integration tests on real models and media.
-# Installs the models and media first when they are missing (scripts/assets.py is quick when
+# Runs faceswap's tests: unit tests, then the integration tests on real models and media, with
+# real clients (curl, Python's requests) against servers the tests start on loopback.
+# Installs the models, media and the Python client first when they are missing (quick when
 # everything is in place).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 scripts/assets.py >/dev/null
+python3 -c "import requests" 2>/dev/null || python3 -m pip install --quiet "requests>=2.31"
+command -v curl >/dev/null || { echo "test.sh: curl is missing: run scripts/setup.sh" >&2; exit 1; }
 cargo test --release --locked "$@"

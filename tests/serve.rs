@@ -584,3 +584,21 @@ fn the_api_is_described_and_measured() {
     assert!(health["requests"]["total"].as_u64().unwrap() >= 3, "{health}");
     assert!(health["jobs"].is_object() && health["rss_mb"].as_f64().unwrap() > 0.0, "{health}");
 }
+
+#[test]
+fn memory_holds_steady_over_two_thousand_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("data"), &[], &[]);
+    let out = Command::new("python3")
+        .arg(root().join("scripts/load_test.py"))
+        .arg(&server.base)
+        .args(["--routes", "detect", "--concurrency", "4", "--requests", "40", "--memory", "--target"])
+        .arg(media("astronaut.png"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    eprintln!("{stdout}");
+    // The script fails on any time-out, 5xx, or growth over 10% from 200 to 2,000 requests.
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("memory:"), "{stdout}");
+}
