@@ -99,11 +99,14 @@ impl EngineWorker {
             }
         };
         let swapper = &mut self.swappers[index];
-        let mut needs = swapper.target_needs();
-        needs.embedding |= matches!(selection, FaceSelection::MostLike(_));
-        let targets = self.analyzer.analyze(picture, needs)?;
+        // Picking by likeness needs every face's identity; the swapper's needs are computed
+        // for the chosen faces only.
+        let likeness = Analysis { landmarks: false, embedding: matches!(selection, FaceSelection::MostLike(_)) };
+        let mut targets = self.analyzer.analyze(picture, likeness)?;
         let chosen = selection.pick(&targets, what)?;
+        let needs = swapper.target_needs();
         for &i in &chosen {
+            self.analyzer.describe(picture, &mut targets[i], Analysis { embedding: false, ..needs })?;
             swapper.swap(picture, &targets[i], source)?;
         }
         Ok(chosen.len())
