@@ -221,6 +221,25 @@ mod tests {
     }
 
     #[test]
+    fn exif_orientation_is_applied_to_pictures_in_memory() {
+        let jpeg = sample(PictureFormat::Jpeg);
+        // An APP1 Exif segment saying "rotate 90° clockwise" (orientation 6), after the SOI.
+        let tiff: [u8; 26] = [
+            b'M', b'M', 0, 42, 0, 0, 0, 8, // big-endian TIFF header, first IFD at 8
+            0, 1, // one entry
+            0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0, // Orientation, SHORT, 1 value: 6
+            0, 0, 0, 0, // no next IFD
+        ];
+        let mut app1 = vec![0xFF, 0xE1];
+        app1.extend_from_slice(&((2 + 6 + tiff.len()) as u16).to_be_bytes());
+        app1.extend_from_slice(b"Exif\0\0");
+        app1.extend_from_slice(&tiff);
+        let rotated = [&jpeg[..2], &app1, &jpeg[2..]].concat();
+        let upright = decode_rgb(&rotated, "phone photo", PictureLimits::default()).unwrap();
+        assert_eq!(upright.dimensions(), (48, 64), "turned upright by its EXIF orientation");
+    }
+
+    #[test]
     fn truncated_pictures_are_refused() {
         for format in [PictureFormat::Png, PictureFormat::Jpeg] {
             let bytes = sample(format);

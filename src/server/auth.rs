@@ -44,7 +44,9 @@ pub async fn require_key(State(key): State<ApiKey>, request: Request, next: Next
     if key.admits(presented) {
         return next.run(request).await;
     }
-    let detail = if presented.is_some() {
+    let presented = presented.is_some();
+    super::upload::drain(request.into_body()).await;
+    let detail = if presented {
         "the API key is not right"
     } else {
         "this service needs an API key: send it as 'Authorization: Bearer KEY'"

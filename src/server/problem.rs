@@ -44,6 +44,16 @@ impl Problem {
         Self::new(StatusCode::BAD_REQUEST, "bad_request", detail)
     }
 
+    /// A fault of the server: logged in full, answered without internals.
+    pub fn internal(error: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %error, "request failed");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the server could not complete the request; the fault is logged",
+        )
+    }
+
     /// Asks the client to come back in `seconds`.
     pub fn retry_after(mut self, seconds: u64) -> Self {
         self.retry_after = Some(seconds);
@@ -73,13 +83,10 @@ impl From<Error> for Problem {
     fn from(error: Error) -> Self {
         let kind = error.kind();
         let status = Self::status_of(kind);
-        let detail = if kind == ErrorKind::Internal {
-            tracing::error!(error = %error, "request failed");
-            "the server could not complete the request; the fault is logged".to_string()
-        } else {
-            error.to_string()
-        };
-        let problem = Self::new(status, &kind_name(kind), detail);
+        if kind == ErrorKind::Internal {
+            return Self::internal(&error);
+        }
+        let problem = Self::new(status, &kind_name(kind), error.to_string());
         match kind {
             ErrorKind::Busy => problem.retry_after(1),
             ErrorKind::ModelUnavailable => problem.retry_after(5),

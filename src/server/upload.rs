@@ -111,6 +111,44 @@ fn multipart_problem(error: MultipartError) -> Problem {
     }
 }
 
+/// The most of a refused request's body read and thrown away before answering.
+const DRAIN_LIMIT: usize = 16 << 20;
+/// How long a refused request's body is read for.
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Reads and discards what is left of a body the server refuses (within limits), so that a
+/// client still sending it receives the answer instead of a broken pipe.
+pub async fn drain(body: axum::body::Body) {
+    use http_body_util::BodyExt;
+    let mut body = body;
+    let mut read = 0usize;
+    let reading = async {
+        while let Some(Ok(frame)) = body.frame().await {
+            read += frame.data_ref().map_or(0, Bytes::len);
+            if read > DRAIN_LIMIT {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(DRAIN_TIME, reading).await;
+}
+
+/// Reads and discards the rest of a multipart body after a refusal; see [`drain`].
+async fn drain_fields(multipart: &mut Multipart) {
+    let mut read = 0usize;
+    let reading = async {
+        while let Ok(Some(mut field)) = multipart.next_field().await {
+            while let Ok(Some(chunk)) = field.chunk().await {
+                read += chunk.len();
+                if read > DRAIN_LIMIT {
+                    return;
+                }
+            }
+        }
+    };
+    let _ = tokio::time::timeout(DRAIN_TIME, reading).await;
+}
+
 /// Reads `multipart`, accepting the fields of `spec` only: pictures up to `picture_limit`
 /// bytes, videos into files made by `new_file`.
 ///
@@ -119,6 +157,22 @@ fn multipart_problem(error: MultipartError) -> Problem {
 /// why the body could not be read.
 pub async fn read_form(
     mut multipart: Multipart,
+    spec: &[(&'static str, FieldKind)],
+    picture_limit: u64,
+    new_file: impl Fn() -> PathBuf,
+) -> Result<Form, Problem> {
+    let outcome = read_fields(&mut multipart, spec, picture_limit, new_file).await;
+    if let Err(problem) = &outcome {
+        // A refusal about the content (not the body itself): let the client finish sending.
+        if !matches!(problem.status, 408 | 413) {
+            drain_fields(&mut multipart).await;
+        }
+    }
+    outcome
+}
+
+async fn read_fields(
+    multipart: &mut Multipart,
     spec: &[(&'static str, FieldKind)],
     picture_limit: u64,
     new_file: impl Fn() -> PathBuf,
@@ -176,8 +230,7 @@ async fn read_bounded(mut field: Field<'_>, name: &str, limit: u64) -> Result<By
 }
 
 fn storage_problem(error: &std::io::Error) -> Problem {
-    tracing::error!(error = %error, "cannot store an upload");
-    Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the upload could not be stored; the fault is logged")
+    Problem::internal(&format!("cannot store an upload: {error}"))
 }
 
 async fn stream_to_file(mut field: Field<'_>, path: &std::path::Path) -> Result<(), Problem> {

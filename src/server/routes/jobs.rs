@@ -227,7 +227,7 @@ pub async fn submit(
         Ok(())
     })
     .await
-    .map_err(|_| Problem::from(Error::Busy))?
+    .map_err(|e| Problem::internal(&e))?
     .map_err(|e| match e {
         // The input is a temporary file: name the field, not the server's path.
         Error::Video(v) => Problem::new(
@@ -276,7 +276,7 @@ pub async fn submit(
         Ok(())
     })
     .await
-    .map_err(|_| Problem::from(Error::Busy))??;
+    .map_err(|e| Problem::internal(&e))??;
     if let Err(e) = state.store.insert(id, &request).await {
         let _ = state.files.remove(id);
         return Err(e.into());
@@ -284,7 +284,7 @@ pub async fn submit(
     state.runner.wake();
     tracing::info!(job = %id, "job queued");
     let job = state.store.get(id).await?;
-    let location = HeaderValue::from_str(&format!("/v1/jobs/{id}")).map_err(|_| Problem::from(Error::Busy))?;
+    let location = HeaderValue::from_str(&format!("/v1/jobs/{id}")).map_err(|e| Problem::internal(&e))?;
     Ok((StatusCode::ACCEPTED, [(header::LOCATION, location)], Json(view(&job, None))).into_response())
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::{
     extract::State,
-    http::{header, HeaderValue, StatusCode},
+    http::{header, HeaderValue},
     response::{IntoResponse, Response},
     Json,
 };
@@ -141,7 +141,6 @@ async fn ready_doc() {}
 pub async fn openapi() -> Response {
     match ApiDoc::openapi().to_json() {
         Ok(json) => ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], json).into_response(),
-        Err(e) => Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("cannot describe the API: {e}"))
-            .into_response(),
+        Err(e) => Problem::internal(&format!("cannot describe the API: {e}")).into_response(),
     }
 }
