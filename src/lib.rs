@@ -7,6 +7,7 @@
 //! face onto another, [`pipeline`] runs video through stages, [`transcode`] writes swapped
 //! video files, [`server`] is the HTTP service, and [`imaging`] holds the pixel operations.
 
+pub mod atomic_file;
 pub mod bench;
 pub mod engine;
 pub mod error;
@@ -15,6 +16,7 @@ pub mod health;
 pub mod imaging;
 pub mod jobs;
 pub mod models;
+pub mod paths;
 pub mod pipeline;
 pub mod runtime;
 pub mod server;

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use clap::Args;
 use faceswap::{
     bench::{self, BenchConfig, BenchInput, BenchReport},
@@ -12,11 +12,10 @@ use faceswap::{
 
 use super::engine::{parse_resolution, EngineArgs, Ep, SwapperArgs};
 
+/// Providers are named with the common `--ep`, which here takes a list (cpu,cuda,tensorrt):
+/// each is measured in turn on the same frames.
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// Providers to compare, one after the other on the same frames, e.g. cpu,cuda,tensorrt.
-    #[arg(long = "eps", value_delimiter = ',', value_enum, default_value = "cpu")]
-    eps: Vec<Ep>,
     /// A video to take the frames from.
     #[arg(long, value_name = "VIDEO", conflicts_with = "synthetic")]
     input: Option<PathBuf>,
@@ -26,9 +25,9 @@ pub struct BenchArgs {
     /// How many frames to run.
     #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     frames: u64,
-    /// The face to put onto the frames.
-    #[arg(long, value_name = "IMG", default_value = ".cache/media/astronaut.png")]
-    source: PathBuf,
+    /// The face to put onto the frames (default: the sample astronaut.png that setup installs).
+    #[arg(long, value_name = "IMG")]
+    source: Option<PathBuf>,
     /// Run the detector every K frames, as live mode does.
     #[arg(long, value_name = "K", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
     detect_every: u32,
@@ -44,8 +43,23 @@ pub struct BenchArgs {
     pub engine: EngineArgs,
 }
 
+/// Where setup puts the sample source picture, relative to a root (see `faceswap::paths`).
+const SAMPLE_SOURCE: &str = ".cache/media/astronaut.png";
+
 pub fn run(args: BenchArgs) -> Result<()> {
-    let config = args.engine.config(&args.swapper);
+    if args.engine.ep_fallback {
+        bail!("bench measures exactly the providers named with --ep; --ep-fallback does not apply to it");
+    }
+    let source = match &args.source {
+        Some(path) => path.clone(),
+        None => faceswap::paths::find(SAMPLE_SOURCE).with_context(|| {
+            let searched: Vec<String> =
+                faceswap::paths::searched(SAMPLE_SOURCE).iter().map(|p| p.display().to_string()).collect();
+            format!("no source picture given, and the sample is not in {}: pass --source IMG", searched.join(", "))
+        })?,
+    };
+    // The runtime and the model files are the same for every provider measured.
+    let config = EngineArgs { ep: vec![Ep::Cpu], ..args.engine.clone() }.config(&args.swapper)?;
     let runtime = OrtRuntime::load(config.ort_library.as_deref())?;
     let models = EngineModels::prepare(&config)?;
     let input = match (&args.input, args.synthetic) {
@@ -57,7 +71,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         input,
         frames: args.frames as usize,
         detect_every: args.detect_every,
-        source_photo: args.source.clone(),
+        source_photo: source,
         models: models.faces,
         swapper: config.swapper,
         swapper_model: models.swapper,
@@ -65,15 +79,19 @@ pub fn run(args: BenchArgs) -> Result<()> {
         encode: !args.no_encode,
     };
     let providers: Vec<ExecutionProvider> =
-        args.eps.iter().map(|ep| ProviderName::from(*ep).on_device(config.device)).collect();
+        args.engine.ep.iter().map(|ep| ProviderName::from(*ep).on_device(config.device)).collect();
     let report = bench::run(&runtime, &providers, &bench)?;
     print_table(&report);
     if let Some(path) = &args.json {
         std::fs::write(path, serde_json::to_string_pretty(&report)?)?;
     }
     if let Some(missing) = report.providers.iter().find(|p| !p.available) {
-        // The reason already names the provider and what to do.
-        bail!("{}", missing.reason.as_deref().unwrap_or("a requested execution provider is not available"));
+        bail!(
+            "{}: get the GPU build with scripts/setup.sh --gpu and pass --ort-lib .cache/onnxruntime-gpu, \
+             or leave {} out of --ep",
+            missing.reason.as_deref().unwrap_or("a requested execution provider is not available"),
+            missing.ep
+        );
     }
     Ok(())
 }

@@ -29,7 +29,7 @@ pub struct DetectArgs {
 }
 
 pub fn run(args: DetectArgs) -> Result<()> {
-    let engine = Engine::open(args.engine.analysis_config())?;
+    let engine = Engine::open(args.engine.analysis_config()?)?;
     let picture = engine.load_picture(&args.image)?;
     let analysis = Analysis { landmarks: args.landmarks, embedding: args.embeddings };
     let faces = engine.worker()?.detect(&picture, analysis)?;

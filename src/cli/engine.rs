@@ -10,7 +10,6 @@ use faceswap::{
     engine::{Engine, EngineConfig, ProviderName},
     face::FaceSelection,
     imaging::{PictureLimits, DEFAULT_MAX_PIXELS},
-    models::DEFAULT_MODELS_DIR,
     swap::SwapperKind,
 };
 
@@ -34,12 +33,14 @@ impl From<Ep> for ProviderName {
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Engine")]
 pub struct EngineArgs {
-    /// Folder holding the model files.
-    #[arg(long, global = true, env = "FACESWAP_MODELS_DIR", default_value = DEFAULT_MODELS_DIR)]
-    pub models_dir: PathBuf,
-    /// Execution provider. Asking for one that is not available is an error (see --ep-fallback).
-    #[arg(long, global = true, value_enum, default_value_t = Ep::Cpu)]
-    pub ep: Ep,
+    /// Folder holding the model files (default: ./models, else models/ beside the program,
+    /// else ~/.local/share/faceswap/models).
+    #[arg(long, global = true, env = "FACESWAP_MODELS_DIR", value_name = "DIR")]
+    pub models_dir: Option<PathBuf>,
+    /// Execution provider: cpu, cuda or tensorrt (bench takes a list, e.g. cpu,cuda). Asking for
+    /// one that is not available is an error (see --ep-fallback).
+    #[arg(long, alias = "eps", global = true, value_enum, value_delimiter = ',', default_value = "cpu")]
+    pub ep: Vec<Ep>,
     /// GPU index for --ep cuda or tensorrt.
     #[arg(long, global = true, default_value_t = 0, value_parser = clap::value_parser!(i32).range(0..))]
     pub device: i32,
@@ -65,11 +66,25 @@ pub struct EngineArgs {
 }
 
 impl EngineArgs {
+    /// The one provider asked for.
+    ///
+    /// # Errors
+    /// When several were named: only `bench` compares providers.
+    pub fn provider(&self) -> anyhow::Result<ProviderName> {
+        match self.ep.as_slice() {
+            [one] => Ok((*one).into()),
+            _ => anyhow::bail!("--ep takes one provider here (bench compares several)"),
+        }
+    }
+
     /// The engine configuration these flags describe, with the swapper chosen.
-    pub fn config(&self, swapper: &SwapperArgs) -> EngineConfig {
-        EngineConfig {
-            models_dir: self.models_dir.clone(),
-            provider: self.ep.into(),
+    ///
+    /// # Errors
+    /// When more than one provider was named.
+    pub fn config(&self, swapper: &SwapperArgs) -> anyhow::Result<EngineConfig> {
+        Ok(EngineConfig {
+            models_dir: self.models_dir.clone().unwrap_or_else(faceswap::paths::default_models_dir),
+            provider: self.provider()?,
             device: self.device,
             provider_fallback: self.ep_fallback,
             ort_library: self.ort_lib.clone(),
@@ -79,11 +94,14 @@ impl EngineArgs {
             mirrors: self.mirror.iter().cloned().collect(),
             threads: self.threads.map(usize::from),
             limits: PictureLimits { max_pixels: self.max_pixels },
-        }
+        })
     }
 
     /// The configuration for commands that swap nothing.
-    pub fn analysis_config(&self) -> EngineConfig {
+    ///
+    /// # Errors
+    /// When more than one provider was named.
+    pub fn analysis_config(&self) -> anyhow::Result<EngineConfig> {
         self.config(&SwapperArgs { kind: SwapperArg::Landmark, model: None })
     }
 }
@@ -113,6 +131,45 @@ pub struct SwapperArgs {
     /// Run this swapper file instead of the manifest's (checked for loading, not for a hash).
     #[arg(long = "swapper-model", value_name = "PATH")]
     pub model: Option<PathBuf>,
+}
+
+/// The source picture and which of its faces to put on.
+#[derive(Debug, Clone, Args)]
+pub struct SourceArgs {
+    /// The picture whose face is put on.
+    #[arg(long, value_name = "IMG")]
+    pub source: PathBuf,
+    /// Which face of the source picture to use, numbered as `faceswap detect` lists them
+    /// (default: the largest).
+    #[arg(long, value_name = "N")]
+    pub source_face: Option<usize>,
+}
+
+impl SourceArgs {
+    /// What the source picture is called in messages.
+    pub fn what(&self) -> String {
+        format!("the source {}", shown(&self.source))
+    }
+
+    /// Says which face was taken when the picture has several and none was named.
+    pub fn note(&self, face: &faceswap::swap::SourceFace) {
+        if self.source_face.is_none() && face.faces_in_picture() > 1 {
+            eprintln!(
+                "note: {} has {} faces; using face {}, the largest (--source-face N picks another)",
+                shown(&self.source),
+                face.faces_in_picture(),
+                face.index()
+            );
+        }
+    }
+
+    /// The source face, analysed by `engine`.
+    pub fn face(&self, engine: &Engine) -> anyhow::Result<faceswap::swap::SourceFace> {
+        let picture = engine.load_picture(&self.source)?;
+        let face = engine.source_face(&picture, &self.what(), self.source_face)?;
+        self.note(&face);
+        Ok(face)
+    }
 }
 
 /// Which target faces to replace; the default is the largest.

@@ -16,7 +16,7 @@ pub struct HealthArgs {
 }
 
 pub fn run(args: HealthArgs) -> Result<()> {
-    let report = check_models(&args.engine.analysis_config())?;
+    let report = check_models(&args.engine.analysis_config()?)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -33,7 +33,12 @@ pub fn run(args: HealthArgs) -> Result<()> {
         }
     }
     if report.status != Status::Healthy {
-        bail!("not healthy: a model is missing or damaged (see above); `faceswap models fetch` or scripts/setup.sh repairs it");
+        let fix = if args.engine.mirror.is_some() {
+            "`faceswap models fetch` repairs it from the mirror"
+        } else {
+            "scripts/setup.sh installs the default pack, or `faceswap models fetch --mirror BASE_URL` fetches it"
+        };
+        bail!("not healthy: a model is missing or damaged (see above); {fix}");
     }
     Ok(())
 }

@@ -64,6 +64,9 @@ fn runtime_hint(error: &RuntimeError) -> Option<&'static str> {
         RuntimeError::LibraryNotFound { .. } => {
             Some("run scripts/setup.sh, or pass --ort-lib PATH or set ORT_DYLIB_PATH")
         }
+        RuntimeError::LibraryDamaged { .. } => {
+            Some("reinstall it with scripts/setup.sh, or point --ort-lib at a good copy")
+        }
         RuntimeError::ProviderUnavailable { .. } => Some(
             "get the GPU build with scripts/setup.sh --gpu and pass --ort-lib .cache/onnxruntime-gpu, \
              or choose --ep cpu (--ep-fallback runs on CPU when the GPU fails)",
@@ -74,6 +77,7 @@ fn runtime_hint(error: &RuntimeError) -> Option<&'static str> {
 
 fn model_hint(error: &ModelError, context: HintContext) -> Option<&'static str> {
     match error {
+        ModelError::Missing { .. } => Some("models are looked for in --models-dir (or FACESWAP_MODELS_DIR)"),
         ModelError::Fetch { .. } | ModelError::Repair { .. } if !context.mirror_given => {
             Some("put a good copy there, or pass --mirror BASE_URL")
         }

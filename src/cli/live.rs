@@ -19,15 +19,14 @@ use faceswap::{
 };
 
 use super::{
-    engine::{parse_resolution, EngineArgs, SupervisionArgs, SwapperArgs, TargetFaces},
+    engine::{parse_resolution, EngineArgs, SourceArgs, SupervisionArgs, SwapperArgs, TargetFaces},
     shown,
 };
 
 #[derive(Debug, Args)]
 pub struct LiveArgs {
-    /// The picture whose face is put onto the faces in the video.
-    #[arg(long, value_name = "IMG")]
-    source: PathBuf,
+    #[command(flatten)]
+    source: SourceArgs,
     /// The camera, by index or (part of) its name.
     #[arg(long, value_name = "INDEX|NAME", conflicts_with = "input", default_value = "0")]
     camera: CameraSelector,
@@ -76,6 +75,9 @@ fn is_picture(path: &Path) -> bool {
 }
 
 pub fn run(args: LiveArgs) -> Result<()> {
+    if let Some(path) = &args.stats_json {
+        faceswap::atomic_file::check_target(path).context("--stats-json")?;
+    }
     let spec = match &args.input {
         Some(path) if is_picture(path) => {
             SourceSpec::Still { path: path.clone(), fps: f64::from(args.fps.unwrap_or(30)) }
@@ -86,9 +88,8 @@ pub fn run(args: LiveArgs) -> Result<()> {
     if args.headless && args.frames.is_none() && args.input.is_none() {
         tracing::info!("headless with a camera and no --frames: stop with Ctrl-C");
     }
-    let engine = Engine::open(args.engine.config(&args.swapper))?;
-    let source_picture = engine.load_picture(&args.source)?;
-    let source = engine.source_face(&source_picture, &format!("the source {}", shown(&args.source)))?;
+    let engine = Engine::open(args.engine.config(&args.swapper)?)?;
+    let source = args.source.face(&engine)?;
     let swap = VideoSwap {
         source: Arc::new(source),
         selection: args.faces.selection(&engine)?,

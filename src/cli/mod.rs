@@ -66,8 +66,17 @@ impl Command {
     }
 }
 
+/// Exit status when a transcode was stopped by a signal: the output is complete and kept, but
+/// holds only the frames processed until then (128 + SIGINT, as shells report an interrupt).
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+/// Ends the program with this status, having said what there was to say already.
+#[derive(Debug, thiserror::Error)]
+#[error("exit status {0}")]
+pub struct Exit(pub u8);
+
 /// Runs the command and maps the outcome to an exit code: 0 on success (a closed pipe
-/// included), 1 with a one-line error otherwise.
+/// included), 1 with a one-line error, or the status an [`Exit`] names.
 pub fn run(cli: Cli) -> ExitCode {
     init_logging(cli.verbose);
     let context = cli.command.hint_context();
@@ -85,6 +94,7 @@ pub fn run(cli: Cli) -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) if e.downcast_ref::<Exit>().is_some() => ExitCode::from(e.downcast_ref::<Exit>().map_or(1, |x| x.0)),
         Err(e) => {
             match hints::hint(&e, context) {
                 Some(hint) => eprintln!("error: {e:#}: {hint}"),

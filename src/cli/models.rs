@@ -53,7 +53,7 @@ fn chosen<'m>(store: &'m ModelStore, names: &[String], present_too: bool) -> Res
 }
 
 pub fn run(args: ModelsArgs) -> Result<()> {
-    let config = args.engine.analysis_config();
+    let config = args.engine.analysis_config()?;
     let store = ModelStore::open(&config.models_dir)?;
     match args.command {
         ModelsCommand::List => {

@@ -96,7 +96,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         shutdown_grace: args.shutdown_grace,
         watch_interval: (watch > 0.0).then(|| Duration::from_secs_f64(watch)),
     };
-    let mut engine = args.engine.config(&args.swapper);
+    let mut engine = args.engine.config(&args.swapper)?;
     // Each worker runs one request at a time; more threads per model than cores per worker
     // would only make the workers compete.
     if engine.threads.is_none() {

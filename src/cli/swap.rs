@@ -10,15 +10,14 @@ use faceswap::{
 };
 
 use super::{
-    engine::{EngineArgs, SwapperArgs, TargetFaces},
+    engine::{EngineArgs, SourceArgs, SwapperArgs, TargetFaces},
     shown,
 };
 
 #[derive(Debug, Args)]
 pub struct SwapArgs {
-    /// The picture whose face is put onto the target.
-    #[arg(long, value_name = "IMG")]
-    source: PathBuf,
+    #[command(flatten)]
+    source: SourceArgs,
     /// The picture whose faces are replaced.
     #[arg(long, value_name = "IMG")]
     target: PathBuf,
@@ -38,15 +37,16 @@ pub struct SwapArgs {
 
 pub fn run(args: SwapArgs) -> Result<()> {
     let mode = if args.overwrite { SaveMode::Overwrite } else { SaveMode::RefuseExisting };
-    let mut inputs = vec![args.source.as_path(), args.target.as_path()];
+    let mut inputs = vec![args.source.source.as_path(), args.target.as_path()];
     inputs.extend(args.faces.reference.as_deref());
     check_output(&args.output, &inputs, mode)?;
-    let engine = Engine::open(args.engine.config(&args.swapper))?;
-    let source_picture = engine.load_picture(&args.source)?;
+    let engine = Engine::open(args.engine.config(&args.swapper)?)?;
+    let source_picture = engine.load_picture(&args.source.source)?;
     let mut picture = engine.load_picture(&args.target)?;
     let mut worker = engine.worker()?;
     let started = Instant::now();
-    let source = worker.source_face(&source_picture, &format!("the source {}", shown(&args.source)))?;
+    let source = worker.source_face(&source_picture, &args.source.what(), args.source.source_face)?;
+    args.source.note(&source);
     let selection = match &args.faces.reference {
         Some(path) => worker.most_like(&engine.load_picture(path)?, &format!("the reference {}", shown(path)))?,
         None => args.faces.without_reference(),

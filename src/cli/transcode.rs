@@ -11,8 +11,10 @@ use std::{
 use anyhow::{Context, Result};
 use clap::Args;
 use faceswap::{
+    atomic_file::check_target,
     engine::Engine,
     health::HealthServer,
+    imaging::{write_atomically, SaveMode},
     pipeline::{Controls, PipelineStats},
     signal,
     transcode::{check_paths, container_for, transcode, Progress, TranscodeJob, TranscodeOptions, TranscodeReport},
@@ -21,15 +23,14 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use super::{
-    engine::{EngineArgs, SupervisionArgs, SwapperArgs, TargetFaces},
+    engine::{EngineArgs, SourceArgs, SupervisionArgs, SwapperArgs, TargetFaces},
     shown,
 };
 
 #[derive(Debug, Args)]
 pub struct TranscodeArgs {
-    /// The picture whose face is put onto the faces in the video.
-    #[arg(long, value_name = "IMG")]
-    source: PathBuf,
+    #[command(flatten)]
+    source: SourceArgs,
     /// The video to swap faces in.
     #[arg(long, value_name = "VIDEO")]
     input: PathBuf,
@@ -133,9 +134,11 @@ pub fn run(args: TranscodeArgs) -> Result<()> {
     // Refused outputs are refused before any model is loaded.
     check_paths(&args.input, &args.output, args.overwrite)?;
     container_for(&args.output)?;
-    let engine = Engine::open(args.engine.config(&args.swapper))?;
-    let source_picture = engine.load_picture(&args.source)?;
-    let source = engine.source_face(&source_picture, &format!("the source {}", shown(&args.source)))?;
+    if let Some(path) = &args.stats_json {
+        check_target(path).context("--stats-json")?;
+    }
+    let engine = Engine::open(args.engine.config(&args.swapper)?)?;
+    let source = args.source.face(&engine)?;
     let job = TranscodeJob {
         input: args.input.clone(),
         output: args.output.clone(),
@@ -168,11 +171,21 @@ pub fn run(args: TranscodeArgs) -> Result<()> {
     engine.supervisor().health().set_running(false);
     let report = report?;
     let last = Progress { frames_done: report.frames, frames_total: total, fps: report.stats.fps, eta_s: Some(0.0) };
-    reporter.update(&last, true);
-    print_summary(&report);
+    if args.progress_json {
+        // stdout stays JSON: the summary is the last object.
+        let line = serde_json::json!({ "progress": last, "done": true, "report": &report });
+        println!("{line}");
+    } else {
+        reporter.update(&last, true);
+        print_summary(&report);
+    }
     if let Some(path) = &args.stats_json {
-        std::fs::write(path, serde_json::to_string_pretty(&report.stats)?)
+        write_atomically(path, serde_json::to_string_pretty(&report.stats)?.as_bytes(), SaveMode::Overwrite)
             .with_context(|| format!("cannot write {}", shown(path)))?;
+    }
+    if report.interrupted {
+        // The file is complete and kept, but not the whole video: scripts must see that.
+        return Err(super::Exit(super::EXIT_INTERRUPTED).into());
     }
     Ok(())
 }

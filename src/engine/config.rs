@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     imaging::PictureLimits,
-    models::DEFAULT_MODELS_DIR,
     runtime::{ExecutionProvider, ProviderChoice},
     swap::SwapperKind,
 };
@@ -64,7 +63,7 @@ pub struct EngineConfig {
 impl Default for EngineConfig {
     fn default() -> Self {
         Self {
-            models_dir: PathBuf::from(DEFAULT_MODELS_DIR),
+            models_dir: crate::paths::default_models_dir(),
             provider: ProviderName::Cpu,
             device: 0,
             provider_fallback: false,

@@ -137,7 +137,8 @@ impl Supervisor {
         factory: &SessionFactory,
         interval: Duration,
     ) -> std::io::Result<()> {
-        let mut watchdog = Watchdog::new(store, Some(fetcher), interval, self.health.clone());
+        // Its own cancel flag: stopping this watchdog cancels its downloads, nobody else's.
+        let mut watchdog = Watchdog::new(store, Some(fetcher.with_own_cancel()), interval, self.health.clone());
         for (model, role) in models {
             let (factory, consumers) = (factory.clone(), self.consumers.clone());
             watchdog.watch(model, role, Box::new(move |m| reload(role, m, &factory, &consumers)));

@@ -51,12 +51,13 @@ impl EnginePipeline {
 }
 
 impl Engine {
-    /// The source face of a picture (its largest face), analysed once for every frame.
+    /// The source face of a picture (face `face`, else its largest), analysed once for every
+    /// frame.
     ///
     /// # Errors
-    /// When the picture has no face, or a model fails.
-    pub fn source_face(&self, picture: &RgbImage, what: &str) -> Result<SourceFace> {
-        Ok(SourceFace::largest_in(picture, &mut self.analyzer()?, what)?)
+    /// When the picture has no face (or not that one), or a model fails.
+    pub fn source_face(&self, picture: &RgbImage, what: &str, face: Option<usize>) -> Result<SourceFace> {
+        Ok(SourceFace::in_picture(picture, &mut self.analyzer()?, what, face)?)
     }
 
     /// The selection that picks the face most like the largest face of `reference`.

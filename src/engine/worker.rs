@@ -56,13 +56,14 @@ impl EngineWorker {
         Ok(self.analyzer.analyze(picture, analysis)?)
     }
 
-    /// The largest face of `picture` as a source; `what` names the picture in errors.
+    /// Face `face` of `picture` (else its largest) as a source; `what` names the picture in
+    /// errors.
     ///
     /// # Errors
-    /// When the picture has no face, or a model fails.
-    pub fn source_face(&mut self, picture: &RgbImage, what: &str) -> Result<SourceFace> {
+    /// When the picture has no face (or not that one), or a model fails.
+    pub fn source_face(&mut self, picture: &RgbImage, what: &str, face: Option<usize>) -> Result<SourceFace> {
         self.apply_updates();
-        Ok(SourceFace::largest_in(picture, &mut self.analyzer, what)?)
+        Ok(SourceFace::in_picture(picture, &mut self.analyzer, what, face)?)
     }
 
     /// The selection that picks, in each target, the face most like the largest face of

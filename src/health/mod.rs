@@ -25,9 +25,10 @@ use crate::models::ModelRole;
 pub enum Status {
     /// Every model valid and loaded, frames flowing.
     Healthy,
-    /// Running, but a model is being repaired or missing: frames may pass unswapped.
+    /// Running on every model, but a model file is bad and being repaired (the loaded session
+    /// is still in use).
     Degraded,
-    /// Not able to process frames.
+    /// Not able to process frames: stopped, or a model has no session.
     Unhealthy,
 }
 
@@ -127,9 +128,11 @@ impl HealthState {
     /// The report as of now.
     pub fn report(&self) -> HealthReport {
         let models = self.models.lock().unwrap_or_else(PoisonError::into_inner).clone();
-        let status = if !self.running.load(Ordering::Relaxed) {
+        // Degraded still swaps every frame (a file is being repaired, its loaded session in
+        // use); a model with no session cannot, which is unhealthy.
+        let status = if !self.running.load(Ordering::Relaxed) || models.values().any(|m| !m.ready) {
             Status::Unhealthy
-        } else if models.values().all(|m| m.ready && m.valid) {
+        } else if models.values().all(|m| m.valid) {
             Status::Healthy
         } else {
             Status::Degraded
@@ -179,6 +182,9 @@ mod tests {
         assert_eq!(state.report().status, Status::Healthy);
         state.update_model("a", |m| m.valid = false);
         assert_eq!(state.report().status, Status::Degraded);
+        state.update_model("a", |m| m.ready = false);
+        assert_eq!(state.report().status, Status::Unhealthy, "a model without a session cannot swap");
+        state.update_model("a", |m| m.ready = true);
         state.set_running(false);
         assert_eq!(state.report().status, Status::Unhealthy);
         assert!(state.report().rss_mb > 0.0);

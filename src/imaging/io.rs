@@ -1,14 +1,12 @@
 //! Picture files: read (size checked before memory is spent, see [`decode_rgb`]) and written
 //! atomically: a picture appears under its final name complete, or not at all.
 
-use std::{
-    io::Write,
-    path::{Path, PathBuf},
-};
+use std::{io::Write, path::Path};
 
 use image::{ImageFormat, RgbImage};
 
 use super::{decode_rgb, encode_rgb, ImageError, PictureFormat, PictureLimits};
+use crate::atomic_file::{AtomicFile, CommitError};
 
 /// Whether an existing file may be replaced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +67,8 @@ pub fn check_output(output: &Path, inputs: &[&Path], mode: SaveMode) -> Result<(
     if inputs.iter().any(|input| same(input, output)) {
         return Err(ImageError::OutputIsInput { path: output.to_path_buf() });
     }
+    crate::atomic_file::check_target(output)
+        .map_err(|e| ImageError::Write { path: output.to_path_buf(), reason: e.to_string() })?;
     format_for_path(output)?;
     if mode == SaveMode::RefuseExisting && output.exists() {
         return Err(ImageError::Exists { path: output.to_path_buf() });
@@ -96,29 +96,16 @@ pub fn save_rgb(picture: &RgbImage, path: &Path, mode: SaveMode) -> Result<(), I
 /// included), [`ImageError::Write`] for a missing or unwritable folder or a full disk.
 pub fn write_atomically(path: &Path, bytes: &[u8], mode: SaveMode) -> Result<(), ImageError> {
     let write_error = |reason: String| ImageError::Write { path: path.to_path_buf(), reason };
-    let folder = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("tmp");
-    let mut temp = tempfile::Builder::new()
-        .prefix(".faceswap-")
-        .suffix(&format!(".{extension}"))
-        .tempfile_in(&folder)
-        .map_err(|e| write_error(format!("cannot create a file in {}: {e}", folder.display())))?;
-    temp.write_all(bytes).map_err(|e| write_error(e.to_string()))?;
-    temp.as_file().sync_all().map_err(|e| write_error(e.to_string()))?;
-    match mode {
-        SaveMode::Overwrite => temp.persist(path).map(drop).map_err(|e| write_error(e.error.to_string())),
-        // No-clobber rename: a file created meanwhile is not replaced either.
-        SaveMode::RefuseExisting => temp.persist_noclobber(path).map(drop).map_err(|e| {
-            if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-                ImageError::Exists { path: path.to_path_buf() }
-            } else {
-                write_error(e.error.to_string())
-            }
-        }),
+    let mut file = AtomicFile::create(path).map_err(|e| {
+        write_error(format!("cannot create a file in {}: {e}", path.parent().unwrap_or(Path::new(".")).display()))
+    })?;
+    if let Some(out) = file.file_mut() {
+        out.write_all(bytes).map_err(|e| write_error(e.to_string()))?;
     }
+    file.commit(mode == SaveMode::Overwrite).map(drop).map_err(|e| match e {
+        CommitError::Exists { path } => ImageError::Exists { path },
+        CommitError::Io { source, .. } => write_error(source.to_string()),
+    })
 }
 
 #[cfg(test)]

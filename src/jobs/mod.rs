@@ -118,6 +118,9 @@ impl TargetChoice {
 pub struct JobRequest {
     /// The source picture's extension (`png`, `jpg`).
     pub source_extension: String,
+    /// Which face of the source picture (none: the largest).
+    #[serde(default)]
+    pub source_face: Option<usize>,
     /// The input video's extension, and the name the client gave it (for the download name).
     pub input_extension: String,
     pub input_name: String,

@@ -241,7 +241,7 @@ fn execute(
 ) -> Result<TranscodeReport, Error> {
     let (engine, files, request) = (&shared.engine, &shared.files, &job.request);
     let picture = engine.load_picture(&files.source(job.id, request))?;
-    let source = engine.source_face(&picture, "the job's source picture")?;
+    let source = engine.source_face(&picture, "the job's source picture", request.source_face)?;
     let selection = match (request.target.fixed(), files.reference(job.id, request)) {
         (Some(selection), _) => selection,
         (None, Some(path)) => engine.most_like(&engine.load_picture(&path)?, "the job's reference picture")?,

@@ -13,19 +13,35 @@ pub enum ModelError {
     Unknown { name: String, known: String },
     #[error("model file {path} is missing: {hint}")]
     Missing { path: PathBuf, hint: String },
+    #[error("model file {path} does not exist: check the path")]
+    FileNotFound { path: PathBuf },
     #[error("model file {path} has {actual} bytes, expected {expected}: the file is damaged or partial; delete it and fetch it again")]
     Size { path: PathBuf, expected: u64, actual: u64 },
     #[error("model file {path} has sha256 {actual}, expected {expected}: the file is damaged or a different model; delete it and fetch it again")]
     Hash { path: PathBuf, expected: String, actual: String },
     #[error("model {name} could not be downloaded: {reason}")]
     Fetch { name: String, reason: String },
-    #[error("model file {path} is damaged ({problem}) and could not be repaired: {reason}")]
+    #[error("model file {path} is {problem} and could not be fetched again: {reason}")]
     Repair { path: PathBuf, problem: String, reason: String },
     #[error("model file {path} could not be read: {source}")]
     Io { path: PathBuf, source: std::io::Error },
 }
 
 impl ModelError {
+    /// What is wrong with the file, in a few words ("missing", "truncated (4096 of 5030888
+    /// bytes)", "damaged (its sha256 does not match)"), for messages about repairing it.
+    pub fn brief(&self) -> String {
+        match self {
+            Self::Missing { .. } | Self::FileNotFound { .. } => "missing".into(),
+            Self::Size { expected, actual, .. } if actual < expected => {
+                format!("truncated ({actual} of {expected} bytes)")
+            }
+            Self::Size { expected, actual, .. } => format!("damaged ({actual} bytes, expected {expected})"),
+            Self::Hash { .. } => "damaged (its sha256 does not match the manifest)".into(),
+            other => format!("unusable ({other})"),
+        }
+    }
+
     /// What kind of failure this is.
     pub fn kind(&self) -> ErrorKind {
         match self {

@@ -5,9 +5,13 @@
 //! not match never replaces anything.
 
 use std::{
-    io::{Read, Write},
+    io::{Read, Seek, Write},
     path::{Path, PathBuf},
-    time::Duration,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+    time::{Duration, Instant},
 };
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -15,6 +19,7 @@ use reqwest::{blocking::Client, header, StatusCode, Url};
 use sha2::{Digest, Sha256};
 
 use super::{ModelEntry, ModelError};
+use crate::atomic_file::{remove_stale_partials, AtomicFile};
 
 /// How downloads are made.
 #[derive(Debug, Clone)]
@@ -47,6 +52,22 @@ impl Default for FetchConfig {
 pub struct Fetcher {
     client: Client,
     config: FetchConfig,
+    /// Set to stop a download (and its back-off) between two blocks.
+    cancel: Arc<AtomicBool>,
+}
+
+/// Redirects are followed only to URLs the same rule admits (every hop HTTPS, or HTTP on
+/// loopback), at most ten.
+fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        if attempt.previous().len() >= 10 {
+            return attempt.error("more than 10 redirects");
+        }
+        match check_url(attempt.url().as_str()) {
+            Ok(_) => attempt.follow(),
+            Err(reason) => attempt.error(format!("redirected to {reason}")),
+        }
+    })
 }
 
 /// Only HTTPS leaves the machine; plain HTTP is for loopback mirrors (tests, local caches).
@@ -81,10 +102,34 @@ impl Fetcher {
     pub fn new(config: FetchConfig) -> Result<Self, ModelError> {
         let client = Client::builder()
             .connect_timeout(config.connect_timeout)
+            .redirect(redirect_policy())
             .user_agent(concat!("faceswap/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ModelError::Fetch { name: "-".into(), reason: e.to_string() })?;
-        Ok(Self { client, config })
+        Ok(Self { client, config, cancel: Arc::new(AtomicBool::new(false)) })
+    }
+
+    /// The flag that stops this fetcher's downloads (shared by its clones): set it and every
+    /// download in progress ends at its next block, and back-off waits end at once.
+    pub fn cancel_flag(&self) -> Arc<AtomicBool> {
+        self.cancel.clone()
+    }
+
+    /// A fetcher with the same settings and a cancel flag of its own.
+    pub fn with_own_cancel(&self) -> Self {
+        Self { client: self.client.clone(), config: self.config.clone(), cancel: Arc::new(AtomicBool::new(false)) }
+    }
+
+    fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+
+    /// Waits `delay`, or less when cancelled.
+    fn back_off(&self, delay: Duration) {
+        let until = Instant::now() + delay;
+        while !self.cancelled() && Instant::now() < until {
+            std::thread::sleep((until - Instant::now()).min(Duration::from_millis(20)));
+        }
     }
 
     /// The URLs to try for `entry`, mirrors first.
@@ -129,21 +174,23 @@ impl Fetcher {
 
     fn fetch_from(&self, entry: &ModelEntry, url: &str, folder: &Path, dest: &Path) -> Result<(), String> {
         let url = check_url(url)?;
-        let mut temp = tempfile::Builder::new()
-            .prefix(&format!(".{}.", entry.file))
-            .suffix(".partial")
-            .tempfile_in(folder)
-            .map_err(|e| format!("cannot write in {}: {e}", folder.display()))?;
+        remove_stale_partials(dest);
+        let mut temp = AtomicFile::create(dest).map_err(|e| format!("cannot write in {}: {e}", folder.display()))?;
         let mut hasher = Sha256::new();
         let mut written = 0u64;
         let bar = self.progress_bar(entry);
         let mut last_reason = String::new();
         for attempt in 0..self.config.attempts.max(1) {
             if attempt > 0 {
-                std::thread::sleep(self.config.backoff * 2u32.saturating_pow(attempt - 1));
+                self.back_off(self.config.backoff * 2u32.saturating_pow(attempt - 1));
                 tracing::info!(model = %entry.name, %url, resume_from = written, "retrying download");
             }
-            match self.transfer(&url, temp.as_file_mut(), &mut hasher, &mut written, &bar) {
+            if self.cancelled() {
+                bar.abandon();
+                return Err("cancelled".to_string());
+            }
+            let Some(file) = temp.file_mut() else { return Err("the partial file is closed".to_string()) };
+            match self.transfer(&url, file, entry.size, &mut hasher, &mut written, &bar) {
                 Ok(()) => {
                     last_reason.clear();
                     break;
@@ -166,8 +213,7 @@ impl Fetcher {
         if actual != entry.sha256 {
             return Err(format!("sha256 {actual}, expected {}: the file was not kept", entry.sha256));
         }
-        temp.as_file().sync_all().map_err(|e| e.to_string())?;
-        temp.persist(dest).map_err(|e| format!("cannot move into {}: {}", dest.display(), e.error))?;
+        temp.commit(true).map_err(|e| e.to_string())?;
         tracing::info!(model = %entry.name, path = %dest.display(), "model downloaded and verified");
         Ok(())
     }
@@ -177,6 +223,7 @@ impl Fetcher {
         &self,
         url: &Url,
         file: &mut std::fs::File,
+        size: u64,
         hasher: &mut Sha256,
         written: &mut u64,
         bar: &ProgressBar,
@@ -192,7 +239,6 @@ impl Fetcher {
             StatusCode::OK => {
                 if *written > 0 {
                     // The server ignored the range: start over.
-                    use std::io::Seek;
                     file.set_len(0).map_err(|e| Attempt::GiveUp(e.to_string()))?;
                     file.rewind().map_err(|e| Attempt::GiveUp(e.to_string()))?;
                     *hasher = Sha256::new();
@@ -205,13 +251,28 @@ impl Fetcher {
             }
             s => return Err(Attempt::GiveUp(format!("HTTP {s}"))),
         }
+        // A body larger than the model is not read at all, nor past the model's size.
+        if let Some(announced) = response.content_length() {
+            if *written + announced > size {
+                return Err(Attempt::GiveUp(format!(
+                    "the server announces {} bytes, the model has {size}",
+                    *written + announced
+                )));
+            }
+        }
         let mut block = vec![0u8; 1 << 16];
         loop {
+            if self.cancelled() {
+                return Err(Attempt::GiveUp("cancelled".to_string()));
+            }
             let n = match response.read(&mut block) {
                 Ok(0) => return Ok(()),
                 Ok(n) => n,
                 Err(e) => return Err(Attempt::Retry(format!("connection broken after {written} bytes: {e}"))),
             };
+            if *written + n as u64 > size {
+                return Err(Attempt::GiveUp(format!("the server sent more than the model's {size} bytes")));
+            }
             file.write_all(&block[..n]).map_err(|e| Attempt::GiveUp(format!("cannot write: {e}")))?;
             hasher.update(&block[..n]);
             *written += n as u64;

@@ -29,7 +29,8 @@ impl ModelStore {
     /// # Errors
     /// [`ModelError::Manifest`] if the built-in manifest is broken.
     pub fn open(dir: impl Into<PathBuf>) -> Result<Self, ModelError> {
-        Ok(Self { dir: dir.into(), manifest: Manifest::builtin()? })
+        // Absolute, so that messages name the file wherever the user runs from.
+        Ok(Self { dir: crate::paths::absolute(&dir.into()), manifest: Manifest::builtin()? })
     }
 
     /// The models folder.
@@ -88,7 +89,7 @@ impl ModelStore {
         let Some(fetcher) = fetcher.filter(|f| !f.urls_for(entry).is_empty()) else {
             return Err(problem);
         };
-        self.repair(entry, fetcher, &problem.to_string())?;
+        self.repair(entry, fetcher, &problem.brief())?;
         self.verify(name)
     }
 
@@ -119,7 +120,7 @@ impl ModelStore {
     /// [`ModelError::Missing`] when there is no such file.
     pub fn unpinned(path: &Path) -> Result<VerifiedModel, ModelError> {
         if !path.is_file() {
-            return Err(ModelError::Missing { path: path.to_path_buf(), hint: "check the path you gave".into() });
+            return Err(ModelError::FileNotFound { path: crate::paths::absolute(path) });
         }
         tracing::warn!(path = %path.display(), "using a model file that is not in the manifest: its hash is not checked");
         let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("model").to_string();

@@ -5,7 +5,7 @@
 
 use std::{
     path::PathBuf,
-    sync::Arc,
+    sync::{atomic::Ordering, Arc},
     thread::JoinHandle,
     time::{Duration, Instant, SystemTime},
 };
@@ -83,21 +83,21 @@ impl Watchdog {
         let watched = &mut self.models[index];
         let name = watched.model.name.clone();
         let verified = if watched.model.pinned {
-            self.store.verify(&name).map_err(|e| e.to_string())
+            self.store.verify(&name).map_err(|e| (e.to_string(), e.brief()))
         } else if watched.model.path.is_file() {
             Ok(watched.model.clone())
         } else {
-            Err(format!("{} is missing", watched.model.path.display()))
+            Err((format!("{} is missing", watched.model.path.display()), "missing".to_string()))
         };
         let verified = match verified {
             Ok(model) => Ok(model),
-            Err(problem) => {
+            Err((problem, brief)) => {
                 self.health.update_model(&name, |m| {
                     m.valid = false;
                     m.problem = Some(problem.clone());
                 });
                 tracing::warn!(model = %name, %problem, "model file went bad; frames go on with the loaded session");
-                self.repaired(&name, &problem)
+                self.repaired(&name, &brief)
             }
         };
         let watched = &mut self.models[index];
@@ -144,30 +144,49 @@ impl Watchdog {
     /// When the thread cannot be started.
     pub fn spawn(mut self) -> std::io::Result<WatchdogHandle> {
         let (stop_tx, stop_rx) = bounded::<()>(1);
+        let (done_tx, done_rx) = bounded::<()>(1);
         let interval = self.interval;
-        let thread = std::thread::Builder::new().name("fs-watchdog".into()).spawn(move || loop {
-            select! {
-                recv(stop_rx) -> _ => break,
-                default(interval) => {
-                    self.check();
+        let cancel = self.fetcher.as_ref().map(Fetcher::cancel_flag);
+        let thread = std::thread::Builder::new().name("fs-watchdog".into()).spawn(move || {
+            loop {
+                select! {
+                    recv(stop_rx) -> _ => break,
+                    default(interval) => {
+                        self.check();
+                    }
                 }
             }
+            let _ = done_tx.send(());
         })?;
-        Ok(WatchdogHandle { stop: Some(stop_tx), thread: Some(thread) })
+        Ok(WatchdogHandle { stop: Some(stop_tx), done: done_rx, cancel, thread: Some(thread) })
     }
 }
 
-/// Stops and joins the watchdog thread when dropped.
+/// How long a stop waits for a repair in progress before leaving the thread behind (a hash of
+/// a large file or a session build cannot be cut short; a download can).
+const STOP_WAIT: Duration = Duration::from_secs(2);
+
+/// Stops the watchdog thread when dropped: a download in progress is cancelled, and the thread
+/// is joined when it ends within two seconds (else left to end by itself).
 pub struct WatchdogHandle {
     stop: Option<Sender<()>>,
+    done: crossbeam_channel::Receiver<()>,
+    cancel: Option<Arc<std::sync::atomic::AtomicBool>>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl Drop for WatchdogHandle {
     fn drop(&mut self) {
         drop(self.stop.take());
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
+        if let Some(cancel) = &self.cancel {
+            cancel.store(true, Ordering::Relaxed);
+        }
+        if self.done.recv_timeout(STOP_WAIT).is_ok() {
+            if let Some(thread) = self.thread.take() {
+                let _ = thread.join();
+            }
+        } else {
+            tracing::warn!("the model watchdog is still busy; not waiting for it");
         }
     }
 }

@@ -5,7 +5,7 @@ use std::{collections::BTreeMap, time::Instant};
 
 use serde::Serialize;
 
-use super::Frame;
+use super::{Frame, MillisHistogram};
 
 /// The 50th, 95th and 99th percentiles (and the mean) of a set of milliseconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
@@ -54,12 +54,13 @@ pub struct SinkMeter {
     swapped: u64,
     out_of_order: u64,
     last_seq: Option<u64>,
-    latency: Vec<f32>,
-    capture: Vec<f32>,
-    detect: Vec<f32>,
-    track: Vec<f32>,
-    swap: Vec<f32>,
-    output: Vec<f32>,
+    // Fixed-size histograms: a live run of any length keeps the same memory.
+    latency: MillisHistogram,
+    capture: MillisHistogram,
+    detect: MillisHistogram,
+    track: MillisHistogram,
+    swap: MillisHistogram,
+    output: MillisHistogram,
     /// Exponential moving averages for the overlay: fps, then per stage, then latency.
     recent_fps: f32,
     recent: [f32; 6],
@@ -76,12 +77,12 @@ impl SinkMeter {
             swapped: 0,
             out_of_order: 0,
             last_seq: None,
-            latency: Vec::with_capacity(4096),
-            capture: Vec::with_capacity(4096),
-            detect: Vec::with_capacity(4096),
-            track: Vec::with_capacity(4096),
-            swap: Vec::with_capacity(4096),
-            output: Vec::with_capacity(4096),
+            latency: MillisHistogram::default(),
+            capture: MillisHistogram::default(),
+            detect: MillisHistogram::default(),
+            track: MillisHistogram::default(),
+            swap: MillisHistogram::default(),
+            output: MillisHistogram::default(),
             recent_fps: 0.0,
             recent: [0.0; 6],
             last_shown: None,
@@ -110,7 +111,7 @@ impl SinkMeter {
             (&mut self.swap, t.swap),
             (&mut self.output, output_ms),
         ] {
-            samples.push(value);
+            samples.record(value);
         }
         let ema = |old: f32, new: f32| if old == 0.0 { new } else { 0.9 * old + 0.1 * new };
         for (slot, value) in self.recent.iter_mut().zip([t.capture, t.detect, t.track, t.swap, output_ms, latency]) {
@@ -155,17 +156,17 @@ impl SinkMeter {
     }
 
     /// The final figures; `captured`, `dropped` and `failed` come from the stages.
-    pub fn finish(mut self, captured: u64, dropped: u64, failed: u64) -> PipelineStats {
+    pub fn finish(self, captured: u64, dropped: u64, failed: u64) -> PipelineStats {
         let duration = self.started.elapsed().as_secs_f64();
         let mut stage_ms = BTreeMap::new();
         for (name, samples) in [
-            ("capture", &mut self.capture),
-            ("detect", &mut self.detect),
-            ("track", &mut self.track),
-            ("swap", &mut self.swap),
-            (self.output_name, &mut self.output),
+            ("capture", &self.capture),
+            ("detect", &self.detect),
+            ("track", &self.track),
+            ("swap", &self.swap),
+            (self.output_name, &self.output),
         ] {
-            stage_ms.insert(name.to_string(), Percentiles::of(samples));
+            stage_ms.insert(name.to_string(), samples.percentiles());
         }
         PipelineStats {
             frames_captured: captured,
@@ -177,7 +178,7 @@ impl SinkMeter {
             fps: if duration > 0.0 { self.shown as f64 / duration } else { 0.0 },
             duration_s: duration,
             stage_ms,
-            latency_ms: Percentiles::of(&mut self.latency),
+            latency_ms: self.latency.percentiles(),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! by bounded channels with a live (drop oldest) or lossless (block) policy.
 
 mod frame;
+mod histogram;
 mod link;
 mod metrics;
 mod run;
@@ -10,6 +11,7 @@ mod stages;
 mod tracker;
 
 pub use frame::{Frame, StageTimes};
+pub use histogram::MillisHistogram;
 pub use link::{link, LinkReceiver, LinkSender, Policy};
 pub use metrics::{Percentiles, PipelineStats, SinkMeter};
 pub use run::{Controls, Pipeline, PipelineConfig, PipelineError, RunningPipeline, StageModels, StageUpdates};

@@ -11,6 +11,8 @@ pub enum RuntimeError {
     LibraryNotFound { searched: String },
     #[error("ONNX Runtime library {path} could not be loaded: {reason}")]
     LibraryLoad { path: PathBuf, reason: String },
+    #[error("ONNX Runtime library {path} is damaged: {reason}")]
+    LibraryDamaged { path: PathBuf, reason: String },
     #[error("execution provider {provider} is not available: {reason}")]
     ProviderUnavailable { provider: String, reason: String },
     #[error("model {path} could not be loaded by ONNX Runtime: {reason}")]

@@ -58,6 +58,10 @@ impl OrtRuntime {
             }
             return Ok(runtime.clone());
         }
+        // Loading a truncated library does not fail cleanly: the first call into a missing page
+        // is a bus error. Its headers say how long it must be; check that first.
+        check_shared_library(&library)
+            .map_err(|reason| RuntimeError::LibraryDamaged { path: library.clone(), reason })?;
         let load_error = |reason: String| RuntimeError::LibraryLoad { path: library.clone(), reason };
         let builder = ort::init_from(&library).map_err(|e| load_error(e.to_string()))?;
         let environment = builder.with_name("faceswap").build().map_err(|e| load_error(e.to_string()))?;
@@ -85,7 +89,7 @@ impl OrtRuntime {
 }
 
 /// Finds the ONNX Runtime library: `explicit` (`--ort-lib`), then `from_env` (`ORT_DYLIB_PATH`),
-/// then [`DEFAULT_LIBRARY_DIR`] under the working directory and under the executable's ancestors.
+/// then [`DEFAULT_LIBRARY_DIR`] in the places [`crate::paths`] searches.
 /// A folder is searched for `libonnxruntime.so*`.
 ///
 /// # Errors
@@ -95,10 +99,7 @@ pub fn locate_library(explicit: Option<&Path>, from_env: Option<PathBuf>) -> Res
     if let Some(path) = explicit.map(Path::to_path_buf).or(from_env) {
         return library_in(&path).ok_or_else(|| RuntimeError::LibraryNotFound { searched: path.display().to_string() });
     }
-    let mut candidates = vec![PathBuf::from(DEFAULT_LIBRARY_DIR)];
-    if let Ok(exe) = std::env::current_exe() {
-        candidates.extend(exe.ancestors().skip(1).take(4).map(|dir| dir.join(DEFAULT_LIBRARY_DIR)));
-    }
+    let candidates = crate::paths::searched(DEFAULT_LIBRARY_DIR);
     candidates.iter().find_map(|dir| library_in(dir)).ok_or_else(|| RuntimeError::LibraryNotFound {
         searched: candidates.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
     })
@@ -124,6 +125,53 @@ fn library_in(path: &Path) -> Option<PathBuf> {
     found.pop()
 }
 
+/// Checks that an ELF shared library is whole: every loaded segment and the section table lie
+/// within the file. (Files that are not ELF are left to the loader, which refuses them cleanly.)
+///
+/// # Errors
+/// What is wrong, in words.
+pub fn check_shared_library(path: &Path) -> Result<(), String> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let size = file.metadata().map_err(|e| e.to_string())?.len();
+    let mut header = [0u8; 64];
+    if file.read_exact(&mut header).is_err() {
+        return Err(format!("it is only {size} bytes long"));
+    }
+    if &header[..4] != b"\x7fELF" {
+        return Ok(());
+    }
+    if header[4] != 2 || header[5] != 1 {
+        return Err("it is not a 64-bit little-endian ELF file".into());
+    }
+    let u16_at = |at: usize| u64::from(u16::from_le_bytes([header[at], header[at + 1]]));
+    let u64_at = |at: usize| u64::from_le_bytes(header[at..at + 8].try_into().unwrap_or([0; 8]));
+    let (ph_offset, sh_offset) = (u64_at(0x20), u64_at(0x28));
+    let (ph_size, ph_count, sh_size, sh_count) = (u16_at(0x36), u16_at(0x38), u16_at(0x3A), u16_at(0x3C));
+    let truncated = |needed: u64| format!("it is {size} bytes long, its headers need {needed}: the copy is truncated");
+    let sections_end = sh_offset.saturating_add(sh_size.saturating_mul(sh_count));
+    if sh_count > 0 && sections_end > size {
+        return Err(truncated(sections_end));
+    }
+    let headers_end = ph_offset.saturating_add(ph_size.saturating_mul(ph_count));
+    if ph_size < 56 || headers_end > size {
+        return Err(truncated(headers_end));
+    }
+    file.seek(SeekFrom::Start(ph_offset)).map_err(|e| e.to_string())?;
+    let mut table = vec![0u8; usize::try_from(ph_size * ph_count).map_err(|e| e.to_string())?];
+    file.read_exact(&mut table).map_err(|e| e.to_string())?;
+    for entry in table.chunks_exact(usize::try_from(ph_size).unwrap_or(56)) {
+        let kind = u32::from_le_bytes(entry[0..4].try_into().unwrap_or([0; 4]));
+        let offset = u64::from_le_bytes(entry[8..16].try_into().unwrap_or([0; 8]));
+        let length = u64::from_le_bytes(entry[32..40].try_into().unwrap_or([0; 8]));
+        // PT_LOAD: mapped from the file.
+        if kind == 1 && offset.saturating_add(length) > size {
+            return Err(truncated(offset.saturating_add(length)));
+        }
+    }
+    Ok(())
+}
+
 fn version_of(library: &Path) -> String {
     let info = ort::info();
     if let Some(branch) = info.split(',').find_map(|part| part.trim().strip_prefix("git-branch=rel-")) {
@@ -142,6 +190,18 @@ mod tests {
         assert!(matches!(err, RuntimeError::LibraryNotFound { .. }));
         // What to do about it (scripts/setup.sh, --ort-lib) is the front-end's hint.
         assert!(err.to_string().contains("/nonexistent/libonnxruntime.so"));
+    }
+
+    #[test]
+    fn a_truncated_library_is_found_damaged() {
+        let library = locate_library(None, None).expect("scripts/setup.sh installs ONNX Runtime");
+        assert_eq!(check_shared_library(&library), Ok(()));
+        let bytes = std::fs::read(&library).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let cut = dir.path().join("libonnxruntime.so.1.32.0");
+        std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+        let reason = check_shared_library(&cut).unwrap_err();
+        assert!(reason.contains("truncated"), "{reason}");
     }
 
     #[test]

@@ -20,9 +20,12 @@ impl SourceCache {
         Self { capacity, entries: Mutex::new(Vec::with_capacity(capacity)) }
     }
 
-    /// The key of `bytes`.
-    pub fn key(bytes: &[u8]) -> [u8; 32] {
-        Sha256::digest(bytes).into()
+    /// The key of face `face` (none: the largest) of the picture `bytes`.
+    pub fn key(bytes: &[u8], face: Option<usize>) -> [u8; 32] {
+        let mut hasher = Sha256::new();
+        hasher.update(bytes);
+        hasher.update(face.map_or(u64::MAX, |f| f as u64).to_le_bytes());
+        hasher.finalize().into()
     }
 
     /// The face cached under `key`.

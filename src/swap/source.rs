@@ -28,6 +28,9 @@ pub struct SourceFace {
     mesh: FaceMesh,
     /// The face as detected in the whole picture (box, keypoints), for reports.
     face: Face,
+    /// Which face of the picture this is (as detection numbers them), and how many it has.
+    index: usize,
+    faces_in_picture: usize,
 }
 
 impl SourceFace {
@@ -52,18 +55,49 @@ impl SourceFace {
             identity,
             mesh,
             face: face.clone(),
+            index: 0,
+            faces_in_picture: 1,
         })
     }
 
-    /// The largest face of `picture`, analysed in full; `what` names the picture in errors.
+    /// Face `face` of `picture` (numbered as detection lists them), or its largest face when
+    /// none is named, analysed in full; `what` names the picture in errors.
     ///
     /// # Errors
-    /// [`FaceError::NoFace`] when the picture has no face, or a model failure.
-    pub fn largest_in(picture: &RgbImage, analyzer: &mut FaceAnalyzer, what: &str) -> Result<Self, SwapError> {
+    /// [`FaceError::NoFace`] when the picture has no face, [`FaceError::NoSuchFace`] for a
+    /// number past the end, or a model failure.
+    pub fn in_picture(
+        picture: &RgbImage,
+        analyzer: &mut FaceAnalyzer,
+        what: &str,
+        face: Option<usize>,
+    ) -> Result<Self, SwapError> {
         let faces = analyzer.analyze(picture, crate::face::Analysis::FULL)?;
-        let chosen = FaceSelection::Largest.pick(&faces, what)?;
+        let selection = face.map_or(FaceSelection::Largest, FaceSelection::Index);
+        let chosen = selection.pick(&faces, what)?;
         let index = chosen.first().copied().ok_or_else(|| FaceError::NoFace { what: what.to_string() })?;
-        Self::new(picture, &faces[index])
+        if faces.len() > 1 {
+            tracing::info!(picture = what, faces = faces.len(), used = index, "the source picture has several faces");
+        }
+        Ok(Self { index, faces_in_picture: faces.len(), ..Self::new(picture, &faces[index])? })
+    }
+
+    /// The largest face of `picture`; see [`SourceFace::in_picture`].
+    ///
+    /// # Errors
+    /// As [`SourceFace::in_picture`].
+    pub fn largest_in(picture: &RgbImage, analyzer: &mut FaceAnalyzer, what: &str) -> Result<Self, SwapError> {
+        Self::in_picture(picture, analyzer, what, None)
+    }
+
+    /// Which face of its picture this is, as detection numbers them.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// How many faces its picture has.
+    pub fn faces_in_picture(&self) -> usize {
+        self.faces_in_picture
     }
 
     /// A number no other source in this process has.

@@ -13,6 +13,8 @@ pub enum TranscodeError {
     OutputFolder { path: PathBuf },
     #[error("output {path} is the input")]
     OutputIsInput { path: PathBuf },
+    #[error("output {path} is a folder: name a file")]
+    OutputIsFolder { path: PathBuf },
     #[error("output {path} already exists")]
     OutputExists { path: PathBuf },
     #[error("output {path}: no container for this extension (known: {known})")]
@@ -36,7 +38,7 @@ impl TranscodeError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Self::InputMissing { .. } | Self::OutputFolder { .. } => ErrorKind::NotFound,
-            Self::OutputIsInput { .. } | Self::Crf { .. } => ErrorKind::InvalidInput,
+            Self::OutputIsInput { .. } | Self::OutputIsFolder { .. } | Self::Crf { .. } => ErrorKind::InvalidInput,
             Self::OutputExists { .. } => ErrorKind::Exists,
             Self::UnknownContainer { .. } | Self::UnknownCodec { .. } | Self::CodecNotInContainer { .. } => {
                 ErrorKind::UnsupportedFormat

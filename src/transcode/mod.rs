@@ -177,7 +177,7 @@ pub fn transcode(
         output,
         frames: summary.frames,
         frames_swapped: stats.frames_swapped,
-        bad_packets,
+        bad_packets: bad_packets + summary.copy_read_errors,
         interrupted,
         stats,
     })

@@ -4,14 +4,12 @@
 
 use std::path::{Path, PathBuf};
 
-use tempfile::TempPath;
-
 use super::TranscodeError;
+use crate::atomic_file::{remove_stale_partials, AtomicFile, CommitError};
 
 /// An output being written.
 pub struct PendingOutput {
-    temp: TempPath,
-    path: PathBuf,
+    file: AtomicFile,
     overwrite: bool,
 }
 
@@ -28,6 +26,9 @@ pub fn check_paths(input: &Path, output: &Path, overwrite: bool) -> Result<(), T
     if !input.is_file() {
         return Err(TranscodeError::InputMissing { path: input.to_path_buf() });
     }
+    if output.is_dir() {
+        return Err(TranscodeError::OutputIsFolder { path: output.to_path_buf() });
+    }
     let folder = folder_of(output);
     let name = output.file_name().ok_or_else(|| TranscodeError::OutputFolder { path: output.to_path_buf() })?;
     let output_abs =
@@ -43,26 +44,21 @@ pub fn check_paths(input: &Path, output: &Path, overwrite: bool) -> Result<(), T
 }
 
 impl PendingOutput {
-    /// A hidden `.NAME.*.partial.EXT` beside `path`.
+    /// A hidden partial file beside `path`; partials of the same output left by a killed run
+    /// are removed first.
     ///
     /// # Errors
     /// [`TranscodeError::Output`] when the folder cannot be written.
     pub fn create(path: &Path, overwrite: bool) -> Result<Self, TranscodeError> {
-        let folder = folder_of(path);
-        let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("mp4");
-        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("output");
-        let temp = tempfile::Builder::new()
-            .prefix(&format!(".{stem}."))
-            .suffix(&format!(".partial.{extension}"))
-            .tempfile_in(folder)
-            .map_err(|source| TranscodeError::Output { path: folder.to_path_buf(), source })?
-            .into_temp_path();
-        Ok(Self { temp, path: path.to_path_buf(), overwrite })
+        remove_stale_partials(path);
+        let file = AtomicFile::create(path)
+            .map_err(|source| TranscodeError::Output { path: folder_of(path).to_path_buf(), source })?;
+        Ok(Self { file, overwrite })
     }
 
     /// Where the file is being written.
     pub fn temp_path(&self) -> &Path {
-        &self.temp
+        self.file.temp_path()
     }
 
     /// Renames the finished file into place (never over a file that appeared meanwhile,
@@ -72,14 +68,9 @@ impl PendingOutput {
     /// [`TranscodeError::OutputExists`] or [`TranscodeError::Output`]; the temporary file is
     /// removed then.
     pub fn commit(self) -> Result<PathBuf, TranscodeError> {
-        let outcome =
-            if self.overwrite { self.temp.persist(&self.path) } else { self.temp.persist_noclobber(&self.path) };
-        match outcome {
-            Ok(()) => Ok(self.path),
-            Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => {
-                Err(TranscodeError::OutputExists { path: self.path })
-            }
-            Err(e) => Err(TranscodeError::Output { path: self.path, source: e.error }),
-        }
+        self.file.commit(self.overwrite).map_err(|e| match e {
+            CommitError::Exists { path } => TranscodeError::OutputExists { path },
+            CommitError::Io { path, source } => TranscodeError::Output { path, source },
+        })
     }
 }

@@ -84,6 +84,7 @@ struct StreamCopier {
     pending: Option<ffmpeg::Packet>,
     done: bool,
     packets: u64,
+    read_errors: u64,
 }
 
 impl StreamCopier {
@@ -101,8 +102,14 @@ impl StreamCopier {
                             self.done = true;
                             return Ok(());
                         }
-                        // A damaged stretch: skip it, as the video side does.
-                        Err(_) => continue,
+                        // A read error ends the copy, as it ends the video side: what was
+                        // copied is kept, and the error is counted and reported.
+                        Err(e) => {
+                            tracing::warn!(error = %e, "stopping the sound and subtitle copy at an unreadable part of the input");
+                            self.read_errors += 1;
+                            self.done = true;
+                            return Ok(());
+                        }
                     }
                 }
             };
@@ -132,6 +139,8 @@ impl StreamCopier {
 pub struct WriteSummary {
     pub frames: u64,
     pub copied_packets: u64,
+    /// Unreadable stretches of the input met while copying its other streams.
+    pub copy_read_errors: u64,
 }
 
 /// An output video being written.
@@ -268,7 +277,14 @@ impl VideoWriter {
             scaler,
             rgb: Video::new(Pixel::RGB24, shape.width, shape.height),
             yuv: Video::new(Pixel::YUV420P, shape.width, shape.height),
-            copier: copy_input.map(|input| StreamCopier { input, map, pending: None, done: false, packets: 0 }),
+            copier: copy_input.map(|input| StreamCopier {
+                input,
+                map,
+                pending: None,
+                done: false,
+                packets: 0,
+                read_errors: 0,
+            }),
             frames: 0,
             last_pts: None,
             frame_step,
@@ -340,6 +356,10 @@ impl VideoWriter {
                 .map_err(|e| VideoError::Write { path: self.path.clone(), reason: e.to_string() })?;
         }
         self.output.write_trailer().map_err(|e| self.fail(&e))?;
-        Ok(WriteSummary { frames: self.frames, copied_packets: self.copier.as_ref().map_or(0, |c| c.packets) })
+        Ok(WriteSummary {
+            frames: self.frames,
+            copied_packets: self.copier.as_ref().map_or(0, |c| c.packets),
+            copy_read_errors: self.copier.as_ref().map_or(0, |c| c.read_errors),
+        })
     }
 }

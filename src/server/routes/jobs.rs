@@ -42,6 +42,8 @@ pub struct JobForm {
     /// The picture whose face is put on.
     #[schema(value_type = String, format = Binary)]
     source: Vec<u8>,
+    /// Which face of the source to use (default: the largest).
+    source_face: Option<u32>,
     /// The video (any container and codec ffmpeg reads).
     #[schema(value_type = String, format = Binary)]
     input: Vec<u8>,
@@ -130,8 +132,9 @@ fn view(job: &JobRecord, live: Option<Progress>) -> JobView {
     }
 }
 
-const JOB_FIELDS: [(&str, FieldKind); 9] = [
+const JOB_FIELDS: [(&str, FieldKind); 10] = [
     ("source", FieldKind::Picture),
+    ("source_face", FieldKind::Text),
     ("input", FieldKind::Video),
     ("face", FieldKind::Text),
     ("all_faces", FieldKind::Text),
@@ -200,6 +203,7 @@ pub async fn submit(
     let limit = state.picture_upload_limit();
     let mut form = read_form(multipart.map_err(rejection)?, &JOB_FIELDS, limit, || state.files.incoming()).await?;
     let source = form.picture("source")?;
+    let source_face = form.parsed::<usize>("source_face", "a face number from 0")?;
     let input = form.video("input")?;
     let faces = target_faces(&mut form)?;
     let swapper = swapper_kind(&form, state.engine.config().swapper)?;
@@ -237,13 +241,13 @@ pub async fn submit(
         ),
         other => other.into(),
     })?;
-    check_source(&state, source.clone(), "source").await?;
+    check_source(&state, source.clone(), "source", source_face).await?;
     let (target, reference) = match faces {
         TargetFaces::Fixed(FaceSelection::Index(n)) => (TargetChoice::Index(n), None),
         TargetFaces::Fixed(FaceSelection::All) => (TargetChoice::All, None),
         TargetFaces::Fixed(_) => (TargetChoice::Largest, None),
         TargetFaces::LikeReference(bytes) => {
-            check_source(&state, bytes.clone(), "reference").await?;
+            check_source(&state, bytes.clone(), "reference", None).await?;
             (TargetChoice::Reference, Some(bytes))
         }
     };
@@ -251,6 +255,7 @@ pub async fn submit(
     let id = JobId::new();
     let request = JobRequest {
         source_extension: picture_extension(&source).to_string(),
+        source_face,
         input_extension,
         input_name: input.file_name.clone().unwrap_or_else(|| "input".into()).chars().take(200).collect(),
         reference_extension: reference.as_ref().map(|b| picture_extension(b).to_string()),

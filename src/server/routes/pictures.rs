@@ -33,6 +33,8 @@ pub struct SwapForm {
     /// The picture whose face is put on (PNG or JPEG).
     #[schema(value_type = String, format = Binary)]
     source: Vec<u8>,
+    /// Which face of the source to use, numbered as `/v1/detect` lists them (default: the largest).
+    source_face: Option<u32>,
     /// The picture whose faces are replaced.
     #[schema(value_type = String, format = Binary)]
     target: Vec<u8>,
@@ -62,8 +64,9 @@ pub struct DetectForm {
     embeddings: Option<bool>,
 }
 
-const SWAP_FIELDS: [(&str, FieldKind); 7] = [
+const SWAP_FIELDS: [(&str, FieldKind); 8] = [
     ("source", FieldKind::Picture),
+    ("source_face", FieldKind::Text),
     ("target", FieldKind::Picture),
     ("face", FieldKind::Text),
     ("all_faces", FieldKind::Text),
@@ -121,6 +124,7 @@ pub async fn swap(
     let limit = state.picture_upload_limit();
     let mut form = read_form(multipart.map_err(rejection)?, &SWAP_FIELDS, limit, || state.files.incoming()).await?;
     let source = form.picture("source")?;
+    let source_face = form.parsed::<usize>("source_face", "a face number from 0")?;
     let target = form.picture("target")?;
     let faces = target_faces(&mut form)?;
     let kind = swapper_kind(&form, state.engine.config().swapper)?;
@@ -129,12 +133,13 @@ pub async fn swap(
     let (swapped, bytes) = state
         .pool
         .run(move |worker, engine| {
-            let key = SourceCache::key(&source);
+            let key = SourceCache::key(&source, source_face);
             let source = match cache.get(&key) {
                 Some(face) => face,
                 None => {
                     let picture = engine.decode_picture(&source, "in field \"source\"")?;
-                    let face = Arc::new(worker.source_face(&picture, "the picture in field \"source\"")?);
+                    let face =
+                        Arc::new(worker.source_face(&picture, "the picture in field \"source\"", source_face)?);
                     cache.put(key, face.clone());
                     face
                 }
@@ -170,13 +175,19 @@ fn selection(
     }
 }
 
-/// Checks, on a worker, that a picture has a face to take as the source.
-pub async fn check_source(state: &AppState, bytes: Bytes, field: &'static str) -> Result<(), Problem> {
+/// Checks, on a worker, that a picture has the face to take as the source (face `face`, else
+/// any).
+pub async fn check_source(
+    state: &AppState,
+    bytes: Bytes,
+    field: &'static str,
+    face: Option<usize>,
+) -> Result<(), Problem> {
     state
         .pool
         .run(move |worker, engine| {
             let picture = engine.decode_picture(&bytes, &format!("in field {field:?}"))?;
-            let _: SourceFace = worker.source_face(&picture, &format!("the picture in field {field:?}"))?;
+            let _: SourceFace = worker.source_face(&picture, &format!("the picture in field {field:?}"), face)?;
             Ok(())
         })
         .await?;
