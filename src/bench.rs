@@ -154,7 +154,8 @@ impl FrameSource for SyntheticSource {
 fn load_frames(config: &BenchConfig) -> Result<LoadedFrames, Error> {
     let (mut source, shape, path): (Box<dyn FrameSource>, StreamShape, Option<PathBuf>) = match &config.input {
         BenchInput::Video(path) => {
-            let spec = SourceSpec::File { path: path.clone(), resolution: None, looping: true };
+            let limits = crate::imaging::PictureLimits::default();
+            let spec = SourceSpec::File { path: path.clone(), resolution: None, looping: true, limits };
             (spec.open()?, probe(path)?, Some(path.clone()))
         }
         BenchInput::Synthetic { width, height } => {

@@ -49,7 +49,12 @@ fn models(delay: Duration) -> StageModels {
 }
 
 fn carphone() -> SourceSpec {
-    SourceSpec::File { path: media("carphone.mp4"), resolution: None, looping: false }
+    SourceSpec::File {
+        path: media("carphone.mp4"),
+        resolution: None,
+        looping: false,
+        limits: faceswap::imaging::PictureLimits::default(),
+    }
 }
 
 /// Runs the pipeline to the end with a slow swap stage; returns the stats and the sequence
@@ -122,7 +127,12 @@ fn lossless_policy_unpaced_keeps_every_frame() {
 #[test]
 fn missing_input_is_reported_when_starting() {
     let controls = Arc::new(Controls::default());
-    let spec = SourceSpec::File { path: PathBuf::from("/nonexistent/clip.mp4"), resolution: None, looping: false };
+    let spec = SourceSpec::File {
+        path: PathBuf::from("/nonexistent/clip.mp4"),
+        resolution: None,
+        looping: false,
+        limits: faceswap::imaging::PictureLimits::default(),
+    };
     let err = Pipeline::start(spec, models(Duration::ZERO), PipelineConfig::live(), controls, StageUpdates::none())
         .err()
         .expect("a missing file fails to start");
@@ -246,13 +256,18 @@ fn window_shows_the_source_identity_under_xvfb() {
     let swapped_similarity = face.embedding.as_ref().unwrap().cosine(&source);
 
     // The same frame of the clip, unswapped, as the baseline.
-    let first = faceswap::video::SourceSpec::File { path: media("carphone.mp4"), resolution: None, looping: false }
-        .open()
-        .unwrap()
-        .next_frame(None)
-        .unwrap()
-        .unwrap()
-        .image;
+    let first = faceswap::video::SourceSpec::File {
+        path: media("carphone.mp4"),
+        resolution: None,
+        looping: false,
+        limits: faceswap::imaging::PictureLimits::default(),
+    }
+    .open()
+    .unwrap()
+    .next_frame(None)
+    .unwrap()
+    .unwrap()
+    .image;
     let original = analyzer.analyze(&first, Analysis::FULL).unwrap();
     let original_similarity = original[largest_face(&original).unwrap()].embedding.as_ref().unwrap().cosine(&source);
     eprintln!("window: similarity to source {swapped_similarity:.3} (unswapped clip {original_similarity:.3})");

@@ -78,11 +78,14 @@ pub fn run(args: LiveArgs) -> Result<()> {
     if let Some(path) = &args.stats_json {
         faceswap::atomic_file::check_target(path).context("--stats-json")?;
     }
+    let limits = faceswap::imaging::PictureLimits { max_pixels: args.engine.max_pixels };
     let spec = match &args.input {
         Some(path) if is_picture(path) => {
-            SourceSpec::Still { path: path.clone(), fps: f64::from(args.fps.unwrap_or(30)) }
+            SourceSpec::Still { path: path.clone(), fps: f64::from(args.fps.unwrap_or(30)), limits }
         }
-        Some(path) => SourceSpec::File { path: path.clone(), resolution: args.resolution, looping: args.looping },
+        Some(path) => {
+            SourceSpec::File { path: path.clone(), resolution: args.resolution, looping: args.looping, limits }
+        }
         None => SourceSpec::Camera { selector: args.camera.clone(), resolution: args.resolution, fps: args.fps },
     };
     if args.headless && args.frames.is_none() && args.input.is_none() {

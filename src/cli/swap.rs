@@ -6,7 +6,7 @@ use anyhow::Result;
 use clap::Args;
 use faceswap::{
     engine::Engine,
-    imaging::{check_output, encode_rgb, format_for_path, write_atomically, SaveMode},
+    imaging::{check_output, encode_with_alpha, format_for_path, write_atomically, SaveMode},
 };
 
 use super::{
@@ -42,7 +42,8 @@ pub fn run(args: SwapArgs) -> Result<()> {
     check_output(&args.output, &inputs, mode)?;
     let engine = Engine::open(args.engine.config(&args.swapper)?)?;
     let source_picture = engine.load_picture(&args.source.source)?;
-    let mut picture = engine.load_picture(&args.target)?;
+    let target = engine.load_full_picture(&args.target)?;
+    let mut picture = target.rgb;
     let mut worker = engine.worker()?;
     let started = Instant::now();
     let source = worker.source_face(&source_picture, &args.source.what(), args.source.source_face)?;
@@ -55,7 +56,8 @@ pub fn run(args: SwapArgs) -> Result<()> {
     let what = format!("the target {}", shown(&args.target));
     let swapped = worker.swap(&engine, &mut picture, &source, &selection, kind, &what)?;
     let elapsed = started.elapsed();
-    let bytes = encode_rgb(&picture, format_for_path(&args.output)?)?;
+    // The target's transparency is kept where the format can hold it.
+    let bytes = encode_with_alpha(&picture, target.alpha.as_ref(), format_for_path(&args.output)?)?;
     write_atomically(&args.output, &bytes, mode)?;
     println!(
         "swapped {swapped} face(s) with the {kind} swapper in {:.0} ms: {}",

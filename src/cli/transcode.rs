@@ -203,6 +203,12 @@ fn print_summary(report: &TranscodeReport) {
         report.stats.fps,
         stage_shares(&report.stats),
     );
+    if report.encoded_size != report.frame_size {
+        let ((fw, fh), (ew, eh)) = (report.frame_size, report.encoded_size);
+        println!(
+            "note: the frames are {fw}×{fh}; the video is {ew}×{eh}, padded by a pixel (yuv420p needs even sides)"
+        );
+    }
     if report.bad_packets > 0 {
         println!("{} damaged packet(s) in the input were skipped", report.bad_packets);
     }

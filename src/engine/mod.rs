@@ -27,7 +27,7 @@ pub use worker::EngineWorker;
 use crate::{
     face::{DetectorConfig, FaceAnalyzer, FaceModels},
     health::{HealthReport, HealthState, ModelHealth},
-    imaging::{decode_rgb, load_rgb_within, PictureLimits},
+    imaging::{decode_picture, decode_rgb, load_picture_within, load_rgb_within, Picture, PictureLimits},
     models::{Fetcher, ModelStore, VerifiedModel, DEFAULT_PACK},
     runtime::{OrtRuntime, SessionFactory},
     swap::{build_swapper, Swapper, SwapperKind},
@@ -137,6 +137,22 @@ impl Engine {
     /// The picture's error (missing, not a picture, truncated, too large), naming the file.
     pub fn load_picture(&self, path: &Path) -> Result<RgbImage> {
         Ok(load_rgb_within(path, self.config.limits)?)
+    }
+
+    /// Reads a picture file within the engine's limits, with its alpha channel.
+    ///
+    /// # Errors
+    /// See [`Engine::load_picture`].
+    pub fn load_full_picture(&self, path: &Path) -> Result<Picture> {
+        Ok(load_picture_within(path, self.config.limits)?)
+    }
+
+    /// Decodes a picture held in memory within the engine's limits, with its alpha channel.
+    ///
+    /// # Errors
+    /// See [`Engine::load_picture`].
+    pub fn decode_full_picture(&self, bytes: &[u8], what: &str) -> Result<Picture> {
+        Ok(decode_picture(bytes, what, self.config.limits)?)
     }
 
     /// Decodes a picture held in memory within the engine's limits; `what` names it in errors.

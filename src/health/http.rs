@@ -6,7 +6,7 @@
 use std::{net::SocketAddr, sync::Arc, thread::JoinHandle};
 
 use axum::{
-    extract::State,
+    extract::{ConnectInfo, Request, State},
     http::StatusCode,
     response::{IntoResponse, Response},
     routing::get,
@@ -26,9 +26,20 @@ pub fn probes(state: Arc<HealthState>) -> Router {
     Router::new().route("/health/live", get(live)).route("/health/ready", get(ready)).with_state(state)
 }
 
-async fn health(State(state): State<Arc<HealthState>>) -> Response {
-    let report = state.report();
+async fn health(State(state): State<Arc<HealthState>>, request: Request) -> Response {
+    let report = for_peer(state.report(), &request);
     (report_status(&report), Json(report)).into_response()
+}
+
+/// The report as `request`'s client may see it: whole on loopback, redacted for any other
+/// machine (and when the peer is not known).
+pub fn for_peer(report: HealthReport, request: &Request) -> HealthReport {
+    let local = request.extensions().get::<ConnectInfo<SocketAddr>>().is_some_and(|c| c.0.ip().is_loopback());
+    if local {
+        report
+    } else {
+        report.redacted()
+    }
 }
 
 /// 503 when unhealthy; degraded still answers 200 (the process works, frames pass).
@@ -85,6 +96,9 @@ impl HealthServer {
         let listener = std::net::TcpListener::bind(addr).map_err(fail)?;
         listener.set_nonblocking(true).map_err(fail)?;
         let bound = listener.local_addr().map_err(fail)?;
+        if !bound.ip().is_loopback() {
+            tracing::warn!(addr = %bound, "the health endpoint is reachable from other machines: they see no file paths or memory figures");
+        }
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(fail)?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
@@ -95,7 +109,8 @@ impl HealthServer {
                         Ok(listener) => listener,
                         Err(e) => return tracing::error!(error = %e, "health endpoint failed"),
                     };
-                    let serve = axum::serve(listener, router(state)).with_graceful_shutdown(async {
+                    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+                    let serve = axum::serve(listener, app).with_graceful_shutdown(async {
                         let _ = stopped.await;
                     });
                     if let Err(e) = serve.await {

@@ -15,7 +15,7 @@ use std::{
 
 use serde::Serialize;
 
-pub use http::{probes, report_status, router, HealthError, HealthServer};
+pub use http::{for_peer, probes, report_status, router, HealthError, HealthServer};
 
 use crate::models::ModelRole;
 
@@ -53,7 +53,9 @@ pub struct HealthReport {
     pub models: BTreeMap<String, ModelHealth>,
     pub onnxruntime_version: String,
     pub execution_provider: String,
-    pub rss_mb: f64,
+    /// Left out of the view given to other machines.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rss_mb: Option<f64>,
     pub uptime_s: f64,
     pub frames_processed: u64,
     pub fps: f32,
@@ -63,6 +65,21 @@ pub struct HealthReport {
 }
 
 impl HealthReport {
+    /// The view for a client on another machine: no file paths, problems or memory figures
+    /// (they stay in the server's log and on loopback).
+    pub fn redacted(mut self) -> Self {
+        for model in self.models.values_mut() {
+            model.file = std::path::Path::new(&model.file)
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            if model.problem.is_some() {
+                model.problem = Some("see the server's log".into());
+            }
+        }
+        self.rss_mb = None;
+        self
+    }
+
     /// Ready to take work: running, every model loaded and its file valid. A load balancer or
     /// a Kubernetes readiness probe sends traffic only then.
     pub fn is_ready(&self) -> bool {
@@ -142,7 +159,7 @@ impl HealthState {
             models,
             onnxruntime_version: self.onnxruntime_version.clone(),
             execution_provider: self.execution_provider.clone(),
-            rss_mb: resident_mb(),
+            rss_mb: Some(resident_mb()),
             uptime_s: self.started.elapsed().as_secs_f64(),
             frames_processed: self.frames.load(Ordering::Relaxed),
             fps: f32::from_bits(self.fps_bits.load(Ordering::Relaxed)),
@@ -172,7 +189,7 @@ mod tests {
     use super::*;
 
     fn model(ready: bool, valid: bool) -> ModelHealth {
-        ModelHealth { role: ModelRole::Detector, ready, valid, file: "m.onnx".into(), problem: None }
+        ModelHealth { role: ModelRole::Detector, ready, valid, file: "/srv/models/m.onnx".into(), problem: None }
     }
 
     #[test]
@@ -187,6 +204,9 @@ mod tests {
         state.update_model("a", |m| m.ready = true);
         state.set_running(false);
         assert_eq!(state.report().status, Status::Unhealthy);
-        assert!(state.report().rss_mb > 0.0);
+        assert!(state.report().rss_mb.is_some_and(|mb| mb > 0.0));
+        let remote = state.report().redacted();
+        assert_eq!(remote.models["a"].file, "m.onnx");
+        assert!(remote.rss_mb.is_none());
     }
 }

@@ -5,7 +5,7 @@ use std::{io::Write, path::Path};
 
 use image::{ImageFormat, RgbImage};
 
-use super::{decode_rgb, encode_rgb, ImageError, PictureFormat, PictureLimits};
+use super::{decode_picture, encode_rgb, ImageError, Picture, PictureFormat, PictureLimits};
 use crate::atomic_file::{AtomicFile, CommitError};
 
 /// Whether an existing file may be replaced.
@@ -26,9 +26,17 @@ pub fn load_rgb(path: &Path) -> Result<RgbImage, ImageError> {
 /// Reads the picture at `path` as 8-bit RGB, turned upright by its EXIF orientation.
 ///
 /// # Errors
-/// [`ImageError::Missing`], [`ImageError::Unreadable`], [`ImageError::FileTooLarge`] (checked
-/// before reading), and every error of [`decode_rgb`], each naming the file.
+/// See [`load_picture_within`].
 pub fn load_rgb_within(path: &Path, limits: PictureLimits) -> Result<RgbImage, ImageError> {
+    load_picture_within(path, limits).map(|p| p.rgb)
+}
+
+/// Reads the picture at `path`, turned upright by its EXIF orientation, with its alpha.
+///
+/// # Errors
+/// [`ImageError::Missing`], [`ImageError::Unreadable`], [`ImageError::FileTooLarge`] (checked
+/// before reading), and every error of [`decode_picture`], each naming the file.
+pub fn load_picture_within(path: &Path, limits: PictureLimits) -> Result<Picture, ImageError> {
     let what = path.display().to_string();
     let unreadable = |source: std::io::Error| match source.kind() {
         std::io::ErrorKind::NotFound => ImageError::Missing { what: what.clone() },
@@ -39,7 +47,7 @@ pub fn load_rgb_within(path: &Path, limits: PictureLimits) -> Result<RgbImage, I
         return Err(ImageError::FileTooLarge { what, bytes: size, limit: limits.max_encoded_bytes() });
     }
     let bytes = std::fs::read(path).map_err(unreadable)?;
-    decode_rgb(&bytes, &what, limits)
+    decode_picture(&bytes, &what, limits)
 }
 
 /// The format a file name asks for (`.png`, `.jpg`, `.jpeg`).

@@ -16,9 +16,14 @@ pub use affine::Affine;
 pub use blend::blend_masked;
 pub use error::ImageError;
 pub use filter::{box_blur3, erode_binary, erode_square, gaussian_blur, gaussian_kernel};
-pub use io::{check_output, format_for_path, load_rgb, load_rgb_within, save_rgb, write_atomically, SaveMode};
+pub use io::{
+    check_output, format_for_path, load_picture_within, load_rgb, load_rgb_within, save_rgb, write_atomically, SaveMode,
+};
 pub use letterbox::{Letterbox, LetterboxResizer};
-pub use picture::{decode_rgb, encode_rgb, PictureFormat, PictureLimits, DEFAULT_MAX_PIXELS};
+pub use picture::{
+    decode_picture, decode_rgb, encode_rgb, encode_with_alpha, Picture, PictureFormat, PictureLimits,
+    DEFAULT_MAX_PIXELS,
+};
 pub use rect::Rect;
 pub use tensor::{nchw_from_rgb, Normalization};
 pub use warp::{warp_affine_gray, warp_affine_rgb};

@@ -6,7 +6,7 @@ use std::io::Cursor;
 
 use image::{
     codecs::{jpeg::JpegEncoder, png::PngEncoder},
-    DynamicImage, ImageDecoder, ImageEncoder, ImageFormat, ImageReader, RgbImage,
+    DynamicImage, GrayImage, ImageDecoder, ImageEncoder, ImageFormat, ImageReader, RgbImage,
 };
 use serde::{Deserialize, Serialize};
 
@@ -76,14 +76,33 @@ impl std::str::FromStr for PictureFormat {
     }
 }
 
+/// A decoded picture: the 8-bit RGB the engine works on, and what RGB leaves out.
+#[derive(Debug, Clone)]
+pub struct Picture {
+    pub rgb: RgbImage,
+    /// The alpha channel (8-bit), when the picture has one.
+    pub alpha: Option<GrayImage>,
+    /// It had more than 8 bits a channel (the result is 8-bit).
+    pub deep: bool,
+}
+
 /// Decodes `bytes` as 8-bit RGB, turned upright by its EXIF orientation; `what` names the
 /// picture in errors.
+///
+/// # Errors
+/// See [`decode_picture`].
+pub fn decode_rgb(bytes: &[u8], what: &str, limits: PictureLimits) -> Result<RgbImage, ImageError> {
+    decode_picture(bytes, what, limits).map(|p| p.rgb)
+}
+
+/// Decodes `bytes` as a [`Picture`], turned upright by its EXIF orientation, keeping its alpha
+/// channel; `what` names the picture in errors.
 ///
 /// # Errors
 /// [`ImageError::Format`] for data that is not a PNG or JPEG, [`ImageError::TooLarge`] when the
 /// header claims more than `limits` allow (nothing is decoded then), [`ImageError::Truncated`]
 /// when the data ends early, [`ImageError::Damaged`] when the decoder fails.
-pub fn decode_rgb(bytes: &[u8], what: &str, limits: PictureLimits) -> Result<RgbImage, ImageError> {
+pub fn decode_picture(bytes: &[u8], what: &str, limits: PictureLimits) -> Result<Picture, ImageError> {
     let format_error = |reason: String| ImageError::Format { what: what.to_string(), reason };
     let reader = || -> Result<ImageReader<Cursor<&[u8]>>, ImageError> {
         ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| format_error(e.to_string()))
@@ -120,7 +139,16 @@ pub fn decode_rgb(bytes: &[u8], what: &str, limits: PictureLimits) -> Result<Rgb
     let orientation = decoder.orientation().map_err(|e| damaged_or_format(what, e))?;
     let mut picture = DynamicImage::from_decoder(decoder).map_err(|e| damaged_or_format(what, e))?;
     picture.apply_orientation(orientation);
-    Ok(picture.into_rgb8())
+    let color = picture.color();
+    let deep = u16::from(color.bytes_per_pixel()) > u16::from(color.channel_count());
+    if deep {
+        tracing::warn!(picture = what, "a picture with more than 8 bits a channel: the result is written in 8 bits");
+    }
+    let alpha = color.has_alpha().then(|| {
+        let rgba = picture.to_rgba8();
+        GrayImage::from_fn(rgba.width(), rgba.height(), |x, y| image::Luma([rgba.get_pixel(x, y)[3]]))
+    });
+    Ok(Picture { rgb: picture.into_rgb8(), alpha, deep })
 }
 
 fn damaged_or_format(what: &str, error: image::ImageError) -> ImageError {
@@ -175,6 +203,38 @@ fn jpeg_is_complete(bytes: &[u8]) -> bool {
             }
         }
     }
+}
+
+/// Encodes `rgb` with its `alpha` channel as `format`: PNG keeps the alpha; JPEG has none, so
+/// it is dropped, with a warning.
+///
+/// # Errors
+/// [`ImageError::Encode`] when the encoder fails.
+pub fn encode_with_alpha(
+    rgb: &RgbImage,
+    alpha: Option<&GrayImage>,
+    format: PictureFormat,
+) -> Result<Vec<u8>, ImageError> {
+    let Some(alpha) = alpha.filter(|a| a.dimensions() == rgb.dimensions()) else {
+        return encode_rgb(rgb, format);
+    };
+    if format == PictureFormat::Jpeg {
+        tracing::warn!("JPEG has no alpha channel: the picture's transparency is dropped (PNG keeps it)");
+        return encode_rgb(rgb, format);
+    }
+    let rgba = image::RgbaImage::from_fn(rgb.width(), rgb.height(), |x, y| {
+        let [r, g, b] = rgb.get_pixel(x, y).0;
+        image::Rgba([r, g, b, alpha.get_pixel(x, y)[0]])
+    });
+    let mut out = Vec::with_capacity(rgba.as_raw().len() / 3);
+    PngEncoder::new_with_quality(
+        &mut out,
+        image::codecs::png::CompressionType::Fast,
+        image::codecs::png::FilterType::Adaptive,
+    )
+    .write_image(rgba.as_raw(), rgba.width(), rgba.height(), image::ExtendedColorType::Rgba8)
+    .map_err(|e| ImageError::Encode { format: format.content_type(), reason: e.to_string() })?;
+    Ok(out)
 }
 
 /// Encodes `picture` as `format` (PNG: fast compression; JPEG: quality 95, as OpenCV's default).
@@ -237,6 +297,25 @@ mod tests {
         let rotated = [&jpeg[..2], &app1, &jpeg[2..]].concat();
         let upright = decode_rgb(&rotated, "phone photo", PictureLimits::default()).unwrap();
         assert_eq!(upright.dimensions(), (48, 64), "turned upright by its EXIF orientation");
+    }
+
+    #[test]
+    fn alpha_is_kept_through_a_png_and_depth_is_reported() {
+        let rgba = image::RgbaImage::from_fn(8, 6, |x, y| image::Rgba([x as u8 * 30, y as u8 * 40, 9, (x * 30) as u8]));
+        let mut png = Vec::new();
+        PngEncoder::new(&mut png).write_image(rgba.as_raw(), 8, 6, image::ExtendedColorType::Rgba8).unwrap();
+        let picture = decode_picture(&png, "rgba", PictureLimits::default()).unwrap();
+        let alpha = picture.alpha.clone().expect("alpha kept");
+        assert_eq!(alpha.get_pixel(3, 0)[0], 90);
+        let again = encode_with_alpha(&picture.rgb, Some(&alpha), PictureFormat::Png).unwrap();
+        let back = image::load_from_memory(&again).unwrap().to_rgba8();
+        assert_eq!(back, rgba, "the same pixels and transparency");
+
+        let deep = image::ImageBuffer::<image::Rgb<u16>, _>::from_pixel(4, 4, image::Rgb([60_000u16, 10, 10]));
+        let mut png16 = Vec::new();
+        DynamicImage::ImageRgb16(deep).write_to(&mut Cursor::new(&mut png16), ImageFormat::Png).unwrap();
+        assert!(decode_picture(&png16, "deep", PictureLimits::default()).unwrap().deep);
+        assert!(!decode_picture(&png, "rgba", PictureLimits::default()).unwrap().deep);
     }
 
     #[test]

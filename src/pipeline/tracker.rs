@@ -73,6 +73,9 @@ struct Track {
     face: Face,
     misses: u32,
     smoother: FaceSmoother,
+    /// Its place in the last detection's order (detections come best score first, as
+    /// `faceswap detect` lists them), so that face N is the same face in video and pictures.
+    rank: usize,
 }
 
 /// Runs the detector on every K-th frame (and on every frame while nothing is tracked).
@@ -208,7 +211,12 @@ impl TrackFollower {
         if let Some(detections) = detections {
             let mut hit = vec![false; self.tracks.len()];
             let mut fresh = Vec::new();
-            for detection in detections {
+            let detected = detections.len();
+            // Tracks this detection misses go after the ones it found, in their old order.
+            for (i, track) in self.tracks.iter_mut().enumerate() {
+                track.rank = detected + i;
+            }
+            for (rank, detection) in detections.into_iter().enumerate() {
                 let best = (0..self.tracks.len())
                     .filter(|&i| !hit[i])
                     .map(|i| (i, iou(&self.tracks[i].face.bbox, &detection.bbox)))
@@ -222,8 +230,9 @@ impl TrackFollower {
                         let (embedding, landmarks) = (track.face.embedding.take(), track.face.landmarks.take());
                         track.face = Face { embedding, landmarks, ..detection };
                         track.misses = 0;
+                        track.rank = rank;
                     }
-                    None => fresh.push(detection),
+                    None => fresh.push((rank, detection)),
                 }
             }
             for (track, _) in self.tracks.iter_mut().zip(&hit).filter(|(_, hit)| !**hit) {
@@ -231,11 +240,13 @@ impl TrackFollower {
             }
             let max_misses = self.config.max_misses;
             self.tracks.retain(|t| t.misses <= max_misses);
-            self.tracks.extend(fresh.into_iter().map(|face| Track {
+            self.tracks.extend(fresh.into_iter().map(|(rank, face)| Track {
                 face,
                 misses: 0,
                 smoother: FaceSmoother::new(SMOOTHED_VALUES),
+                rank,
             }));
+            self.tracks.sort_by_key(|t| t.rank);
         }
         for track in &mut self.tracks {
             if detect && track.misses == 0 {

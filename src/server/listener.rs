@@ -47,6 +47,8 @@ pub async fn serve(
                 Ok(Ok(n)) if n > 0 => {}
                 _ => return,
             }
+            // Handlers that show more to loopback (health) need to know the peer.
+            let app = app.layer(axum::Extension(axum::extract::ConnectInfo(peer)));
             let connection = http.serve_connection(TokioIo::new(stream_checked(stream)), TowerToHyperService::new(app));
             if let Err(e) = watcher.watch(connection).await {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");

@@ -24,7 +24,7 @@ use crate::{
     face::FaceSelection,
     pipeline::{Controls, PipelineConfig, PipelineStats, SinkMeter, TrackerConfig},
     swap::{SourceFace, SwapperKind},
-    video::{probe, SourceSpec, VideoWriter},
+    video::{probe, SourceSpec, VideoError, VideoWriter},
     Error, Result,
 };
 
@@ -89,6 +89,9 @@ pub struct Progress {
 #[derive(Debug, Clone, Serialize)]
 pub struct TranscodeReport {
     pub output: PathBuf,
+    /// The frames' size, and the size written (padded by a pixel where a side was odd).
+    pub frame_size: (u32, u32),
+    pub encoded_size: (u32, u32),
     /// Frames in the file.
     pub frames: u64,
     pub frames_swapped: u64,
@@ -121,17 +124,19 @@ pub fn transcode(
     let settings =
         encoder_settings(container, options.codec.as_deref(), options.crf, &options.preset, options.encoder_threads)?;
     let shape = probe(&job.input)?;
+    let limit = engine.limits().max_pixels;
+    if u64::from(shape.width) * u64::from(shape.height) > limit {
+        let (width, height) = (shape.width, shape.height);
+        return Err(VideoError::TooLarge { path: job.input.clone(), width, height, limit }.into());
+    }
     let pending = PendingOutput::create(&job.output, options.overwrite)?;
     let version_tag = format!("face-swapped by faceswap {}", env!("CARGO_PKG_VERSION"));
     let metadata = [("comment", version_tag.as_str()), ("faceswap", env!("CARGO_PKG_VERSION"))];
-    let mut writer = VideoWriter::create(
-        pending.temp_path(),
-        Some(container.muxer),
-        Some(&job.input),
-        &shape,
-        &settings,
-        &metadata,
-    )?;
+    // Errors name the output the user asked for, not the hidden file it is written as.
+    let output_named = |e: VideoError| e.with_path(pending.temp_path(), &job.output);
+    let mut writer =
+        VideoWriter::create(pending.temp_path(), Some(container.muxer), Some(&job.input), &shape, &settings, &metadata)
+            .map_err(output_named)?;
 
     let swap = VideoSwap {
         source: job.source.clone(),
@@ -139,7 +144,7 @@ pub fn transcode(
         swapper: options.swapper,
         tracker: TrackerConfig { detect_every: options.detect_every.max(1), ..TrackerConfig::default() },
     };
-    let spec = SourceSpec::File { path: job.input.clone(), resolution: None, looping: false };
+    let spec = SourceSpec::File { path: job.input.clone(), resolution: None, looping: false, limits: engine.limits() };
     let pipeline = engine.start_pipeline(spec, swap, PipelineConfig::lossless(), controls.clone())?;
     let health = engine.supervisor().health().clone();
     let mut meter = SinkMeter::new("encode");
@@ -167,14 +172,16 @@ pub fn transcode(
     let (captured, dropped, failed) = pipeline.finish(controls)?;
     if let Some(e) = write_error {
         // `pending` drops here with its temporary file; nothing appears under the final name.
-        return Err(Error::Video(e));
+        return Err(Error::Video(output_named(e)));
     }
-    let summary = writer.finish()?;
+    let summary = writer.finish().map_err(output_named)?;
     on_progress(&progress(meter.shown(), shape.frames, started));
     let output = pending.commit()?;
     let stats = meter.finish(captured, dropped, failed);
     Ok(TranscodeReport {
         output,
+        frame_size: (shape.width, shape.height),
+        encoded_size: summary.encoded_size,
         frames: summary.frames,
         frames_swapped: stats.frames_swapped,
         bad_packets: bad_packets + summary.copy_read_errors,

@@ -17,6 +17,10 @@ pub enum VideoError {
     Open { path: PathBuf, reason: String },
     #[error("video {path} has no video stream")]
     NoVideoStream { path: PathBuf },
+    #[error("video {path} is {width}×{height}, over the limit of {limit} pixels a frame")]
+    TooLarge { path: PathBuf, width: u32, height: u32, limit: u64 },
+    #[error("video {path}: {reason}")]
+    Unsupported { path: PathBuf, reason: String },
     #[error("video {path} could not be decoded: {reason}")]
     Decode { path: PathBuf, reason: String },
     #[error("video {path} could not be written: {reason}")]
@@ -28,11 +32,22 @@ pub enum VideoError {
 }
 
 impl VideoError {
+    /// The same error naming `to` where it named `from` (a file written under another name).
+    pub fn with_path(self, from: &std::path::Path, to: &std::path::Path) -> Self {
+        let rename = |path: PathBuf| if path == from { to.to_path_buf() } else { path };
+        match self {
+            Self::Write { path, reason } => Self::Write { path: rename(path), reason },
+            Self::Unsupported { path, reason } => Self::Unsupported { path: rename(path), reason },
+            other => other,
+        }
+    }
+
     /// What kind of failure this is.
     pub fn kind(&self) -> ErrorKind {
         match self {
             Self::NoCamera { .. } | Self::Missing { .. } => ErrorKind::NotFound,
-            Self::Open { .. } | Self::NoVideoStream { .. } => ErrorKind::UnsupportedFormat,
+            Self::Open { .. } | Self::NoVideoStream { .. } | Self::Unsupported { .. } => ErrorKind::UnsupportedFormat,
+            Self::TooLarge { .. } => ErrorKind::TooLarge,
             Self::Decode { .. } => ErrorKind::InvalidInput,
             Self::Camera { .. } | Self::Write { .. } | Self::Window { .. } => ErrorKind::Internal,
             Self::Picture(e) => e.kind(),

@@ -7,6 +7,50 @@ use ffmpeg_next as ffmpeg;
 use image::RgbImage;
 
 use super::{pool::reuse_or_new, FrameSource, Pacing, SourceFrame, VideoError};
+use crate::imaging::PictureLimits;
+
+/// How many quarter turns clockwise a stream's display matrix asks for (phone footage is stored
+/// sideways and shown upright through it), 0 when it has none.
+pub fn quarter_turns(stream: &ffmpeg::format::stream::Stream) -> u32 {
+    for side in stream.side_data() {
+        if side.kind() != ffmpeg::codec::packet::side_data::Type::DisplayMatrix {
+            continue;
+        }
+        let data = side.data();
+        if data.len() < 36 {
+            continue;
+        }
+        let mut matrix = [0i32; 9];
+        for (value, bytes) in matrix.iter_mut().zip(data.chunks_exact(4)) {
+            *value = i32::from_ne_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+        }
+        // SAFETY: av_display_rotation_get reads the nine values of the matrix it is given.
+        let counterclockwise = unsafe { ffmpeg::ffi::av_display_rotation_get(matrix.as_ptr()) };
+        if counterclockwise.is_nan() {
+            return 0;
+        }
+        // As ffmpeg's own players do: the angle to turn by is the matrix's, negated.
+        let clockwise = (-counterclockwise).rem_euclid(360.0);
+        return ((clockwise / 90.0).round() as u32) % 4;
+    }
+    0
+}
+
+/// Turns `from` (`width`×`height`, RGB) by `turns` quarter turns clockwise into `to`, which
+/// has the turned size.
+fn turn_into(from: &[u8], width: usize, height: usize, turns: u32, to: &mut [u8]) {
+    for y in 0..height {
+        for x in 0..width {
+            let (tx, ty, tw) = match turns {
+                1 => (height - 1 - y, x, height),
+                2 => (width - 1 - x, height - 1 - y, width),
+                _ => (y, width - 1 - x, height),
+            };
+            let (src, dst) = (3 * (y * width + x), 3 * (ty * tw + tx));
+            to[dst..dst + 3].copy_from_slice(&from[src..src + 3]);
+        }
+    }
+}
 
 /// What a video stream is.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -31,6 +75,11 @@ pub struct VideoFileSource {
     decoded: Video,
     rgb: Video,
     info: VideoInfo,
+    /// Quarter turns clockwise that make the frames upright (the display matrix).
+    turns: u32,
+    /// The decoded frame before it is turned.
+    sideways: Vec<u8>,
+    limits: PictureLimits,
     looping: bool,
     /// Added to timestamps after each loop, so they keep increasing.
     loop_offset: f64,
@@ -49,7 +98,12 @@ impl VideoFileSource {
     /// # Errors
     /// [`VideoError::Open`] when the file is missing or not a video ffmpeg reads,
     /// [`VideoError::NoVideoStream`] when it has no video.
-    pub fn open(path: &Path, size: Option<(u32, u32)>, looping: bool) -> Result<Self, VideoError> {
+    pub fn open(
+        path: &Path,
+        size: Option<(u32, u32)>,
+        looping: bool,
+        limits: PictureLimits,
+    ) -> Result<Self, VideoError> {
         super::init_ffmpeg().map_err(|e| open_error(path, e))?;
         if !path.is_file() {
             return Err(VideoError::Missing { path: path.to_path_buf() });
@@ -60,6 +114,7 @@ impl VideoFileSource {
             .best(ffmpeg::media::Type::Video)
             .ok_or_else(|| VideoError::NoVideoStream { path: path.to_path_buf() })?;
         let index = stream.index();
+        let turns = quarter_turns(&stream);
         let time_base = f64::from(stream.time_base());
         let rate = stream.avg_frame_rate();
         let fps = (rate.denominator() != 0 && rate.numerator() > 0).then(|| f64::from(rate));
@@ -67,9 +122,26 @@ impl VideoFileSource {
         let context =
             ffmpeg::codec::context::Context::from_parameters(stream.parameters()).map_err(|e| open_error(path, e))?;
         let decoder = context.decoder().video().map_err(|e| open_error(path, e))?;
-        let (w, h) = size.unwrap_or((decoder.width(), decoder.height()));
+        // A size asked for is the upright frame's; the scaler works on the stored one.
+        let (w, h) = match size {
+            Some((w, h)) if turns % 2 == 1 => (h, w),
+            Some(size) => size,
+            None => (decoder.width(), decoder.height()),
+        };
         if w == 0 || h == 0 {
             return Err(open_error(path, "the video stream has no size"));
+        }
+        let pixels = u64::from(w) * u64::from(h);
+        if pixels > limits.max_pixels {
+            return Err(VideoError::TooLarge {
+                path: path.to_path_buf(),
+                width: w,
+                height: h,
+                limit: limits.max_pixels,
+            });
+        }
+        if turns > 0 {
+            tracing::info!(path = %path.display(), degrees = turns * 90, "turning the frames upright, as the video's display matrix asks");
         }
         let scaler = scaling::Context::get(
             decoder.format(),
@@ -91,7 +163,14 @@ impl VideoFileSource {
             size: (w, h),
             decoded: Video::empty(),
             rgb: Video::empty(),
-            info: VideoInfo { width: w, height: h, fps, frames },
+            info: if turns % 2 == 1 {
+                VideoInfo { width: h, height: w, fps, frames }
+            } else {
+                VideoInfo { width: w, height: h, fps, frames }
+            },
+            turns,
+            sideways: Vec::new(),
+            limits,
             looping,
             loop_offset: 0.0,
             last_pts: 0.0,
@@ -144,7 +223,8 @@ impl VideoFileSource {
     }
 
     fn restart(&mut self) -> Result<(), VideoError> {
-        let reopened = Self::open(&self.path, Some(self.size), true)?;
+        let upright = (self.info.width, self.info.height);
+        let reopened = Self::open(&self.path, Some(upright), true, self.limits)?;
         let offset = self.last_pts + 1.0 / self.info.fps.unwrap_or(25.0);
         let bad = self.bad_packets;
         *self = reopened;
@@ -156,7 +236,7 @@ impl VideoFileSource {
 
 impl FrameSource for VideoFileSource {
     fn describe(&self) -> String {
-        format!("video {} ({}×{})", self.path.display(), self.size.0, self.size.1)
+        format!("video {} ({}×{})", self.path.display(), self.info.width, self.info.height)
     }
 
     fn next_frame(&mut self, into: Option<RgbImage>) -> Result<Option<SourceFrame>, VideoError> {
@@ -173,12 +253,20 @@ impl FrameSource for VideoFileSource {
             .run(&self.decoded, &mut self.rgb)
             .map_err(|e| VideoError::Decode { path: self.path.clone(), reason: e.to_string() })?;
         let (w, h) = self.size;
-        let mut image = reuse_or_new(into, w, h);
+        let mut image = reuse_or_new(into, self.info.width, self.info.height);
         let stride = self.rgb.stride(0);
         let data = self.rgb.data(0);
         let row = 3 * w as usize;
-        for (y, out) in image.chunks_exact_mut(row).enumerate() {
-            out.copy_from_slice(&data[y * stride..y * stride + row]);
+        if self.turns == 0 {
+            for (y, out) in image.chunks_exact_mut(row).enumerate() {
+                out.copy_from_slice(&data[y * stride..y * stride + row]);
+            }
+        } else {
+            self.sideways.resize(row * h as usize, 0);
+            for (y, out) in self.sideways.chunks_exact_mut(row).enumerate() {
+                out.copy_from_slice(&data[y * stride..y * stride + row]);
+            }
+            turn_into(&self.sideways, w as usize, h as usize, self.turns, &mut image);
         }
         let timestamp = self.decoded.timestamp().or(self.decoded.pts());
         let pts = timestamp.map(|t| t as f64 * self.time_base + self.loop_offset);
@@ -194,5 +282,24 @@ impl FrameSource for VideoFileSource {
 
     fn bad_packets(&self) -> u64 {
         self.bad_packets
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quarter_turns_move_the_corners_where_they_belong() {
+        // 3×2: a b c / d e f.
+        let from: Vec<u8> = (0u8..6).flat_map(|v| [v, v, v]).collect();
+        let mut to = vec![0u8; 18];
+        let values = |to: &[u8]| to.chunks(3).map(|p| p[0]).collect::<Vec<_>>();
+        turn_into(&from, 3, 2, 1, &mut to);
+        assert_eq!(values(&to), [3, 0, 4, 1, 5, 2], "clockwise: d a / e b / f c");
+        turn_into(&from, 3, 2, 2, &mut to);
+        assert_eq!(values(&to), [5, 4, 3, 2, 1, 0]);
+        turn_into(&from, 3, 2, 3, &mut to);
+        assert_eq!(values(&to), [2, 5, 1, 4, 0, 3], "counter-clockwise: c f / b e / a d");
     }
 }

@@ -12,7 +12,7 @@ mod writer;
 
 pub use camera::{list_cameras, CameraSelector, CameraSource};
 pub use error::VideoError;
-pub use file::{VideoFileSource, VideoInfo};
+pub use file::{quarter_turns, VideoFileSource, VideoInfo};
 pub use overlay::draw_text;
 pub use pool::FramePool;
 pub use still::StillSource;
@@ -22,6 +22,8 @@ pub use writer::{has_container_for, probe, EncoderSettings, StreamShape, VideoWr
 use std::path::PathBuf;
 
 use image::RgbImage;
+
+use crate::imaging::PictureLimits;
 
 /// Initialises ffmpeg, with its own log quiet (libx264's statistics and the like are not for
 /// our users).
@@ -92,10 +94,12 @@ pub enum SourceSpec {
         path: PathBuf,
         resolution: Option<(u32, u32)>,
         looping: bool,
+        limits: PictureLimits,
     },
     Still {
         path: PathBuf,
         fps: f64,
+        limits: PictureLimits,
     },
     /// Any source, opened by the function on the capture thread (benchmarks, tests).
     Custom(SourceOpener),
@@ -122,9 +126,11 @@ impl SourceSpec {
     pub fn open(&self) -> Result<Box<dyn FrameSource>, VideoError> {
         Ok(match self {
             Self::Camera { selector, resolution, fps } => Box::new(CameraSource::open(selector, *resolution, *fps)?),
-            Self::File { path, resolution, looping } => Box::new(VideoFileSource::open(path, *resolution, *looping)?),
-            Self::Still { path, fps } => {
-                let picture = crate::imaging::load_rgb(path)?;
+            Self::File { path, resolution, looping, limits } => {
+                Box::new(VideoFileSource::open(path, *resolution, *looping, *limits)?)
+            }
+            Self::Still { path, fps, limits } => {
+                let picture = crate::imaging::load_rgb_within(path, *limits)?;
                 Box::new(StillSource::new(picture, *fps, path.display().to_string()))
             }
             Self::Custom(open) => (open.0)()?,

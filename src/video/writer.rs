@@ -67,9 +67,15 @@ pub fn probe(path: &Path) -> Result<StreamShape, VideoError> {
         .and_then(|c| c.decoder().video())
         .map_err(|e| open(&e))?;
     let rate = stream.avg_frame_rate();
+    // The frames are turned upright by the source; the output is shaped like them.
+    let (width, height) = if super::quarter_turns(&stream) % 2 == 1 {
+        (decoder.height(), decoder.width())
+    } else {
+        (decoder.width(), decoder.height())
+    };
     Ok(StreamShape {
-        width: decoder.width(),
-        height: decoder.height(),
+        width,
+        height,
         time_base: stream.time_base(),
         frame_rate: (rate.numerator() > 0 && rate.denominator() > 0).then_some(rate),
         frames: u64::try_from(stream.frames()).ok().filter(|&n| n > 0),
@@ -137,6 +143,8 @@ impl StreamCopier {
 /// Counts of what was written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WriteSummary {
+    /// The size written (the frames' size, padded to even sides).
+    pub encoded_size: (u32, u32),
     pub frames: u64,
     pub copied_packets: u64,
     /// Unreadable stretches of the input met while copying its other streams.
@@ -146,6 +154,10 @@ pub struct WriteSummary {
 /// An output video being written.
 pub struct VideoWriter {
     path: PathBuf,
+    /// The frames' size, and the encoded size (one more pixel where a side is odd: yuv420p
+    /// halves both sides, and x264/x265 refuse odd ones).
+    frame_size: (u32, u32),
+    encoded_size: (u32, u32),
     output: ffmpeg::format::context::Output,
     encoder: ffmpeg::encoder::Video,
     video_index: usize,
@@ -184,6 +196,14 @@ impl VideoWriter {
     ) -> Result<Self, VideoError> {
         let fail = |e: &dyn std::fmt::Display| VideoError::Write { path: path.to_path_buf(), reason: e.to_string() };
         super::init_ffmpeg().map_err(|e| fail(&e))?;
+        let (width, height) = (shape.width + shape.width % 2, shape.height + shape.height % 2);
+        if (width, height) != (shape.width, shape.height) {
+            tracing::warn!(
+                from = %format!("{}×{}", shape.width, shape.height),
+                to = %format!("{width}×{height}"),
+                "odd frame size: the video is padded by one pixel (its edge repeated), as yuv420p needs even sides"
+            );
+        }
         let mut output = match format {
             Some(f) => ffmpeg::format::output_as(path, f),
             None => ffmpeg::format::output(path),
@@ -195,8 +215,8 @@ impl VideoWriter {
         let mut stream = output.add_stream(codec).map_err(|e| fail(&e))?;
         let video_index = stream.index();
         let mut encoder = codec::context::Context::new_with_codec(codec).encoder().video().map_err(|e| fail(&e))?;
-        encoder.set_width(shape.width);
-        encoder.set_height(shape.height);
+        encoder.set_width(width);
+        encoder.set_height(height);
         encoder.set_format(Pixel::YUV420P);
         encoder.set_time_base(shape.time_base);
         encoder.set_frame_rate(shape.frame_rate);
@@ -224,11 +244,35 @@ impl VideoWriter {
             None => None,
         };
         let mut map = Vec::new();
+        let best_video = copy_input.as_ref().and_then(|i| i.streams().best(media::Type::Video)).map(|s| s.index());
         for in_stream in copy_input.iter().flat_map(|input| input.streams()) {
             let kind = in_stream.parameters().medium();
             if !matches!(kind, media::Type::Audio | media::Type::Subtitle) {
+                if Some(in_stream.index()) != best_video {
+                    tracing::warn!(
+                        stream = in_stream.index(),
+                        kind = ?kind,
+                        "a stream of the input is not carried over: only the first video stream is swapped and written, with the sound and subtitles"
+                    );
+                }
                 map.push(None);
                 continue;
+            }
+            let codec_id = in_stream.parameters().id();
+            // SAFETY: the output's format is valid while `output` lives; avformat_query_codec
+            // only reads it.
+            let takes = unsafe { ffmpeg::ffi::avformat_query_codec(output.format().as_ptr(), codec_id.into(), 0) };
+            if takes == 0 {
+                let container = output.format().name().to_string();
+                return Err(VideoError::Unsupported {
+                    path: path.to_path_buf(),
+                    reason: format!(
+                        "the {container} container cannot hold the input's {} stream #{} ({:?}): choose a container that can, such as .mkv",
+                        if kind == media::Type::Audio { "audio" } else { "subtitle" },
+                        in_stream.index(),
+                        codec_id
+                    ),
+                });
             }
             let mut out_stream = output.add_stream(ffmpeg::encoder::find(codec::Id::None)).map_err(|e| fail(&e))?;
             out_stream.set_parameters(in_stream.parameters());
@@ -251,16 +295,9 @@ impl VideoWriter {
         header_options.set("movflags", "+use_metadata_tags");
         output.write_header_with(header_options).map_err(|e| fail(&e))?;
 
-        let scaler = scaling::Context::get(
-            Pixel::RGB24,
-            shape.width,
-            shape.height,
-            Pixel::YUV420P,
-            shape.width,
-            shape.height,
-            scaling::Flags::BILINEAR,
-        )
-        .map_err(|e| fail(&e))?;
+        let scaler =
+            scaling::Context::get(Pixel::RGB24, width, height, Pixel::YUV420P, width, height, scaling::Flags::BILINEAR)
+                .map_err(|e| fail(&e))?;
         let frame_step = shape
             .frame_rate
             .map(|r| {
@@ -270,13 +307,15 @@ impl VideoWriter {
             .unwrap_or(1);
         Ok(Self {
             path: path.to_path_buf(),
+            frame_size: (shape.width, shape.height),
+            encoded_size: (width, height),
             output,
             encoder,
             video_index,
             encoder_tb: shape.time_base,
             scaler,
-            rgb: Video::new(Pixel::RGB24, shape.width, shape.height),
-            yuv: Video::new(Pixel::YUV420P, shape.width, shape.height),
+            rgb: Video::new(Pixel::RGB24, width, height),
+            yuv: Video::new(Pixel::YUV420P, width, height),
             copier: copy_input.map(|input| StreamCopier {
                 input,
                 map,
@@ -301,14 +340,24 @@ impl VideoWriter {
     /// [`VideoError::Write`] when encoding or writing fails (a full disk, say).
     pub fn write(&mut self, image: &RgbImage, timestamp: Option<i64>) -> Result<(), VideoError> {
         let (w, h) = image.dimensions();
-        if (w, h) != (self.rgb.width(), self.rgb.height()) {
-            return Err(self.fail(&format!("frame is {w}×{h}, the output {}×{}", self.rgb.width(), self.rgb.height())));
+        if (w, h) != self.frame_size {
+            let (fw, fh) = self.frame_size;
+            return Err(self.fail(&format!("frame is {w}×{h}, the output {fw}×{fh}")));
         }
         let stride = self.rgb.stride(0);
         let row = 3 * w as usize;
+        let (padded_w, padded_h) = self.encoded_size;
         let data = self.rgb.data_mut(0);
         for (y, line) in image.chunks_exact(row).enumerate() {
-            data[y * stride..y * stride + row].copy_from_slice(line);
+            let out = &mut data[y * stride..y * stride + 3 * padded_w as usize];
+            out[..row].copy_from_slice(line);
+            if padded_w > w {
+                out.copy_within(row - 3..row, row);
+            }
+        }
+        if padded_h > h {
+            let last = (h as usize - 1) * stride;
+            data.copy_within(last..last + 3 * padded_w as usize, h as usize * stride);
         }
         self.scaler.run(&self.rgb, &mut self.yuv).map_err(|e| self.fail(&e))?;
         // Timestamps must increase; a repeated or missing one is placed one frame later.
@@ -357,6 +406,7 @@ impl VideoWriter {
         }
         self.output.write_trailer().map_err(|e| self.fail(&e))?;
         Ok(WriteSummary {
+            encoded_size: self.encoded_size,
             frames: self.frames,
             copied_packets: self.copier.as_ref().map_or(0, |c| c.packets),
             copy_read_errors: self.copier.as_ref().map_or(0, |c| c.read_errors),

@@ -19,7 +19,7 @@ use super::super::{
     AppState,
 };
 use crate::{
-    health::{report_status, HealthReport},
+    health::{for_peer, report_status, HealthReport},
     jobs::JobCounts,
 };
 
@@ -36,8 +36,8 @@ struct ServiceHealth {
 #[utoipa::path(get, path = "/health", tag = "operations",
     responses((status = 200, description = "healthy or degraded: the report"),
               (status = 503, description = "unhealthy (stopping, or a model unusable)")))]
-pub async fn health(State(state): State<Arc<AppState>>) -> Result<Response, Problem> {
-    let engine = state.engine.supervisor().health().report();
+pub async fn health(State(state): State<Arc<AppState>>, request: axum::extract::Request) -> Result<Response, Problem> {
+    let engine = for_peer(state.engine.supervisor().health().report(), &request);
     let (jobs, _) = state.store.counts().await?;
     let code = report_status(&engine);
     let report =

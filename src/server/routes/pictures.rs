@@ -19,7 +19,7 @@ use super::super::{
 };
 use crate::{
     face::{Analysis, DetectionReport, FaceSelection},
-    imaging::{encode_rgb, PictureFormat},
+    imaging::{encode_with_alpha, PictureFormat},
     swap::{SourceFace, SwapperKind},
 };
 
@@ -144,11 +144,13 @@ pub async fn swap(
                     face
                 }
             };
-            let mut picture = engine.decode_picture(&target, "in field \"target\"")?;
+            let target = engine.decode_full_picture(&target, "in field \"target\"")?;
+            let mut picture = target.rgb;
             let selection = selection(worker, engine, faces)?;
             let swapped =
                 worker.swap(engine, &mut picture, &source, &selection, kind, "the picture in field \"target\"")?;
-            Ok((swapped, encode_rgb(&picture, format)?))
+            // The target's transparency is kept where the format can hold it.
+            Ok((swapped, encode_with_alpha(&picture, target.alpha.as_ref(), format)?))
         })
         .await?;
     state.metrics.faces_swapped(swapped);
