@@ -5,6 +5,7 @@
 
 mod bench;
 mod cli;
+mod hardening;
 mod live;
 mod model_server;
 mod models;

@@ -88,6 +88,8 @@ fn model_hint(error: &ModelError, context: HintContext) -> Option<&'static str> 
 
 fn video_hint(error: &VideoError) -> Option<&'static str> {
     match error {
+        VideoError::Picture(e) => image_hint(e),
+        VideoError::TooLarge { .. } => Some("scale it down, or raise --max-pixels"),
         VideoError::NoCamera { .. } => Some("use --input FILE to run on a video or picture instead"),
         VideoError::Window { .. } => Some("run with --headless, or set DISPLAY"),
         _ => None,
