@@ -10,6 +10,7 @@ mod live;
 mod model_server;
 mod models;
 mod parity;
+mod properties;
 mod serve;
 mod serve_support;
 mod support;

@@ -165,7 +165,8 @@ fn png_is_complete(bytes: &[u8]) -> bool {
     while let Some(header) = bytes.get(at..at + 8) {
         let length = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
         if &header[4..8] == b"IEND" {
-            return true;
+            // Whole, its CRC included.
+            return bytes.len() >= at + 12;
         }
         at = match at.checked_add(12).and_then(|a| a.checked_add(length)) {
             Some(next) => next,
