@@ -638,3 +638,30 @@ fn transparency_is_kept_and_other_video_streams_are_named() {
         String::from_utf8_lossy(&run.stderr)
     );
 }
+
+#[test]
+fn a_second_ctrl_c_ends_a_transcode_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = dir.path().join("long.mp4");
+    ffmpeg(&[
+        "-stream_loop",
+        "29",
+        "-i",
+        media("carphone.mp4").to_str().unwrap(),
+        "-c",
+        "copy",
+        long.to_str().unwrap(),
+    ]);
+    let child =
+        transcode(&long, &dir.path().join("out.mp4")).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let sent = Instant::now();
+    for _ in 0..2 {
+        Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    assert!(sent.elapsed() < Duration::from_secs(2), "took {:?}", sent.elapsed());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("interrupted"));
+}
