@@ -372,26 +372,31 @@ fn health_advice_works_and_no_models_is_unhealthy() {
 
 #[test]
 fn the_program_works_from_any_folder() {
-    let dir = tempfile::tempdir().unwrap();
-    // No models folder here, no variable: the repository's is found beside the program.
-    let out = Command::new(env!("CARGO_BIN_EXE_faceswap"))
-        .current_dir(dir.path())
-        .env_remove("FACESWAP_MODELS_DIR")
-        .env_remove("ORT_DYLIB_PATH")
-        .env("HOME", dir.path())
-        .arg("detect")
-        .arg(media("t1.jpg"))
-        .output()
-        .unwrap();
+    // A user's data folder laid out as scripts/assets.py --root lays it out, and a working
+    // folder with nothing in it.
+    let data = tempfile::tempdir().unwrap();
+    let home = data.path().join("faceswap");
+    std::fs::create_dir_all(home.join(".cache")).unwrap();
+    std::os::unix::fs::symlink(models_dir(), home.join("models")).unwrap();
+    for part in ["onnxruntime", "media"] {
+        std::os::unix::fs::symlink(root().join(".cache").join(part), home.join(".cache").join(part)).unwrap();
+    }
+    let elsewhere = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_faceswap"))
+            .current_dir(elsewhere.path())
+            .env_remove("FACESWAP_MODELS_DIR")
+            .env_remove("ORT_DYLIB_PATH")
+            .env("XDG_DATA_HOME", data.path())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["detect", media("t1.jpg").to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("6 face(s)"));
     // bench's default source picture too.
-    let bench = Command::new(env!("CARGO_BIN_EXE_faceswap"))
-        .current_dir(dir.path())
-        .env_remove("FACESWAP_MODELS_DIR")
-        .args(["bench", "--frames", "2", "--synthetic", "160x120", "--no-encode"])
-        .output()
-        .unwrap();
+    let bench = run(&["bench", "--frames", "2", "--synthetic", "160x120", "--no-encode"]);
     assert!(bench.status.success(), "{}", String::from_utf8_lossy(&bench.stderr));
 }
 
