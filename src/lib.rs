@@ -18,6 +18,7 @@ pub mod jobs;
 pub mod models;
 pub mod paths;
 pub mod pipeline;
+pub mod quality;
 pub mod runtime;
 pub mod server;
 pub mod signal;

@@ -2,6 +2,7 @@
 //! hints that name flags. Everything else is a call into the `faceswap` library.
 
 mod bench;
+mod compare;
 mod detect;
 mod engine;
 mod health;
@@ -39,6 +40,9 @@ enum Command {
     Transcode(transcode::TranscodeArgs),
     /// Serve the face-swap HTTP API: pictures, detection, video jobs, health and metrics.
     Serve(Box<serve::ServeArgs>),
+    /// Measure a swap: identity, eye and mouth openness, landmark drift (and correlations and
+    /// flicker for video), with a before/after contact sheet.
+    Compare(compare::CompareArgs),
     /// List the cameras.
     Cameras,
     /// Measure speed per execution provider, stage by stage, against the models' own time.
@@ -57,6 +61,7 @@ impl Command {
             Self::Live(a) => Some(&a.engine),
             Self::Transcode(a) => Some(&a.engine),
             Self::Serve(a) => Some(&a.engine),
+            Self::Compare(a) => Some(&a.engine),
             Self::Bench(a) => Some(&a.engine),
             Self::Models(a) => Some(&a.engine),
             Self::Health(a) => Some(&a.engine),
@@ -86,6 +91,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Live(args) => live::run(args),
         Command::Transcode(args) => transcode::run(args),
         Command::Serve(args) => serve::run(*args),
+        Command::Compare(args) => compare::run(args),
         Command::Cameras => live::cameras(),
         Command::Bench(args) => bench::run(args),
         Command::Models(args) => models::run(args),

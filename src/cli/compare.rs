@@ -1,0 +1,110 @@
+//! `faceswap compare`: how good a swap is, in figures and on a contact sheet, for a picture or
+//! a video and its swapped version.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use faceswap::{
+    engine::Engine,
+    imaging::{encode_rgb, write_atomically, PictureFormat, SaveMode},
+    quality::{compare_pictures, compare_videos, picture_sheet, video_sheet, FaceFigures},
+};
+
+use super::{
+    engine::{EngineArgs, SourceArgs},
+    shown,
+};
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    #[command(flatten)]
+    source: SourceArgs,
+    /// The picture or video before the swap.
+    #[arg(long, value_name = "FILE")]
+    original: PathBuf,
+    /// The same after the swap.
+    #[arg(long, value_name = "FILE")]
+    result: PathBuf,
+    /// Print the figures as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Write a before/after contact sheet (PNG) with the figures on it.
+    #[arg(long, value_name = "PNG")]
+    sheet: Option<PathBuf>,
+    /// Video: how many frames to measure, spread over the clip.
+    #[arg(long, value_name = "N", default_value_t = 40, value_parser = clap::value_parser!(u64).range(2..=10_000))]
+    samples: u64,
+    /// Video: how many of them the sheet shows.
+    #[arg(long, value_name = "N", default_value_t = 6, value_parser = clap::value_parser!(u64).range(1..=24))]
+    sheet_frames: u64,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+fn is_picture(path: &std::path::Path) -> bool {
+    image::ImageFormat::from_path(path).is_ok()
+}
+
+fn print_face(n: usize, f: &FaceFigures) {
+    println!(
+        "face {n}: identity {:+.3} -> {:+.3}  eyes {:.3} -> {:.3}  mouth {:.3} -> {:.3}  drift {:.1}%",
+        f.identity_before,
+        f.identity_after,
+        f.eyes_before,
+        f.eyes_after,
+        f.mouth_before,
+        f.mouth_after,
+        f.drift * 100.0
+    );
+}
+
+pub fn run(args: CompareArgs) -> Result<()> {
+    if let Some(sheet) = &args.sheet {
+        faceswap::atomic_file::check_target(sheet).context("--sheet")?;
+    }
+    let engine = Engine::open(args.engine.analysis_config()?)?;
+    let source = args.source.face(&engine)?;
+    let mut analyzer = engine.analyzer()?;
+    let sheet = if is_picture(&args.original) {
+        let (original, result) = (engine.load_picture(&args.original)?, engine.load_picture(&args.result)?);
+        let comparison = compare_pictures(&mut analyzer, source.identity(), &original, &result)?;
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&comparison)?);
+        } else {
+            for (n, face) in comparison.faces.iter().enumerate() {
+                print_face(n, face);
+            }
+            println!(
+                "mean: identity after {:.3}, |eye change| {:.3}, |mouth change| {:.3}",
+                comparison.mean_identity_after, comparison.mean_eye_change, comparison.mean_mouth_change
+            );
+        }
+        args.sheet.as_ref().map(|_| picture_sheet(&original, &result, &comparison))
+    } else {
+        let samples = usize::try_from(args.samples).unwrap_or(40);
+        let comparison = compare_videos(&mut analyzer, source.identity(), &args.original, &args.result, samples)?;
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&comparison)?);
+        } else {
+            println!(
+                "{} frames measured: eye correlation {:.3}, mouth correlation {:.3}, identity {:.3} -> {:.3}, flicker {:.3}",
+                comparison.frames.len(),
+                comparison.eye_correlation,
+                comparison.mouth_correlation,
+                comparison.mean_identity_before,
+                comparison.mean_identity_after,
+                comparison.flicker
+            );
+        }
+        let count = usize::try_from(args.sheet_frames).unwrap_or(6);
+        args.sheet.as_ref().map(|_| video_sheet(&args.original, &args.result, &comparison, count)).transpose()?
+    };
+    if let (Some(path), Some(sheet)) = (&args.sheet, sheet) {
+        write_atomically(path, &encode_rgb(&sheet, PictureFormat::Png)?, SaveMode::Overwrite)?;
+        if !args.json {
+            println!("contact sheet: {}", shown(path));
+        }
+    }
+    Ok(())
+}

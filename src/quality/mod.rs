@@ -1,0 +1,113 @@
+//! Swap quality, measured with the engine's own models: for each face, identity to the source
+//! (ArcFace cosine) before and after, eye and mouth openness before and after (the 106
+//! landmarks), and how far the landmarks moved; for video, those as series over sampled frames,
+//! their correlations, and flicker (frame-to-frame change inside the face boxes, result over
+//! original). [`sheet`] draws them on a before/after contact sheet.
+
+mod sheet;
+mod video;
+
+use image::RgbImage;
+use serde::Serialize;
+
+pub use sheet::{picture_sheet, video_sheet};
+pub use video::{compare_videos, FrameFigures, VideoComparison};
+
+use crate::{
+    face::{Analysis, Expression, Face, FaceAnalyzer},
+    imaging::Point,
+    Result,
+};
+
+/// One face before and after.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FaceFigures {
+    /// The face's box in the original.
+    pub bbox: [f32; 4],
+    pub identity_before: f32,
+    pub identity_after: f32,
+    pub eyes_before: f32,
+    pub eyes_after: f32,
+    pub mouth_before: f32,
+    pub mouth_after: f32,
+    /// Mean landmark movement, as a share of the face's size.
+    pub drift: f32,
+}
+
+/// A picture before and after, face by face (in the original's detection order).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PictureComparison {
+    pub faces: Vec<FaceFigures>,
+    pub mean_identity_after: f32,
+    pub mean_eye_change: f32,
+    pub mean_mouth_change: f32,
+}
+
+fn centre(face: &Face) -> Point {
+    [(face.bbox[0] + face.bbox[2]) / 2.0, (face.bbox[1] + face.bbox[3]) / 2.0]
+}
+
+/// The face of `faces` whose centre is nearest `like`'s, when it is within half `like`'s size.
+pub(crate) fn matching<'f>(faces: &'f [Face], like: &Face) -> Option<&'f Face> {
+    let [x, y] = centre(like);
+    let distance = |f: &Face| {
+        let [a, b] = centre(f);
+        ((a - x).powi(2) + (b - y).powi(2)).sqrt()
+    };
+    faces.iter().min_by(|a, b| distance(a).total_cmp(&distance(b))).filter(|f| distance(f) < like.size() / 2.0)
+}
+
+/// The figures of one face: `before` in the original, `after` in the result.
+pub(crate) fn figures(before: &Face, after: &Face, identity: &[f32]) -> Option<FaceFigures> {
+    let cosine = |face: &Face| face.embedding.as_ref().map_or(0.0, |e| cosine(&e.normed(), identity));
+    let (lb, la) = (before.landmarks.as_deref()?, after.landmarks.as_deref()?);
+    let (eb, ea) = (Expression::of(lb)?, Expression::of(la)?);
+    let drift = lb.iter().zip(la).map(|(p, q)| ((p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2)).sqrt()).sum::<f32>()
+        / lb.len() as f32
+        / before.size().max(1.0);
+    Some(FaceFigures {
+        bbox: before.bbox,
+        identity_before: cosine(before),
+        identity_after: cosine(after),
+        eyes_before: eb.eyes,
+        eyes_after: ea.eyes,
+        mouth_before: eb.mouth,
+        mouth_after: ea.mouth,
+        drift,
+    })
+}
+
+/// Cosine of two L2-normalised vectors.
+pub(crate) fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Compares `original` and `result` face by face; `identity` is the source's normalised
+/// identity vector.
+///
+/// # Errors
+/// When a model fails.
+pub fn compare_pictures(
+    analyzer: &mut FaceAnalyzer,
+    identity: &[f32],
+    original: &RgbImage,
+    result: &RgbImage,
+) -> Result<PictureComparison> {
+    let before = analyzer.analyze(original, Analysis::FULL)?;
+    let after = analyzer.analyze(result, Analysis::FULL)?;
+    let faces: Vec<FaceFigures> =
+        before.iter().filter_map(|b| matching(&after, b).and_then(|a| figures(b, a, identity))).collect();
+    let mean = |f: &dyn Fn(&FaceFigures) -> f32| {
+        if faces.is_empty() {
+            0.0
+        } else {
+            faces.iter().map(f).sum::<f32>() / faces.len() as f32
+        }
+    };
+    Ok(PictureComparison {
+        mean_identity_after: mean(&|f| f.identity_after),
+        mean_eye_change: mean(&|f| (f.eyes_after - f.eyes_before).abs()),
+        mean_mouth_change: mean(&|f| (f.mouth_after - f.mouth_before).abs()),
+        faces,
+    })
+}
