@@ -11,6 +11,7 @@ mod model_server;
 mod models;
 mod parity;
 mod properties;
+mod quality;
 mod serve;
 mod serve_support;
 mod support;

@@ -10,7 +10,7 @@ use faceswap::{
     engine::{Engine, EngineConfig, ProviderName},
     face::FaceSelection,
     imaging::{PictureLimits, DEFAULT_MAX_PIXELS},
-    swap::SwapperKind,
+    swap::{MouthMask, SwapperKind},
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -169,6 +169,36 @@ impl SourceArgs {
         let face = engine.source_face(&picture, &self.what(), self.source_face)?;
         self.note(&face);
         Ok(face)
+    }
+}
+
+/// The mouth mask: the target's own inner mouth laid back over the swapped face.
+#[derive(Debug, Clone, Args)]
+pub struct MouthMaskArgs {
+    /// Keep the target's own inner mouth (teeth, tongue, the lips' inside), feathered, so speech
+    /// looks like the speaker's. Works with both swappers.
+    #[arg(long)]
+    pub mouth_mask: bool,
+    /// How far the mask reaches from the lips' inner edge to their outer edge (0–1.5; 0: the
+    /// opening only, 1: the whole lips).
+    #[arg(long, value_name = "X", default_value_t = MouthMask::default().size, requires = "mouth_mask")]
+    pub mouth_mask_size: f32,
+    /// The mask's soft edge, as a share of the mouth's width (0–0.5).
+    #[arg(long, value_name = "X", default_value_t = MouthMask::default().feather, requires = "mouth_mask")]
+    pub mouth_mask_feather: f32,
+}
+
+impl MouthMaskArgs {
+    /// The mask asked for, checked.
+    ///
+    /// # Errors
+    /// A size or feather out of range.
+    pub fn mask(&self) -> anyhow::Result<Option<MouthMask>> {
+        if !self.mouth_mask {
+            return Ok(None);
+        }
+        let shape = MouthMask { size: self.mouth_mask_size, feather: self.mouth_mask_feather };
+        shape.checked().map(Some).map_err(anyhow::Error::msg)
     }
 }
 

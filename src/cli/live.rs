@@ -19,7 +19,7 @@ use faceswap::{
 };
 
 use super::{
-    engine::{parse_resolution, EngineArgs, SourceArgs, SupervisionArgs, SwapperArgs, TargetFaces},
+    engine::{parse_resolution, EngineArgs, MouthMaskArgs, SourceArgs, SupervisionArgs, SwapperArgs, TargetFaces},
     shown,
 };
 
@@ -66,6 +66,8 @@ pub struct LiveArgs {
     swapper: SwapperArgs,
     #[command(flatten)]
     faces: TargetFaces,
+    #[command(flatten)]
+    mouth: MouthMaskArgs,
     #[command(flatten)]
     pub engine: EngineArgs,
 }
@@ -119,7 +121,8 @@ pub fn run(args: LiveArgs) -> Result<()> {
     } else {
         PipelineConfig::live()
     };
-    let config = PipelineConfig { max_frames: args.frames.filter(|_| args.lossless), ..base };
+    let config =
+        PipelineConfig { max_frames: args.frames.filter(|_| args.lossless), mouth_mask: args.mouth.mask()?, ..base };
     let pipeline = engine.start_pipeline(spec, swap, config, controls.clone())?;
     tracing::info!(source = pipeline.source(), "live");
 
@@ -160,6 +163,10 @@ pub fn run(args: LiveArgs) -> Result<()> {
                         WindowEvent::ToggleSwap => {
                             let on = controls.toggle_swapping();
                             tracing::info!(swapping = on, "swap toggled");
+                        }
+                        WindowEvent::ToggleMouthMask => {
+                            let on = controls.toggle_mouth_mask();
+                            tracing::info!(mouth_mask = on, "mouth mask toggled");
                         }
                         WindowEvent::Snapshot => snapshot(&frame.image),
                     }

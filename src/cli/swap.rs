@@ -7,10 +7,11 @@ use clap::Args;
 use faceswap::{
     engine::Engine,
     imaging::{check_output, encode_with_alpha, format_for_path, write_atomically, SaveMode},
+    swap::SwapSettings,
 };
 
 use super::{
-    engine::{EngineArgs, SourceArgs, SwapperArgs, TargetFaces},
+    engine::{EngineArgs, MouthMaskArgs, SourceArgs, SwapperArgs, TargetFaces},
     shown,
 };
 
@@ -31,6 +32,8 @@ pub struct SwapArgs {
     swapper: SwapperArgs,
     #[command(flatten)]
     faces: TargetFaces,
+    #[command(flatten)]
+    mouth: MouthMaskArgs,
     #[command(flatten)]
     pub engine: EngineArgs,
 }
@@ -54,7 +57,8 @@ pub fn run(args: SwapArgs) -> Result<()> {
     };
     let kind = engine.config().swapper;
     let what = format!("the target {}", shown(&args.target));
-    let swapped = worker.swap(&engine, &mut picture, &source, &selection, kind, &what)?;
+    let settings = SwapSettings { swapper: kind, mouth_mask: args.mouth.mask()? };
+    let swapped = worker.swap(&engine, &mut picture, &source, &selection, settings, &what)?;
     let elapsed = started.elapsed();
     // The target's transparency is kept where the format can hold it.
     let bytes = encode_with_alpha(&picture, target.alpha.as_ref(), format_for_path(&args.output)?)?;

@@ -23,7 +23,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use super::{
-    engine::{EngineArgs, SourceArgs, SupervisionArgs, SwapperArgs, TargetFaces},
+    engine::{EngineArgs, MouthMaskArgs, SourceArgs, SupervisionArgs, SwapperArgs, TargetFaces},
     shown,
 };
 
@@ -71,6 +71,8 @@ pub struct TranscodeArgs {
     stats_json: Option<PathBuf>,
     #[command(flatten)]
     faces: TargetFaces,
+    #[command(flatten)]
+    mouth: MouthMaskArgs,
     #[command(flatten)]
     supervision: SupervisionArgs,
     #[command(flatten)]
@@ -152,6 +154,7 @@ pub fn run(args: TranscodeArgs) -> Result<()> {
         encoder_threads: args.encoder_threads,
         detect_every: args.detect_every,
         swapper: engine.config().swapper,
+        mouth_mask: args.mouth.mask()?,
         overwrite: args.overwrite,
     };
     // The watchdog repairs a model that goes bad mid-run; the lossless pipeline loses no frame.

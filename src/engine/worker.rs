@@ -8,7 +8,7 @@ use image::RgbImage;
 use super::{ConsumerHandle, Engine, ReloadedModel};
 use crate::{
     face::{Analysis, Face, FaceAnalyzer, FaceError, FaceSelection},
-    swap::{SourceFace, Swapper, SwapperKind},
+    swap::{MouthKeeper, SourceFace, SwapSettings, Swapper},
     Result,
 };
 
@@ -17,6 +17,7 @@ pub struct EngineWorker {
     analyzer: FaceAnalyzer,
     /// Built on first use of each kind.
     swappers: Vec<Box<dyn Swapper>>,
+    mouth: MouthKeeper,
     updates: Receiver<ReloadedModel>,
     _registration: ConsumerHandle,
 }
@@ -27,7 +28,7 @@ impl EngineWorker {
         let (to, updates) = crossbeam_channel::unbounded();
         let registration = engine.supervisor().register_channel(crate::face::DetectorConfig::scrfd(), to);
         let swappers = vec![engine.swapper(engine.config().swapper)?];
-        Ok(Self { analyzer, swappers, updates, _registration: registration })
+        Ok(Self { analyzer, swappers, mouth: MouthKeeper::default(), updates, _registration: registration })
     }
 
     /// Takes up models the watchdog rebuilt since the last call.
@@ -76,8 +77,9 @@ impl EngineWorker {
         most_like(&mut self.analyzer, reference, what)
     }
 
-    /// Puts `source` onto the faces of `picture` that `selection` picks, with a swapper of
-    /// `kind`; `what` names the picture in errors. Returns how many faces were swapped.
+    /// Puts `source` onto the faces of `picture` that `selection` picks, as `settings` say
+    /// (the swapper, and the mouth mask); `what` names the picture in errors. Returns how many
+    /// faces were swapped.
     ///
     /// # Errors
     /// When the picture has no face (or not the one asked for), the swapper's model is missing,
@@ -88,9 +90,10 @@ impl EngineWorker {
         picture: &mut RgbImage,
         source: &SourceFace,
         selection: &FaceSelection,
-        kind: SwapperKind,
+        settings: SwapSettings,
         what: &str,
     ) -> Result<usize> {
+        let SwapSettings { swapper: kind, mouth_mask } = settings;
         self.apply_updates();
         let index = match self.swappers.iter().position(|s| s.kind() == kind) {
             Some(index) => index,
@@ -105,10 +108,15 @@ impl EngineWorker {
         let likeness = Analysis { landmarks: false, embedding: matches!(selection, FaceSelection::MostLike(_)) };
         let mut targets = self.analyzer.analyze(picture, likeness)?;
         let chosen = selection.pick(&targets, what)?;
-        let needs = swapper.target_needs();
+        let mut needs = swapper.target_needs();
+        needs.landmarks |= mouth_mask.is_some();
         for &i in &chosen {
             self.analyzer.describe(picture, &mut targets[i], Analysis { embedding: false, ..needs })?;
+            if let Some(shape) = mouth_mask {
+                self.mouth.save(picture, &targets[i], shape);
+            }
             swapper.swap(picture, &targets[i], source)?;
+            self.mouth.restore(picture);
         }
         Ok(chosen.len())
     }

@@ -58,6 +58,77 @@ impl Expression {
     }
 }
 
+/// How far above the brows the forehead is covered, in brow-to-eye distances.
+const FOREHEAD_HEIGHT: f32 = 1.1;
+
+/// The 106 landmarks followed by forehead points: each brow point moved up the face (from the
+/// chin through the brows) by [`FOREHEAD_HEIGHT`] times the brow-to-eye distance. The swap's
+/// mask then covers the forehead, so its edge does not cross the face at brow height.
+pub fn with_forehead(points: &[Point]) -> Vec<Point> {
+    let mut out = points.to_vec();
+    if points.len() < 106 {
+        return out;
+    }
+    let mean = |range: &mut dyn Iterator<Item = usize>| {
+        let (mut sum, mut n) = ([0.0f32; 2], 0.0f32);
+        for i in range {
+            sum = [sum[0] + points[i][0], sum[1] + points[i][1]];
+            n += 1.0;
+        }
+        [sum[0] / n, sum[1] / n]
+    };
+    let brows = mean(&mut LEFT_BROW.chain(RIGHT_BROW));
+    let eyes = mean(&mut LEFT_EYE.into_iter().chain(RIGHT_EYE));
+    let chin = points[16];
+    let (ux, uy) = (brows[0] - chin[0], brows[1] - chin[1]);
+    let length = (ux * ux + uy * uy).sqrt().max(f32::EPSILON);
+    let lift = FOREHEAD_HEIGHT * ((brows[0] - eyes[0]).powi(2) + (brows[1] - eyes[1]).powi(2)).sqrt();
+    let up = [ux / length * lift, uy / length * lift];
+    out.extend(LEFT_BROW.chain(RIGHT_BROW).map(|i| [points[i][0] + up[0], points[i][1] + up[1]]));
+    out
+}
+
+/// The forehead's outline in [`with_forehead`]'s points: along the brows and back along the
+/// forehead points.
+pub fn forehead_outline(points: &[Point]) -> Vec<Point> {
+    if points.len() < 106 + 18 {
+        return Vec::new();
+    }
+    let brows = LEFT_BROW.chain(RIGHT_BROW).map(|i| points[i]);
+    let tops = (106..106 + 18).rev().map(|i| points[i]);
+    let mut outline: Vec<Point> = brows.chain(tops).collect();
+    // Around the outline's centre by angle, so the two brows and the tops make one ring.
+    let n = outline.len() as f32;
+    let c = outline.iter().fold([0.0, 0.0], |a, p| [a[0] + p[0] / n, a[1] + p[1] / n]);
+    outline.sort_by(|a, b| (a[1] - c[1]).atan2(a[0] - c[0]).total_cmp(&(b[1] - c[1]).atan2(b[0] - c[0])));
+    outline
+}
+
+/// The convex hull of `points`, counter-clockwise (Andrew's monotone chain).
+pub fn convex_hull(points: &[Point]) -> Vec<Point> {
+    let mut sorted = points.to_vec();
+    sorted.sort_by(|a, b| a[0].total_cmp(&b[0]).then(a[1].total_cmp(&b[1])));
+    sorted.dedup();
+    if sorted.len() < 3 {
+        return sorted;
+    }
+    let cross = |o: Point, a: Point, b: Point| (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]);
+    let mut hull: Vec<Point> = Vec::with_capacity(2 * sorted.len());
+    for pass in 0..2 {
+        let start = hull.len();
+        let points: Box<dyn Iterator<Item = &Point>> =
+            if pass == 0 { Box::new(sorted.iter()) } else { Box::new(sorted.iter().rev()) };
+        for &p in points {
+            while hull.len() >= start + 2 && cross(hull[hull.len() - 2], hull[hull.len() - 1], p) <= 0.0 {
+                hull.pop();
+            }
+            hull.push(p);
+        }
+        hull.pop();
+    }
+    hull
+}
+
 /// The polygon of `indices` in `points`.
 pub fn polygon(points: &[Point], indices: &[usize]) -> Vec<Point> {
     indices.iter().filter_map(|&i| points.get(i).copied()).collect()

@@ -8,6 +8,7 @@ mod filter;
 mod io;
 mod letterbox;
 mod picture;
+mod polygon;
 mod rect;
 mod tensor;
 mod warp;
@@ -24,6 +25,7 @@ pub use picture::{
     decode_picture, decode_rgb, encode_rgb, encode_with_alpha, Picture, PictureFormat, PictureLimits,
     DEFAULT_MAX_PIXELS,
 };
+pub use polygon::fill_polygon;
 pub use rect::Rect;
 pub use tensor::{nchw_from_rgb, Normalization};
 pub use warp::{warp_affine_gray, warp_affine_rgb};

@@ -151,7 +151,7 @@ impl SinkMeter {
                 self.output_name
             ),
             context.to_string(),
-            "H overlay  Space swap  S snapshot  Q quit".to_string(),
+            "H overlay  Space swap  M mouth mask  S snapshot  Q quit".to_string(),
         ]
     }
 

@@ -12,7 +12,7 @@ use std::{
 use super::{link, stages, FaceTracker, Frame, LinkReceiver, Policy, TrackUpdate};
 use crate::{
     face::{FaceSelection, ScrfdDetector},
-    swap::{SourceFace, Swapper},
+    swap::{MouthMask, SourceFace, Swapper},
     video::{FramePool, Pacing, SourceSpec, VideoError},
 };
 
@@ -21,11 +21,12 @@ use crate::{
 pub struct Controls {
     stop: AtomicBool,
     swapping: AtomicBool,
+    mouth_mask: AtomicBool,
 }
 
 impl Default for Controls {
     fn default() -> Self {
-        Self { stop: AtomicBool::new(false), swapping: AtomicBool::new(true) }
+        Self { stop: AtomicBool::new(false), swapping: AtomicBool::new(true), mouth_mask: AtomicBool::new(false) }
     }
 }
 
@@ -47,6 +48,20 @@ impl Controls {
     pub fn is_swapping(&self) -> bool {
         self.swapping.load(Ordering::Acquire)
     }
+
+    /// Turns the mouth mask on or off; returns the new state.
+    pub fn toggle_mouth_mask(&self) -> bool {
+        !self.mouth_mask.fetch_xor(true, Ordering::AcqRel)
+    }
+
+    /// Sets the mouth mask on or off.
+    pub fn set_mouth_mask(&self, on: bool) {
+        self.mouth_mask.store(on, Ordering::Release);
+    }
+
+    pub fn is_mouth_mask_on(&self) -> bool {
+        self.mouth_mask.load(Ordering::Acquire)
+    }
 }
 
 /// How to run the pipeline.
@@ -61,12 +76,22 @@ pub struct PipelineConfig {
     pub pacing: Option<Pacing>,
     /// Stop the source after this many frames.
     pub max_frames: Option<u64>,
+    /// The mouth mask's shape (on from the start when given; live toggles it with
+    /// [`Controls::toggle_mouth_mask`]).
+    pub mouth_mask: Option<MouthMask>,
 }
 
 impl PipelineConfig {
     /// Live viewing: stale frames are dropped, queues are short.
     pub fn live() -> Self {
-        Self { policy: Policy::Live, queue_depth: 2, selection: FaceSelection::Largest, pacing: None, max_frames: None }
+        Self {
+            policy: Policy::Live,
+            queue_depth: 2,
+            selection: FaceSelection::Largest,
+            pacing: None,
+            max_frames: None,
+            mouth_mask: None,
+        }
     }
 
     /// Transcoding: every frame is kept, as fast as the stages go.
@@ -77,6 +102,7 @@ impl PipelineConfig {
             selection: FaceSelection::Largest,
             pacing: Some(Pacing::Unpaced),
             max_frames: None,
+            mouth_mask: None,
         }
     }
 }
@@ -221,11 +247,15 @@ impl Pipeline {
             })?);
         }
         {
+            if config.mouth_mask.is_some() {
+                controls.set_mouth_mask(true);
+            }
+            let mouth = config.mouth_mask.unwrap_or_default();
             let (controls, counters, pool, selection) =
                 (controls.clone(), counters.clone(), pool.clone(), config.selection);
             handles.push(spawn("swap", move || {
                 stages::swap(
-                    (swapper, &source_face),
+                    (swapper, &source_face, mouth),
                     selection,
                     (&tracked_rx, &swapped_tx),
                     &controls,

@@ -13,7 +13,7 @@ use super::{
 };
 use crate::{
     face::{FaceSelection, ScrfdDetector},
-    swap::{SourceFace, Swapper},
+    swap::{MouthKeeper, MouthMask, SourceFace, Swapper},
     video::{FramePool, Pacing, SourceSpec, VideoError},
 };
 
@@ -185,7 +185,7 @@ pub(super) fn track(
 }
 
 pub(super) fn swap(
-    (mut swapper, source): (Box<dyn Swapper>, &SourceFace),
+    (mut swapper, source, mouth): (Box<dyn Swapper>, &SourceFace, MouthMask),
     selection: FaceSelection,
     (input, out): (&LinkReceiver<Frame>, &LinkSender<Frame>),
     controls: &Controls,
@@ -194,6 +194,7 @@ pub(super) fn swap(
     updates: &Receiver<Box<dyn Swapper>>,
 ) {
     let mut failures = StageFailures::new("swap", counters);
+    let mut keeper = MouthKeeper::default();
     for mut frame in input {
         for update in updates.try_iter() {
             // A reloaded model of another swapper (the engine watches every file it verified)
@@ -208,13 +209,18 @@ pub(super) fn swap(
             // Selection only fails on an empty list or a face index past the end: nothing to do.
             let chosen = selection.pick(&frame.faces, "frame").unwrap_or_default();
             let Frame { image, faces, swapped, .. } = &mut frame;
+            let mouth_mask = controls.is_mouth_mask_on();
             for i in chosen {
+                if mouth_mask {
+                    keeper.save(image, &faces[i], mouth);
+                }
                 match swapper.swap(image, &faces[i], source) {
                     Ok(()) => *swapped += 1,
                     Err(e) => {
                         failures.record(&e);
                     }
                 }
+                keeper.restore(image);
             }
         }
         frame.times.swap = millis(stage_started);

@@ -106,9 +106,8 @@ pub fn compare_videos(
     let mut frames = Vec::new();
     let (mut change_before, mut change_after) = (0.0, 0.0);
     let mut index = 0u64;
-    loop {
-        let (Some(b), Some(a)) = (before.next_frame(None)?, after.next_frame(None)?) else { break };
-        if index % step == 0 {
+    while let (Some(b), Some(a)) = (before.next_frame(None)?, after.next_frame(None)?) {
+        if index.is_multiple_of(step) {
             let faces_before = analyzer.analyze(&b.image, Analysis::FULL)?;
             if let Some(face) = largest_face(&faces_before).map(|i| &faces_before[i]) {
                 let faces_after = analyzer.analyze(&a.image, Analysis::FULL)?;
@@ -129,7 +128,7 @@ pub fn compare_videos(
             }
         }
         // The frame before each sample, for flicker.
-        if (index + 1) % step == 0 {
+        if (index + 1).is_multiple_of(step) {
             previous_before = Some(b.image);
             previous_after = Some(a.image);
         } else {

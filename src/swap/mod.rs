@@ -6,6 +6,7 @@ mod emap;
 mod error;
 mod inswapper;
 mod landmark;
+mod mouth_mask;
 mod paste_back;
 mod source;
 
@@ -13,6 +14,7 @@ pub use emap::{read_last_initializer, Initializer};
 pub use error::SwapError;
 pub use inswapper::InSwapper;
 pub use landmark::{match_colour, FaceMesh, LandmarkSwapper, DEFAULT_SHAPE_WEIGHT};
+pub use mouth_mask::{MouthKeeper, MouthMask};
 pub use paste_back::PasteBack;
 pub use source::SourceFace;
 
@@ -44,6 +46,13 @@ pub trait Swapper: Send {
     fn inference_time(&self) -> std::time::Duration {
         std::time::Duration::ZERO
     }
+}
+
+/// How to swap a picture: which swapper, and whether the target's own mouth is laid back.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct SwapSettings {
+    pub swapper: SwapperKind,
+    pub mouth_mask: Option<MouthMask>,
 }
 
 /// Which swapper to run.

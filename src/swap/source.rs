@@ -4,12 +4,12 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use image::RgbImage;
+use image::{GrayImage, RgbImage};
 
 use super::{FaceMesh, SwapError};
 use crate::{
-    face::{Face, FaceAnalyzer, FaceError, FaceSelection},
-    imaging::{Point, Rect},
+    face::{regions, Face, FaceAnalyzer, FaceError, FaceSelection},
+    imaging::{fill_polygon, GrayF32, Point, Rect},
 };
 
 /// Gives each source a number, so swappers can cache what they derive from it (a latent).
@@ -21,11 +21,14 @@ pub struct SourceFace {
     id: u64,
     /// The face region of the source picture (a margin kept for bilinear taps).
     picture: RgbImage,
-    /// The 106 landmarks, in `picture` coordinates.
-    landmarks: Vec<Point>,
+    /// The 106 landmarks and the forehead points after them, in `picture` coordinates.
+    points: Vec<Point>,
     /// The L2-normalised identity vector.
     identity: Vec<f32>,
     mesh: FaceMesh,
+    /// How much of each pixel of `picture` is skin (255) rather than hair or hat: only the
+    /// forehead is judged (by colour against the face's own skin); the rest is 255.
+    skin: GrayImage,
     /// The face as detected in the whole picture (box, keypoints), for reports.
     face: Face,
     /// Which face of the picture this is (as detection numbers them), and how many it has.
@@ -42,18 +45,20 @@ impl SourceFace {
         let missing = |what| SwapError::MissingAnalysis { swapper: "source", what, role: "source" };
         let landmarks = face.landmarks.as_deref().filter(|p| p.len() >= 3).ok_or_else(|| missing("106 landmarks"))?;
         let identity = face.embedding.as_ref().ok_or_else(|| missing("identity vector"))?.normed();
-        let (lo, hi) = bounds(landmarks);
+        let points = regions::with_forehead(landmarks);
+        let (lo, hi) = bounds(&points);
         let region = Rect::around(lo, hi, 4.0, picture.width(), picture.height());
         let cut = image::imageops::crop_imm(picture, region.x0, region.y0, region.width(), region.height()).to_image();
-        let shifted: Vec<Point> =
-            landmarks.iter().map(|p| [p[0] - region.x0 as f32, p[1] - region.y0 as f32]).collect();
+        let shifted: Vec<Point> = points.iter().map(|p| [p[0] - region.x0 as f32, p[1] - region.y0 as f32]).collect();
         let mesh = FaceMesh::triangulate(&shifted);
+        let skin = skin_mask(&cut, &shifted);
         Ok(Self {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             picture: cut,
-            landmarks: shifted,
+            points: shifted,
             identity,
             mesh,
+            skin,
             face: face.clone(),
             index: 0,
             faces_in_picture: 1,
@@ -112,7 +117,12 @@ impl SourceFace {
 
     /// The 106 landmarks in [`SourceFace::picture`] coordinates.
     pub fn landmarks(&self) -> &[Point] {
-        &self.landmarks
+        &self.points[..self.points.len().min(106)]
+    }
+
+    /// The landmarks and the forehead points the mesh is made on.
+    pub fn mesh_points(&self) -> &[Point] {
+        &self.points
     }
 
     /// The L2-normalised identity vector (insightface's `normed_embedding`).
@@ -120,7 +130,12 @@ impl SourceFace {
         &self.identity
     }
 
-    /// The Delaunay triangles over the landmarks.
+    /// How much of each pixel of [`SourceFace::picture`] is skin (forehead hair is not).
+    pub fn skin(&self) -> &GrayImage {
+        &self.skin
+    }
+
+    /// The Delaunay triangles over [`SourceFace::mesh_points`].
     pub fn mesh(&self) -> &FaceMesh {
         &self.mesh
     }
@@ -129,6 +144,66 @@ impl SourceFace {
     pub fn face(&self) -> &Face {
         &self.face
     }
+}
+
+/// Per-channel median and spread (median absolute deviation) of the face's own skin: the
+/// pixels inside the cheeks-and-nose region, below the eyes and above the mouth.
+fn skin_colour(picture: &RgbImage, points: &[Point]) -> Option<([f32; 3], [f32; 3])> {
+    // The jaw (outline points 4 to 28) closed over the nose: cheeks, nose and mouth, mostly
+    // skin; the median is not moved by the lips.
+    let region: Vec<Point> =
+        [4, 8, 12, 16, 20, 24, 28, 86, 72].iter().filter_map(|&i| points.get(i).copied()).collect();
+    let mut mask = GrayF32::new(picture.width(), picture.height());
+    fill_polygon(&mut mask, &region, 1.0, Rect::full(picture.width(), picture.height()));
+    let mut channels: [Vec<u8>; 3] = [Vec::new(), Vec::new(), Vec::new()];
+    for (p, m) in picture.pixels().zip(mask.pixels()) {
+        if m.0[0] > 0.5 {
+            for (channel, value) in channels.iter_mut().zip(p.0) {
+                channel.push(value);
+            }
+        }
+    }
+    if channels[0].len() < 32 {
+        return None;
+    }
+    let median = |v: &mut Vec<u8>| {
+        v.sort_unstable();
+        f32::from(v[v.len() / 2])
+    };
+    let mut centre = [0.0; 3];
+    let mut spread = [0.0; 3];
+    for ((channel, middle), deviation) in channels.iter_mut().zip(&mut centre).zip(&mut spread) {
+        *middle = median(channel);
+        let mut deviations: Vec<u8> = channel.iter().map(|&v| (f32::from(v) - *middle).abs() as u8).collect();
+        *deviation = median(&mut deviations);
+    }
+    Some((centre, spread))
+}
+
+/// The skin mask of a source: 255 everywhere but on the forehead (its outline grown a little,
+/// to take in the pixels its edge samples), where pixels far from the face's skin colour (hair
+/// across the forehead, a hat) fall to 0.
+fn skin_mask(picture: &RgbImage, points: &[Point]) -> GrayImage {
+    let (w, h) = picture.dimensions();
+    let mut skin = GrayImage::from_pixel(w, h, image::Luma([255]));
+    let outline = regions::forehead_outline(points);
+    let Some((centre, spread)) = skin_colour(picture, points).filter(|_| outline.len() >= 3) else { return skin };
+    let n = outline.len() as f32;
+    let c = outline.iter().fold([0.0, 0.0], |a, p| [a[0] + p[0] / n, a[1] + p[1] / n]);
+    let grown: Vec<Point> = outline.iter().map(|p| [c[0] + (p[0] - c[0]) * 1.15, c[1] + (p[1] - c[1]) * 1.3]).collect();
+    let mut forehead = GrayF32::new(w, h);
+    fill_polygon(&mut forehead, &grown, 1.0, Rect::full(w, h));
+    for ((p, f), s) in picture.pixels().zip(forehead.pixels()).zip(skin.pixels_mut()) {
+        if f.0[0] < 0.5 {
+            continue;
+        }
+        // How many spreads from the skin the pixel is, its worst channel: skin within 1 (255),
+        // hair from 2 on (0).
+        let distance =
+            (0..3).map(|c| (f32::from(p.0[c]) - centre[c]).abs() / (2.5 * spread[c] + 8.0)).fold(0.0f32, f32::max);
+        s.0[0] = ((2.0 - distance).clamp(0.0, 1.0) * 255.0) as u8;
+    }
+    skin
 }
 
 /// The bounding box of `points`: (min, max).

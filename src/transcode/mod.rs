@@ -23,7 +23,7 @@ use crate::{
     engine::{Engine, VideoSwap},
     face::FaceSelection,
     pipeline::{Controls, PipelineConfig, PipelineStats, SinkMeter, TrackerConfig},
-    swap::{SourceFace, SwapperKind},
+    swap::{MouthMask, SourceFace, SwapperKind},
     video::{probe, SourceSpec, VideoError, VideoWriter},
     Error, Result,
 };
@@ -52,6 +52,8 @@ pub struct TranscodeOptions {
     /// Run the detector every K frames and track faces in between.
     pub detect_every: u32,
     pub swapper: SwapperKind,
+    /// Lay the target's own inner mouth back over every swapped face.
+    pub mouth_mask: Option<MouthMask>,
     /// Replace an existing output.
     pub overwrite: bool,
 }
@@ -70,6 +72,7 @@ impl Default for TranscodeOptions {
             // A quarter of a second at 30 fps; every frame is still followed by the landmarks.
             detect_every: 8,
             swapper: SwapperKind::Landmark,
+            mouth_mask: None,
             overwrite: false,
         }
     }
@@ -145,7 +148,8 @@ pub fn transcode(
         tracker: TrackerConfig { detect_every: options.detect_every.max(1), ..TrackerConfig::default() },
     };
     let spec = SourceSpec::File { path: job.input.clone(), resolution: None, looping: false, limits: engine.limits() };
-    let pipeline = engine.start_pipeline(spec, swap, PipelineConfig::lossless(), controls.clone())?;
+    let config = PipelineConfig { mouth_mask: options.mouth_mask, ..PipelineConfig::lossless() };
+    let pipeline = engine.start_pipeline(spec, swap, config, controls.clone())?;
     let health = engine.supervisor().health().clone();
     let mut meter = SinkMeter::new("encode");
     let started = Instant::now();

@@ -11,6 +11,8 @@ use super::{draw_text, VideoError};
 pub enum WindowEvent {
     Quit,
     ToggleSwap,
+    /// `M`: the mouth mask on or off.
+    ToggleMouthMask,
     Snapshot,
 }
 
@@ -91,6 +93,9 @@ impl WindowSink {
         }
         if self.window.is_key_pressed(Key::Space, KeyRepeat::No) {
             events.push(WindowEvent::ToggleSwap);
+        }
+        if self.window.is_key_pressed(Key::M, KeyRepeat::No) {
+            events.push(WindowEvent::ToggleMouthMask);
         }
         if self.window.is_key_pressed(Key::S, KeyRepeat::No) {
             events.push(WindowEvent::Snapshot);

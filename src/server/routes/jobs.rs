@@ -25,7 +25,7 @@ use super::{
         upload::{read_form, rejection, FieldKind},
         AppState,
     },
-    pictures::{check_source, swapper_kind, target_faces, TargetFaces},
+    pictures::{check_source, mouth_mask, swapper_kind, target_faces, TargetFaces},
 };
 use crate::{
     face::FaceSelection,
@@ -62,6 +62,10 @@ pub struct JobForm {
     container: Option<String>,
     /// `landmark` or `inswapper` (default: the server's).
     swapper: Option<String>,
+    /// Lay the speaker's own inner mouth back over every swapped face.
+    mouth_mask: Option<bool>,
+    mouth_mask_size: Option<f32>,
+    mouth_mask_feather: Option<f32>,
 }
 
 /// Links to a job's routes.
@@ -132,7 +136,10 @@ fn view(job: &JobRecord, live: Option<Progress>) -> JobView {
     }
 }
 
-const JOB_FIELDS: [(&str, FieldKind); 10] = [
+const JOB_FIELDS: [(&str, FieldKind); 13] = [
+    ("mouth_mask", FieldKind::Text),
+    ("mouth_mask_size", FieldKind::Text),
+    ("mouth_mask_feather", FieldKind::Text),
     ("source", FieldKind::Picture),
     ("source_face", FieldKind::Text),
     ("input", FieldKind::Video),
@@ -215,7 +222,8 @@ pub async fn submit(
         None if container_for(Path::new(&format!("x.{input_extension}"))).is_ok() => input_extension.clone(),
         None => "mp4".to_string(),
     };
-    let options = TranscodeOptions { codec, crf, swapper, ..TranscodeOptions::default() };
+    let mouth_mask = mouth_mask(&form)?;
+    let options = TranscodeOptions { codec, crf, swapper, mouth_mask, ..TranscodeOptions::default() };
 
     // Everything is checked before the job is accepted: a job that cannot run is refused now.
     let (queued, _) = state.store.counts().await?;

@@ -20,7 +20,7 @@ use super::super::{
 use crate::{
     face::{Analysis, DetectionReport, FaceSelection},
     imaging::{encode_with_alpha, PictureFormat},
-    swap::{SourceFace, SwapperKind},
+    swap::{MouthMask, SourceFace, SwapSettings, SwapperKind},
 };
 
 const FACES_SWAPPED: HeaderName = HeaderName::from_static("x-faces-swapped");
@@ -49,6 +49,12 @@ pub struct SwapForm {
     swapper: Option<String>,
     /// `png` (default) or `jpeg`.
     format: Option<String>,
+    /// Lay the target's own inner mouth back over the swapped face.
+    mouth_mask: Option<bool>,
+    /// How far the mask reaches from the lips' inner edge to their outer edge (0–1.5, default 0.5).
+    mouth_mask_size: Option<f32>,
+    /// The mask's soft edge, a share of the mouth's width (0–0.5, default 0.08).
+    mouth_mask_feather: Option<f32>,
 }
 
 /// The form of `POST /v1/detect`.
@@ -64,7 +70,10 @@ pub struct DetectForm {
     embeddings: Option<bool>,
 }
 
-const SWAP_FIELDS: [(&str, FieldKind); 8] = [
+const SWAP_FIELDS: [(&str, FieldKind); 11] = [
+    ("mouth_mask", FieldKind::Text),
+    ("mouth_mask_size", FieldKind::Text),
+    ("mouth_mask_feather", FieldKind::Text),
     ("source", FieldKind::Picture),
     ("source_face", FieldKind::Text),
     ("target", FieldKind::Picture),
@@ -95,6 +104,22 @@ pub fn target_faces(form: &mut Form) -> Result<TargetFaces, Problem> {
         (_, _, Some(bytes)) => Ok(TargetFaces::LikeReference(bytes)),
         _ => Ok(TargetFaces::Fixed(FaceSelection::Largest)),
     }
+}
+
+/// Reads `mouth_mask` (true/false) with its optional `mouth_mask_size` and `mouth_mask_feather`.
+pub fn mouth_mask(form: &Form) -> Result<Option<MouthMask>, Problem> {
+    let on = form.flag("mouth_mask")?;
+    let size = form.parsed::<f32>("mouth_mask_size", "a number from 0 to 1.5")?;
+    let feather = form.parsed::<f32>("mouth_mask_feather", "a number from 0 to 0.5")?;
+    if !on {
+        if size.is_some() || feather.is_some() {
+            return Err(Problem::bad_request("mouth_mask_size and mouth_mask_feather need mouth_mask=true"));
+        }
+        return Ok(None);
+    }
+    let defaults = MouthMask::default();
+    let shape = MouthMask { size: size.unwrap_or(defaults.size), feather: feather.unwrap_or(defaults.feather) };
+    shape.checked().map(Some).map_err(Problem::bad_request)
 }
 
 /// Reads `swapper` (the server's own when absent).
@@ -129,6 +154,7 @@ pub async fn swap(
     let faces = target_faces(&mut form)?;
     let kind = swapper_kind(&form, state.engine.config().swapper)?;
     let format = form.parsed::<PictureFormat>("format", "png or jpeg")?.unwrap_or_default();
+    let settings = SwapSettings { swapper: kind, mouth_mask: mouth_mask(&form)? };
     let cache = state.source_cache.clone();
     let (swapped, bytes) = state
         .pool
@@ -148,7 +174,7 @@ pub async fn swap(
             let mut picture = target.rgb;
             let selection = selection(worker, engine, faces)?;
             let swapped =
-                worker.swap(engine, &mut picture, &source, &selection, kind, "the picture in field \"target\"")?;
+                worker.swap(engine, &mut picture, &source, &selection, settings, "the picture in field \"target\"")?;
             // The target's transparency is kept where the format can hold it.
             Ok((swapped, encode_with_alpha(&picture, target.alpha.as_ref(), format)?))
         })

@@ -1,10 +1,19 @@
 //! The face as a triangle mesh over its 106 landmarks: Delaunay triangles (spade) fixed on the
 //! source, and the piecewise-affine warp that carries source pixels onto the target's geometry.
 
-use image::RgbImage;
+use image::{GrayImage, RgbImage};
 use spade::{DelaunayTriangulation, Point2, Triangulation};
 
 use crate::imaging::{Affine, GrayF32, Point, Rect};
+
+/// What a mesh warps from: the source picture, how much of each pixel is skin, and the points
+/// the mesh was made on.
+#[derive(Debug, Clone, Copy)]
+pub struct Texture<'a> {
+    pub picture: &'a RgbImage,
+    pub skin: &'a GrayImage,
+    pub points: &'a [Point],
+}
 
 /// Triangles as indices into the landmark list.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -34,22 +43,17 @@ impl FaceMesh {
 
     /// Warps `source` (landmarks `from`) onto the geometry `to` in `frame` coordinates: each
     /// covered pixel of `roi` gets its source colour in `warped` and 1.0 in `coverage`.
-    pub fn warp(
-        &self,
-        source: &RgbImage,
-        from: &[Point],
-        to: &[Point],
-        warped: &mut RgbImage,
-        coverage: &mut GrayF32,
-        roi: Rect,
-    ) {
+    pub fn warp(&self, source: Texture<'_>, to: &[Point], warped: &mut RgbImage, coverage: &mut GrayF32, roi: Rect) {
+        let Texture { picture: source, skin, points: from } = source;
         for &[a, b, c] in &self.triangles {
             let (ta, tb, tc) = (to[a], to[b], to[c]);
             let Some(source_from_frame) = affine_from_triangles([ta, tb, tc], [from[a], from[b], from[c]]) else {
                 continue;
             };
             let area = edge(ta, tb, tc);
-            if area.abs() < 1e-3 {
+            // A triangle turned over (its corners in the other order than on the source) is
+            // the far side of a turned head folding over the near side: leave it out.
+            if area.abs() < 1e-3 || area.signum() != edge(from[a], from[b], from[c]).signum() {
                 continue;
             }
             let lo = [ta[0].min(tb[0]).min(tc[0]), ta[1].min(tb[1]).min(tc[1])];
@@ -65,8 +69,17 @@ impl FaceMesh {
                         continue;
                     }
                     let s = source_from_frame.apply(p);
-                    warped.put_pixel(x, y, image::Rgb(sample_bilinear(source, s)));
-                    coverage.put_pixel(x, y, image::Luma([1.0]));
+                    let (sx, sy) = (s[0].round().max(0.0) as u32, s[1].round().max(0.0) as u32);
+                    let skin =
+                        f32::from(skin.get_pixel(sx.min(skin.width() - 1), sy.min(skin.height() - 1)).0[0]) / 255.0;
+                    let colour = sample_bilinear(source, s);
+                    // Where the source is not skin (hair over a forehead), the frame stays: the
+                    // feathered edge must not blend the hair in either.
+                    let under = warped.get_pixel(x, y).0;
+                    let mixed = [0, 1, 2]
+                        .map(|c| (skin * f32::from(colour[c]) + (1.0 - skin) * f32::from(under[c])).round() as u8);
+                    warped.put_pixel(x, y, image::Rgb(mixed));
+                    coverage.put_pixel(x, y, image::Luma([skin]));
                 }
             }
         }
@@ -139,13 +152,31 @@ mod tests {
     }
 
     #[test]
+    fn a_triangle_turned_over_is_left_out() {
+        let source = RgbImage::from_pixel(20, 20, image::Rgb([200, 10, 10]));
+        let from = vec![[2.0, 2.0], [17.0, 2.0], [2.0, 17.0]];
+        let mesh = FaceMesh { triangles: vec![[0, 1, 2]] };
+        let skin = GrayImage::from_pixel(20, 20, image::Luma([255]));
+        let (mut warped, mut coverage) = (RgbImage::new(20, 20), GrayF32::new(20, 20));
+        // Mirrored: the far side of a turned head folding over the near side.
+        let to = vec![[17.0, 2.0], [2.0, 2.0], [17.0, 17.0]];
+        let texture = Texture { picture: &source, skin: &skin, points: &from };
+        mesh.warp(texture, &to, &mut warped, &mut coverage, Rect::full(20, 20));
+        assert!(coverage.pixels().all(|p| p.0[0] == 0.0), "nothing drawn from a folded triangle");
+        mesh.warp(texture, &from, &mut warped, &mut coverage, Rect::full(20, 20));
+        assert!(coverage.pixels().any(|p| p.0[0] == 1.0));
+    }
+
+    #[test]
     fn identity_warp_reproduces_the_source_inside_the_mesh() {
         let source = RgbImage::from_fn(20, 20, |x, y| image::Rgb([(x * 10) as u8, (y * 10) as u8, 50]));
         let points = vec![[2.0, 2.0], [17.0, 2.0], [17.0, 17.0], [2.0, 17.0], [9.0, 9.0]];
         let mesh = FaceMesh::triangulate(&points);
         let mut warped = RgbImage::new(20, 20);
         let mut coverage = GrayF32::new(20, 20);
-        mesh.warp(&source, &points, &points, &mut warped, &mut coverage, Rect::full(20, 20));
+        let skin = GrayImage::from_pixel(20, 20, image::Luma([255]));
+        let texture = Texture { picture: &source, skin: &skin, points: &points };
+        mesh.warp(texture, &points, &mut warped, &mut coverage, Rect::full(20, 20));
         assert_eq!(warped.get_pixel(10, 5), source.get_pixel(10, 5));
         assert_eq!(coverage.get_pixel(10, 5).0[0], 1.0);
         assert_eq!(coverage.get_pixel(0, 0).0[0], 0.0);

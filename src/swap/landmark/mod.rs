@@ -10,13 +10,13 @@ mod mesh;
 
 use image::RgbImage;
 
-pub use color::match_colour;
+pub use color::{match_colour, match_light, LightPlanes};
 pub use mesh::FaceMesh;
 
 use super::{source::bounds, SourceFace, SwapError, Swapper, SwapperKind};
 use crate::{
-    face::{umeyama_similarity, Analysis, Face},
-    imaging::{blend_masked, box_blur3, erode_binary, GrayF32, Point, Rect},
+    face::{regions, umeyama_similarity, Analysis, Expression, Face},
+    imaging::{blend_masked, box_blur3, erode_binary, fill_polygon, GrayF32, Point, Rect},
 };
 
 const NAME: &str = "landmark";
@@ -33,6 +33,9 @@ pub struct LandmarkSwapper {
     coverage: GrayF32,
     scratch: Vec<f32>,
     geometry: Vec<Point>,
+    /// The target-features mask (see `keep_target_features`), kept for its allocation.
+    keep: Vec<f32>,
+    light: LightPlanes,
     shape_weight: f32,
 }
 
@@ -43,6 +46,8 @@ impl Default for LandmarkSwapper {
             coverage: GrayF32::new(0, 0),
             scratch: Vec::new(),
             geometry: Vec::new(),
+            keep: Vec::new(),
+            light: LightPlanes::default(),
             shape_weight: DEFAULT_SHAPE_WEIGHT,
         }
     }
@@ -58,6 +63,83 @@ impl LandmarkSwapper {
         self.shape_weight = weight.clamp(0.0, 1.0);
         self
     }
+}
+
+/// For an eye or mouth landmark, the unit vector from one corner of its feature to the other.
+fn feature_axis(i: usize, points: &[Point]) -> Option<[f32; 2]> {
+    let (a, b) = match i {
+        33..=42 => (35, 39),
+        87..=96 => (89, 93),
+        52..=71 => (52, 61),
+        _ => return None,
+    };
+    let (pa, pb) = (points[a], points[b]);
+    let (dx, dy) = (pb[0] - pa[0], pb[1] - pa[1]);
+    let length = (dx * dx + dy * dy).sqrt();
+    (length > f32::EPSILON).then(|| [dx / length, dy / length])
+}
+
+impl LandmarkSwapper {
+    /// Lets the target's own pixels through where the source has none to give: the eye
+    /// openings (the lids follow the target, so its iris and lid line must too), and the inner
+    /// mouth when the target's is open wider than the source's (no teeth to warp from a closed
+    /// source mouth). Lowers the blend mask there, feathered.
+    fn keep_target_features(&mut self, to: &[Point], source: &SourceFace, roi: Rect, size: f32) {
+        self.keep.resize(self.coverage.as_raw().len(), 0.0);
+        let mut keep = GrayF32::from_raw(self.coverage.width(), self.coverage.height(), std::mem::take(&mut self.keep))
+            .unwrap_or_else(|| GrayF32::new(self.coverage.width(), self.coverage.height()));
+        let stride = keep.width() as usize;
+        for y in roi.y0..roi.y1 {
+            let row = y as usize * stride;
+            keep.as_mut()[row + roi.x0 as usize..row + roi.x1 as usize].fill(0.0);
+        }
+        // The more the target's eyes differ from the source's (a blink, a squint, a wide-eyed
+        // look), the more of the target's own eyes show; eyes like the source's stay the source's.
+        let (target, source_expression) = (Expression::of(to), Expression::of(source.landmarks()));
+        let (eyes, mouth) = match (target, source_expression) {
+            (Some(t), Some(s)) => (
+                ((t.eyes - s.eyes).abs() - EXPRESSION_SLACK) / EXPRESSION_SPAN,
+                ((t.mouth - s.mouth).abs() - EXPRESSION_SLACK) / EXPRESSION_SPAN,
+            ),
+            _ => (1.0, 1.0),
+        };
+        for eye in [regions::LEFT_EYE, regions::RIGHT_EYE] {
+            let rim = regions::polygon(to, &eye);
+            fill_polygon(&mut keep, &scaled(&rim, EYE_KEEP_SCALE), eyes.clamp(0.0, 1.0), roi);
+        }
+        let inner = regions::polygon(to, &regions::INNER_MOUTH);
+        fill_polygon(&mut keep, &scaled(&inner, MOUTH_KEEP_SCALE), mouth.clamp(0.0, 1.0), roi);
+        let radius = ((size / 64.0).round() as usize).max(1);
+        box_blur3(&mut keep, roi, radius, &mut self.scratch);
+        let (mask, kept) = (self.coverage.as_mut(), keep.as_raw());
+        for y in roi.y0..roi.y1 {
+            let row = y as usize * stride;
+            for i in row + roi.x0 as usize..row + roi.x1 as usize {
+                mask[i] *= 1.0 - kept[i].clamp(0.0, 1.0);
+            }
+        }
+        self.keep = keep.into_raw();
+    }
+}
+
+/// The radius of the light match's blur, as a share of the face's size: large enough to keep
+/// the source's features, small enough to follow the target's light across a forehead.
+const LIGHT_RADIUS: f32 = 0.08;
+
+/// Differences of openness (eyes or mouth, target against source) below the slack keep the
+/// source's own; the target's show fully once the difference is slack + span.
+const EXPRESSION_SLACK: f32 = 0.02;
+const EXPRESSION_SPAN: f32 = 0.06;
+
+/// The eye rim is grown by this about its centre to keep the target's lids and lashes.
+const EYE_KEEP_SCALE: [f32; 2] = [1.3, 2.2];
+const MOUTH_KEEP_SCALE: [f32; 2] = [1.0, 1.3];
+
+/// `polygon` scaled about its centroid, `[along x, along y]`.
+fn scaled(polygon: &[Point], [sx, sy]: [f32; 2]) -> Vec<Point> {
+    let n = polygon.len().max(1) as f32;
+    let c = polygon.iter().fold([0.0, 0.0], |a, p| [a[0] + p[0] / n, a[1] + p[1] / n]);
+    polygon.iter().map(|p| [c[0] + (p[0] - c[0]) * sx, c[1] + (p[1] - c[1]) * sy]).collect()
 }
 
 fn landmarks_of<'f>(face: &'f Face, role: &'static str) -> Result<&'f [Point], SwapError> {
@@ -86,7 +168,8 @@ impl Swapper for LandmarkSwapper {
             self.warped = RgbImage::new(fw, fh);
             self.coverage = GrayF32::new(fw, fh);
         }
-        let (lo, hi) = bounds(to);
+        let target_points = regions::with_forehead(to);
+        let (lo, hi) = bounds(&target_points);
         let size = (hi[0] - lo[0]).max(hi[1] - lo[1]).max(1.0);
         // Feathering scaled to the face: erode a thirty-second in, then a near-Gaussian edge of
         // sigma about size/24 (three box passes) — wide enough that no seam shows on a forehead.
@@ -107,24 +190,40 @@ impl Swapper for LandmarkSwapper {
             let warped: &mut [u8] = &mut self.warped;
             warped[span.clone()].copy_from_slice(&frame.as_raw()[span]);
         }
-        // The target's geometry, its inner features pulled part way towards the source's shape
-        // (the source aligned onto the target by a similarity): shape carries identity too.
+        // The target's geometry; brows and nose pulled part way towards the source's shape (the
+        // source aligned onto the target by a similarity), since shape carries identity too. The
+        // outline, the eyes and the mouth stay exactly the target's: they are its expression.
         let source_on_target = umeyama_similarity(source.landmarks(), to);
         self.geometry.clear();
         self.geometry.extend(to.iter().zip(source.landmarks()).enumerate().map(|(i, (t, s))| {
-            if i < CONTOUR_POINTS {
-                *t
-            } else {
-                let s = source_on_target.apply(*s);
-                [t[0] + self.shape_weight * (s[0] - t[0]), t[1] + self.shape_weight * (s[1] - t[1])]
+            let s = source_on_target.apply(*s);
+            let d = [s[0] - t[0], s[1] - t[1]];
+            match feature_axis(i, to) {
+                // Eyes and mouth: the source's shape along the feature (width, where the corners
+                // sit), the target's across it (how open they are: the expression).
+                Some(u) => {
+                    let along = self.shape_weight * (d[0] * u[0] + d[1] * u[1]);
+                    [t[0] + along * u[0], t[1] + along * u[1]]
+                }
+                None if i < CONTOUR_POINTS => *t,
+                None => [t[0] + self.shape_weight * d[0], t[1] + self.shape_weight * d[1]],
             }
         }));
-        let (picture, from) = (source.picture(), source.landmarks());
-        source.mesh().warp(picture, from, &self.geometry, &mut self.warped, &mut self.coverage, roi);
+        // The forehead points follow the target.
+        self.geometry.extend_from_slice(&target_points[to.len()..]);
+        let (picture, from) = (source.picture(), source.mesh_points());
+        if from.len() != self.geometry.len() {
+            return Err(SwapError::MissingAnalysis { swapper: NAME, what: "same landmark set", role: "target" });
+        }
+        let texture = mesh::Texture { picture, skin: source.skin(), points: from };
+        source.mesh().warp(texture, &self.geometry, &mut self.warped, &mut self.coverage, roi);
         match_colour(&mut self.warped, frame, &self.coverage, roi);
+        let light_radius = ((size * LIGHT_RADIUS) as usize).max(2);
+        match_light(&mut self.warped, frame, &self.coverage, roi, light_radius, &mut self.light);
 
         erode_binary(&mut self.coverage, roi, erode, &mut self.scratch);
         box_blur3(&mut self.coverage, roi, radius, &mut self.scratch);
+        self.keep_target_features(to, source, roi, size);
 
         blend_masked(frame, &self.warped, &self.coverage, 1.0, roi);
         Ok(())
