@@ -670,3 +670,20 @@ fn a_second_ctrl_c_ends_a_transcode_at_once() {
     assert!(sent.elapsed() < Duration::from_secs(2), "took {:?}", sent.elapsed());
     assert!(String::from_utf8_lossy(&out.stderr).contains("interrupted"));
 }
+
+#[test]
+fn a_closed_pipe_ends_output_quietly() {
+    for command in ["models list", "detect --landmarks --json .cache/media/t1.jpg"] {
+        let script = format!("set -o pipefail; {} {command} | head -c 10 > /dev/null", env!("CARGO_BIN_EXE_faceswap"));
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(&script)
+            .current_dir(root())
+            .env("FACESWAP_MODELS_DIR", models_dir())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{command}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{command}: {stderr}");
+    }
+}

@@ -81,7 +81,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let providers: Vec<ExecutionProvider> =
         args.engine.ep.iter().map(|ep| ProviderName::from(*ep).on_device(config.device)).collect();
     let report = bench::run(&runtime, &providers, &bench)?;
-    print_table(&report);
+    print_table(&report)?;
     if let Some(path) = &args.json {
         std::fs::write(path, serde_json::to_string_pretty(&report)?)?;
     }
@@ -96,8 +96,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
     Ok(())
 }
 
-fn print_table(report: &BenchReport) {
-    println!(
+fn print_table(report: &BenchReport) -> std::io::Result<()> {
+    outln!(
         "{} frames of {} ({}×{}), detector every {} frames, ONNX Runtime {}",
         report.providers.iter().map(|p| p.frames).max().unwrap_or(0),
         report.input,
@@ -105,17 +105,25 @@ fn print_table(report: &BenchReport) {
         report.height,
         report.detect_every,
         report.onnxruntime_version
-    );
-    println!(
+    )?;
+    outln!(
         "{:<14} {:>8} {:>8} {:>8} {:>9} {:>9} {:>9} {:>6} {:>8}",
-        "ep", "build ms", "warm ms", "seq fps", "pipe fps", "frame ms", "floor ms", "ratio", "peak MB"
-    );
+        "ep",
+        "build ms",
+        "warm ms",
+        "seq fps",
+        "pipe fps",
+        "frame ms",
+        "floor ms",
+        "ratio",
+        "peak MB"
+    )?;
     for p in &report.providers {
         if !p.available {
-            println!("{:<14} not available: {}", p.ep, p.reason.as_deref().unwrap_or(""));
+            outln!("{:<14} not available: {}", p.ep, p.reason.as_deref().unwrap_or(""))?;
             continue;
         }
-        println!(
+        outln!(
             "{:<14} {:>8.0} {:>8.0} {:>8.1} {:>9.1} {:>9.2} {:>9.2} {:>6.2} {:>8.0}",
             p.ep,
             p.session_build_ms,
@@ -126,12 +134,16 @@ fn print_table(report: &BenchReport) {
             p.floor_ms,
             p.floor_ratio,
             p.peak_rss_mb
-        );
+        )?;
         for (stage, ms) in &p.stage_ms {
-            println!(
+            outln!(
                 "    {stage:<16} p50 {:>7.2}  p95 {:>7.2}  p99 {:>7.2}  mean {:>7.2} ms",
-                ms.p50, ms.p95, ms.p99, ms.mean
-            );
+                ms.p50,
+                ms.p95,
+                ms.p99,
+                ms.mean
+            )?;
         }
     }
+    Ok(())
 }

@@ -46,8 +46,8 @@ fn is_picture(path: &std::path::Path) -> bool {
     image::ImageFormat::from_path(path).is_ok()
 }
 
-fn print_face(n: usize, f: &FaceFigures) {
-    println!(
+fn print_face(n: usize, f: &FaceFigures) -> std::io::Result<()> {
+    outln!(
         "face {n}: identity {:+.3} -> {:+.3}  eyes {:.3} -> {:.3}  mouth {:.3} -> {:.3}  drift {:.1}%",
         f.identity_before,
         f.identity_after,
@@ -56,7 +56,8 @@ fn print_face(n: usize, f: &FaceFigures) {
         f.mouth_before,
         f.mouth_after,
         f.drift * 100.0
-    );
+    )?;
+    Ok(())
 }
 
 pub fn run(args: CompareArgs) -> Result<()> {
@@ -70,24 +71,26 @@ pub fn run(args: CompareArgs) -> Result<()> {
         let (original, result) = (engine.load_picture(&args.original)?, engine.load_picture(&args.result)?);
         let comparison = compare_pictures(&mut analyzer, source.identity(), &original, &result)?;
         if args.json {
-            println!("{}", serde_json::to_string_pretty(&comparison)?);
+            outln!("{}", serde_json::to_string_pretty(&comparison)?)?;
         } else {
             for (n, face) in comparison.faces.iter().enumerate() {
-                print_face(n, face);
+                print_face(n, face)?;
             }
-            println!(
+            outln!(
                 "mean: identity after {:.3}, |eye change| {:.3}, |mouth change| {:.3}",
-                comparison.mean_identity_after, comparison.mean_eye_change, comparison.mean_mouth_change
-            );
+                comparison.mean_identity_after,
+                comparison.mean_eye_change,
+                comparison.mean_mouth_change
+            )?;
         }
         args.sheet.as_ref().map(|_| picture_sheet(&original, &result, &comparison))
     } else {
         let samples = usize::try_from(args.samples).unwrap_or(40);
         let comparison = compare_videos(&mut analyzer, source.identity(), &args.original, &args.result, samples)?;
         if args.json {
-            println!("{}", serde_json::to_string_pretty(&comparison)?);
+            outln!("{}", serde_json::to_string_pretty(&comparison)?)?;
         } else {
-            println!(
+            outln!(
                 "{} frames measured: eye correlation {:.3}, mouth correlation {:.3}, identity {:.3} -> {:.3}, flicker {:.3}",
                 comparison.frames.len(),
                 comparison.eye_correlation,
@@ -95,7 +98,7 @@ pub fn run(args: CompareArgs) -> Result<()> {
                 comparison.mean_identity_before,
                 comparison.mean_identity_after,
                 comparison.flicker
-            );
+            )?;
         }
         let count = usize::try_from(args.sheet_frames).unwrap_or(6);
         args.sheet.as_ref().map(|_| video_sheet(&args.original, &args.result, &comparison, count)).transpose()?
@@ -103,7 +106,7 @@ pub fn run(args: CompareArgs) -> Result<()> {
     if let (Some(path), Some(sheet)) = (&args.sheet, sheet) {
         write_atomically(path, &encode_rgb(&sheet, PictureFormat::Png)?, SaveMode::Overwrite)?;
         if !args.json {
-            println!("contact sheet: {}", shown(path));
+            outln!("contact sheet: {}", shown(path))?;
         }
     }
     Ok(())

@@ -18,18 +18,18 @@ pub struct HealthArgs {
 pub fn run(args: HealthArgs) -> Result<()> {
     let report = check_models(&args.engine.analysis_config()?)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?)?;
     } else {
-        println!("status: {:?}", report.status);
-        println!("ONNX Runtime {} on {}", report.onnxruntime_version, report.execution_provider);
+        outln!("status: {:?}", report.status)?;
+        outln!("ONNX Runtime {} on {}", report.onnxruntime_version, report.execution_provider)?;
         for (name, model) in &report.models {
             let mark = if model.ready && model.valid { "ok " } else { "BAD" };
-            println!(
+            outln!(
                 "{mark} {name:<20} {:<10} {}{}",
                 model.role.to_string(),
                 model.file,
                 model.problem.as_deref().map(|p| format!(" ({p})")).unwrap_or_default()
-            );
+            )?;
         }
     }
     if report.status != Status::Healthy {

@@ -207,7 +207,7 @@ fn snapshot(image: &image::RgbImage) {
 
 /// Prints the summary line and writes the stats file.
 pub fn report(stats: &PipelineStats, json: Option<&Path>) -> Result<()> {
-    println!(
+    outln!(
         "{} frames shown ({} swapped, {} dropped, {} failed) at {:.1} fps; delay p50 {:.0} ms, p95 {:.0} ms",
         stats.frames_shown,
         stats.frames_swapped,
@@ -216,7 +216,7 @@ pub fn report(stats: &PipelineStats, json: Option<&Path>) -> Result<()> {
         stats.fps,
         stats.latency_ms.p50,
         stats.latency_ms.p95
-    );
+    )?;
     if let Some(path) = json {
         let text = serde_json::to_string_pretty(stats)?;
         faceswap::imaging::write_atomically(path, text.as_bytes(), SaveMode::Overwrite)
@@ -231,7 +231,7 @@ pub fn cameras() -> Result<()> {
         bail!("no camera found: connect one, or use `faceswap live --input FILE`")
     }
     for (index, name, description) in cameras {
-        println!("{index}: {name} ({description})");
+        outln!("{index}: {name} ({description})")?;
     }
     Ok(())
 }

@@ -1,6 +1,15 @@
 //! The command-line layer: clap structures, logging, terminal output, and one-line errors with
 //! hints that name flags. Everything else is a call into the `faceswap` library.
 
+/// `println!` that returns the write's error instead of panicking (a closed pipe is an
+/// ordinary end: `faceswap detect x | head -1`).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
+
 mod bench;
 mod compare;
 mod detect;

@@ -57,9 +57,9 @@ pub fn run(args: ModelsArgs) -> Result<()> {
     let store = ModelStore::open(&config.models_dir)?;
     match args.command {
         ModelsCommand::List => {
-            println!("{:<20} {:<10} {:<10} {:>12}  {:<18} file", "name", "role", "pack", "bytes", "state");
+            outln!("{:<20} {:<10} {:<10} {:>12}  {:<18} file", "name", "role", "pack", "bytes", "state")?;
             for entry in &store.manifest().models {
-                println!(
+                outln!(
                     "{:<20} {:<10} {:<10} {:>12}  {:<18} {}",
                     entry.name,
                     entry.role.to_string(),
@@ -67,9 +67,9 @@ pub fn run(args: ModelsArgs) -> Result<()> {
                     entry.size,
                     state(&store, entry),
                     store.path_of(entry).display()
-                );
+                )?;
             }
-            println!("licence: insightface's pretrained weights are for non-commercial research only");
+            outln!("licence: insightface's pretrained weights are for non-commercial research only")?;
             Ok(())
         }
         ModelsCommand::Verify { names } => {
@@ -78,9 +78,9 @@ pub fn run(args: ModelsArgs) -> Result<()> {
             let mut bad = Vec::new();
             for entry in entries {
                 match verify_model(&store, &factory, &entry.name) {
-                    Ok(_) => println!("ok   {} ({})", entry.name, store.path_of(entry).display()),
+                    Ok(_) => outln!("ok   {} ({})", entry.name, store.path_of(entry).display())?,
                     Err(e) => {
-                        println!("BAD  {}: {e:#}", entry.name);
+                        outln!("BAD  {}: {e:#}", entry.name)?;
                         bad.push(store.path_of(entry).display().to_string());
                     }
                 }
@@ -94,11 +94,11 @@ pub fn run(args: ModelsArgs) -> Result<()> {
             let fetcher = Fetcher::new(FetchConfig { mirrors: config.mirrors.clone(), ..FetchConfig::default() })?;
             for entry in chosen(&store, &names, false)? {
                 if store.verify(&entry.name).is_ok() {
-                    println!("ok       {} (already valid)", entry.name);
+                    outln!("ok       {} (already valid)", entry.name)?;
                     continue;
                 }
                 store.ensure(&entry.name, Some(&fetcher))?;
-                println!("fetched  {} -> {}", entry.name, store.path_of(entry).display());
+                outln!("fetched  {} -> {}", entry.name, store.path_of(entry).display())?;
             }
             Ok(())
         }

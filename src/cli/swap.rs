@@ -63,10 +63,10 @@ pub fn run(args: SwapArgs) -> Result<()> {
     // The target's transparency is kept where the format can hold it.
     let bytes = encode_with_alpha(&picture, target.alpha.as_ref(), format_for_path(&args.output)?)?;
     write_atomically(&args.output, &bytes, mode)?;
-    println!(
+    outln!(
         "swapped {swapped} face(s) with the {kind} swapper in {:.0} ms: {}",
         elapsed.as_secs_f64() * 1000.0,
         shown(&args.output)
-    );
+    )?;
     Ok(())
 }

@@ -177,10 +177,10 @@ pub fn run(args: TranscodeArgs) -> Result<()> {
     if args.progress_json {
         // stdout stays JSON: the summary is the last object.
         let line = serde_json::json!({ "progress": last, "done": true, "report": &report });
-        println!("{line}");
+        outln!("{line}")?;
     } else {
         reporter.update(&last, true);
-        print_summary(&report);
+        print_summary(&report)?;
     }
     if let Some(path) = &args.stats_json {
         write_atomically(path, serde_json::to_string_pretty(&report.stats)?.as_bytes(), SaveMode::Overwrite)
@@ -193,28 +193,27 @@ pub fn run(args: TranscodeArgs) -> Result<()> {
     Ok(())
 }
 
-fn print_summary(report: &TranscodeReport) {
+fn print_summary(report: &TranscodeReport) -> std::io::Result<()> {
     let output = shown(&report.output);
     if report.interrupted {
-        println!("stopped: {output} holds the {} frames processed so far", report.frames);
+        outln!("stopped: {output} holds the {} frames processed so far", report.frames)?;
     }
-    println!(
+    outln!(
         "{} frames ({} swapped) in {:.1} s: {:.1} fps; time per stage: {}; {output}",
         report.frames,
         report.frames_swapped,
         report.stats.duration_s,
         report.stats.fps,
         stage_shares(&report.stats),
-    );
+    )?;
     if report.encoded_size != report.frame_size {
         let ((fw, fh), (ew, eh)) = (report.frame_size, report.encoded_size);
-        println!(
-            "note: the frames are {fw}×{fh}; the video is {ew}×{eh}, padded by a pixel (yuv420p needs even sides)"
-        );
+        outln!("note: the frames are {fw}×{fh}; the video is {ew}×{eh}, padded by a pixel (yuv420p needs even sides)")?;
     }
     if report.bad_packets > 0 {
-        println!("{} damaged packet(s) in the input were skipped", report.bad_packets);
+        outln!("{} damaged packet(s) in the input were skipped", report.bad_packets)?;
     }
+    Ok(())
 }
 
 fn stage_shares(stats: &PipelineStats) -> String {
