@@ -121,9 +121,11 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 fn is_broken_pipe(error: &anyhow::Error) -> bool {
-    error
-        .chain()
-        .any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+    let broken = |kind: Option<std::io::ErrorKind>| kind == Some(std::io::ErrorKind::BrokenPipe);
+    error.chain().any(|e| {
+        broken(e.downcast_ref::<std::io::Error>().map(std::io::Error::kind))
+            || broken(e.downcast_ref::<serde_json::Error>().and_then(serde_json::Error::io_error_kind))
+    })
 }
 
 fn init_logging(verbose: u8) {
