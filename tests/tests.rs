@@ -14,6 +14,7 @@ mod properties;
 mod quality;
 mod serve;
 mod serve_support;
+mod streams;
 mod support;
 mod swappers;
 mod transcode;

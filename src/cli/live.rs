@@ -10,11 +10,14 @@ use std::{
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use faceswap::{
+    atomic_file::check_target,
     engine::{Engine, VideoSwap},
-    health::HealthServer,
+    health::{HealthServer, HealthState, StreamHealth},
     imaging::{save_rgb, SaveMode},
     pipeline::{Controls, PipelineConfig, PipelineStats, SinkMeter, TrackerConfig},
     signal,
+    stream::{is_network, InputMonitor, OutputTarget, Outputs},
+    transcode::container_for,
     video::{list_cameras, CameraSelector, SourceSpec, WindowEvent, WindowSink},
 };
 
@@ -30,9 +33,17 @@ pub struct LiveArgs {
     /// The camera, by index or (part of) its name.
     #[arg(long, value_name = "INDEX|NAME", conflicts_with = "input", default_value = "0")]
     camera: CameraSelector,
-    /// A video file or picture to use instead of a camera (played in real time).
-    #[arg(long, value_name = "FILE")]
+    /// A video file or picture to use instead of a camera (played in real time), or a network
+    /// stream: rtsp://…, udp://…, srt://…, tcp://…, http(s)://… (HLS, MJPEG).
+    #[arg(long, value_name = "FILE|URL")]
     input: Option<PathBuf>,
+    /// Also send the swapped video here (repeatable): v4l2:/dev/videoN (a virtual camera),
+    /// udp://HOST:PORT, tcp://…, srt://… (MPEG-TS), rtmp://… (FLV), rtsp://….
+    #[arg(long = "output", value_name = "TARGET", value_parser = parse_output)]
+    outputs: Vec<OutputTarget>,
+    /// Also record the swapped video to this file (finished properly on Ctrl-C).
+    #[arg(long, value_name = "FILE")]
+    record: Option<PathBuf>,
     /// Capture (or scale the video) to this size, e.g. 640x480.
     #[arg(long, value_name = "WxH", value_parser = parse_resolution)]
     resolution: Option<(u32, u32)>,
@@ -76,12 +87,32 @@ fn is_picture(path: &Path) -> bool {
     image::ImageFormat::from_path(path).is_ok()
 }
 
+fn parse_output(text: &str) -> Result<OutputTarget, String> {
+    text.parse::<OutputTarget>().map_err(|e| e.to_string())
+}
+
 pub fn run(args: LiveArgs) -> Result<()> {
     if let Some(path) = &args.stats_json {
         faceswap::atomic_file::check_target(path).context("--stats-json")?;
     }
+    let mut targets = args.outputs.clone();
+    if let Some(path) = &args.record {
+        check_target(path).context("--record")?;
+        container_for(path).context("--record")?;
+        if path.exists() {
+            anyhow::bail!("--record: {} already exists: choose another path", shown(path));
+        }
+        targets.push(OutputTarget::Record { path: path.clone() });
+    }
+    for target in &targets {
+        target.check()?;
+    }
     let limits = faceswap::imaging::PictureLimits { max_pixels: args.engine.max_pixels };
+    let monitor = InputMonitor::default();
     let spec = match &args.input {
+        Some(path) if is_network(&path.to_string_lossy()) => {
+            SourceSpec::Network { url: path.to_string_lossy().into_owned(), limits, monitor: monitor.clone() }
+        }
         Some(path) if is_picture(path) => {
             SourceSpec::Still { path: path.clone(), fps: f64::from(args.fps.unwrap_or(30)), limits }
         }
@@ -128,6 +159,10 @@ pub fn run(args: LiveArgs) -> Result<()> {
 
     let mut meter = SinkMeter::new("display");
     let mut window: Option<WindowSink> = None;
+    let mut outputs: Option<Outputs> = None;
+    let mut published = Instant::now();
+    let mut output_lines: Vec<String> = Vec::new();
+    let epoch = Instant::now();
     let mut sink_error = None;
     loop {
         let frame = match pipeline.frames().recv_timeout(Duration::from_millis(100)) {
@@ -138,6 +173,23 @@ pub fn run(args: LiveArgs) -> Result<()> {
             Err(false) => continue,
         };
         let shown_at = Instant::now();
+        if outputs.is_none() && !targets.is_empty() {
+            let fps = f64::from(args.fps.unwrap_or(30));
+            match Outputs::start(&targets, frame.image.width(), frame.image.height(), fps, epoch) {
+                Ok(started) => outputs = Some(started),
+                Err(e) => {
+                    sink_error = Some(anyhow::Error::from(e));
+                    break;
+                }
+            }
+        }
+        if let Some(outputs) = &outputs {
+            outputs.send(&frame.image, frame.captured);
+            if published.elapsed() >= Duration::from_secs(1) {
+                published = Instant::now();
+                output_lines = publish(&health, outputs, &monitor);
+            }
+        }
         if !args.headless {
             if window.is_none() {
                 match WindowSink::open("faceswap", frame.image.width(), frame.image.height()) {
@@ -149,7 +201,8 @@ pub fn run(args: LiveArgs) -> Result<()> {
                 }
             }
             if let Some(w) = window.as_mut() {
-                let lines = meter.overlay(&context, frame.faces.len(), controls.is_swapping());
+                let mut lines = meter.overlay(&context, frame.faces.len(), controls.is_swapping());
+                lines.extend(output_lines.iter().cloned());
                 let events = match w.show(&frame.image, &lines) {
                     Ok(events) => events,
                     Err(e) => {
@@ -188,12 +241,53 @@ pub fn run(args: LiveArgs) -> Result<()> {
     let finished = pipeline.finish(&controls);
     health.set_running(false);
     let (captured, dropped, failed) = finished?;
-    let stats = meter.finish(captured, dropped, failed);
+    let mut stats = meter.finish(captured, dropped, failed);
+    stats.outputs = outputs.map(Outputs::finish).unwrap_or_default();
+    stats.input = args
+        .input
+        .as_ref()
+        .filter(|p| is_network(&p.to_string_lossy()))
+        .map(|_| monitor.lock().map(|m| m.clone()).unwrap_or_default());
     report(&stats, args.stats_json.as_deref())?;
     match sink_error {
         Some(e) => Err(e),
         None => Ok(()),
     }
+}
+
+/// Puts the outputs' and the input's state in the health report; returns the overlay's lines.
+fn publish(health: &HealthState, outputs: &Outputs, monitor: &InputMonitor) -> Vec<String> {
+    let mut lines = Vec::new();
+    for o in outputs.stats() {
+        let state = StreamHealth {
+            connected: o.connected,
+            frames: o.frames_sent,
+            dropped: o.frames_dropped,
+            reconnects: o.reconnects,
+        };
+        health.set_stream(&o.name, state);
+        lines.push(format!(
+            "{} {}  sent {}  dropped {}  reconnects {}  {:.0} ms",
+            if o.connected { "->" } else { "x " },
+            o.name,
+            o.frames_sent,
+            o.frames_dropped,
+            o.reconnects,
+            o.delay_ms.p50
+        ));
+    }
+    if let Ok(input) = monitor.lock() {
+        if !input.url.is_empty() {
+            let state = StreamHealth {
+                connected: input.connected,
+                frames: input.frames_received,
+                dropped: input.frames_repeated,
+                reconnects: input.reconnects,
+            };
+            health.set_stream(&input.url, state);
+        }
+    }
+    lines
 }
 
 fn snapshot(image: &image::RgbImage) {
@@ -217,6 +311,26 @@ pub fn report(stats: &PipelineStats, json: Option<&Path>) -> Result<()> {
         stats.latency_ms.p50,
         stats.latency_ms.p95
     )?;
+    for o in &stats.outputs {
+        outln!(
+            "{}: {} frames sent, {} dropped, {} reconnects; delay p50 {:.0} ms, p95 {:.0} ms",
+            o.name,
+            o.frames_sent,
+            o.frames_dropped,
+            o.reconnects,
+            o.delay_ms.p50,
+            o.delay_ms.p95
+        )?;
+    }
+    if let Some(input) = &stats.input {
+        outln!(
+            "{}: {} frames received, {} repeated, {} reconnects",
+            input.url,
+            input.frames_received,
+            input.frames_repeated,
+            input.reconnects
+        )?;
+    }
     if let Some(path) = json {
         let text = serde_json::to_string_pretty(stats)?;
         faceswap::imaging::write_atomically(path, text.as_bytes(), SaveMode::Overwrite)

@@ -46,6 +46,16 @@ pub struct ModelHealth {
     pub problem: Option<String>,
 }
 
+/// A live input's or output's state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StreamHealth {
+    pub connected: bool,
+    /// Frames received (input) or sent (output).
+    pub frames: u64,
+    pub dropped: u64,
+    pub reconnects: u64,
+}
+
 /// The health report.
 #[derive(Debug, Clone, Serialize)]
 pub struct HealthReport {
@@ -61,6 +71,9 @@ pub struct HealthReport {
     pub fps: f32,
     /// Model files repaired (or changed) and reloaded since start.
     pub model_reloads: u64,
+    /// Live inputs and outputs, by name, when there are any.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub streams: BTreeMap<String, StreamHealth>,
     pub version: &'static str,
 }
 
@@ -98,6 +111,7 @@ pub struct HealthState {
     fps_bits: AtomicU32,
     running: AtomicBool,
     reloads: AtomicU64,
+    streams: Mutex<BTreeMap<String, StreamHealth>>,
 }
 
 impl HealthState {
@@ -111,6 +125,7 @@ impl HealthState {
             fps_bits: AtomicU32::new(0),
             running: AtomicBool::new(true),
             reloads: AtomicU64::new(0),
+            streams: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -130,6 +145,11 @@ impl HealthState {
     pub fn frame_done(&self, fps: f32) {
         self.frames.fetch_add(1, Ordering::Relaxed);
         self.fps_bits.store(fps.to_bits(), Ordering::Relaxed);
+    }
+
+    /// Records a live input's or output's state.
+    pub fn set_stream(&self, name: &str, health: StreamHealth) {
+        self.streams.lock().unwrap_or_else(PoisonError::into_inner).insert(name.to_string(), health);
     }
 
     /// Counts a model reloaded after its file was repaired or changed.
@@ -164,6 +184,7 @@ impl HealthState {
             frames_processed: self.frames.load(Ordering::Relaxed),
             fps: f32::from_bits(self.fps_bits.load(Ordering::Relaxed)),
             model_reloads: self.reloads.load(Ordering::Relaxed),
+            streams: self.streams.lock().unwrap_or_else(PoisonError::into_inner).clone(),
             version: env!("CARGO_PKG_VERSION"),
         }
     }

@@ -44,6 +44,12 @@ pub struct PipelineStats {
     pub duration_s: f64,
     pub stage_ms: BTreeMap<String, Percentiles>,
     pub latency_ms: Percentiles,
+    /// Live outputs (virtual camera, streams, recording), when there were any.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub outputs: Vec<crate::stream::OutputStats>,
+    /// A network input, when it was one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input: Option<crate::stream::InputStats>,
 }
 
 /// Counts and times frames as the sink takes them.
@@ -179,6 +185,8 @@ impl SinkMeter {
             duration_s: duration,
             stage_ms,
             latency_ms: self.latency.percentiles(),
+            outputs: Vec::new(),
+            input: None,
         }
     }
 }

@@ -128,6 +128,7 @@ pub fn encoder_settings(
         crf: crf.or(known.map(|c| c.default_crf)),
         preset: known.filter(|c| c.takes_preset).map(|_| preset.to_string()),
         threads: (threads > 0).then_some(threads),
+        options: Vec::new(),
     })
 }
 

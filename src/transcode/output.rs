@@ -61,6 +61,11 @@ impl PendingOutput {
         self.file.temp_path()
     }
 
+    /// The name it gets when finished.
+    pub fn final_path(&self) -> &Path {
+        self.file.path()
+    }
+
     /// Renames the finished file into place (never over a file that appeared meanwhile,
     /// unless replacing was asked).
     ///

@@ -37,6 +37,12 @@ pub fn init_ffmpeg() -> Result<(), ffmpeg_next::Error> {
     Ok(())
 }
 
+/// Registers ffmpeg's devices (the v4l2 output a virtual camera is written with), once.
+pub fn init_device_formats() {
+    static DONE: std::sync::Once = std::sync::Once::new();
+    DONE.call_once(ffmpeg_next::device::register_all);
+}
+
 /// One picture from a source, with its presentation time when the source has one.
 #[derive(Debug)]
 pub struct SourceFrame {
@@ -101,6 +107,13 @@ pub enum SourceSpec {
         fps: f64,
         limits: PictureLimits,
     },
+    /// A network stream (RTSP, UDP, SRT, TCP, HTTP), read as it arrives; `monitor` gets its
+    /// figures as frames are taken.
+    Network {
+        url: String,
+        limits: PictureLimits,
+        monitor: crate::stream::InputMonitor,
+    },
     /// Any source, opened by the function on the capture thread (benchmarks, tests).
     Custom(SourceOpener),
 }
@@ -133,6 +146,10 @@ impl SourceSpec {
                 let picture = crate::imaging::load_rgb_within(path, *limits)?;
                 Box::new(StillSource::new(picture, *fps, path.display().to_string()))
             }
+            Self::Network { url, limits, monitor } => Box::new(
+                crate::stream::NetworkSource::open(url, *limits, monitor.clone())
+                    .map_err(|e| VideoError::Open { path: PathBuf::from(url), reason: e.to_string() })?,
+            ),
             Self::Custom(open) => (open.0)()?,
         })
     }

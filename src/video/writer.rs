@@ -20,12 +20,37 @@ pub struct EncoderSettings {
     pub preset: Option<String>,
     /// Encoder threads (`None`: the encoder's own choice).
     pub threads: Option<u32>,
+    /// Further encoder options (`tune`, `g`, `bf`, …).
+    pub options: Vec<(String, String)>,
 }
 
 impl EncoderSettings {
     /// libx264 at CRF 18 (visually lossless for most clips), preset superfast.
     pub fn h264() -> Self {
-        Self { encoder: "libx264".into(), crf: Some(18), preset: Some("superfast".into()), threads: None }
+        Self {
+            encoder: "libx264".into(),
+            crf: Some(18),
+            preset: Some("superfast".into()),
+            threads: None,
+            options: Vec::new(),
+        }
+    }
+
+    /// libx264 for live streams: no look-ahead or B-frames (tune zerolatency), a keyframe every
+    /// second so a receiver joining late starts within one, ultrafast.
+    pub fn h264_live(fps: f64) -> Self {
+        let gop = fps.round().clamp(1.0, 120.0) as u32;
+        Self {
+            encoder: "libx264".into(),
+            crf: Some(23),
+            preset: Some("ultrafast".into()),
+            threads: Some(1),
+            options: vec![
+                ("tune".into(), "zerolatency".into()),
+                ("g".into(), gop.to_string()),
+                ("bf".into(), "0".into()),
+            ],
+        }
     }
 }
 
@@ -196,6 +221,48 @@ impl VideoWriter {
     ) -> Result<Self, VideoError> {
         let fail = |e: &dyn std::fmt::Display| VideoError::Write { path: path.to_path_buf(), reason: e.to_string() };
         super::init_ffmpeg().map_err(|e| fail(&e))?;
+        let output = match format {
+            Some(f) => ffmpeg::format::output_as(path, f),
+            None => ffmpeg::format::output(path),
+        }
+        .map_err(|e| fail(&e))?;
+        Self::open(path, output, input, shape, settings, metadata)
+    }
+
+    /// Opens `url` (a network stream or a device) with ffmpeg's `format` muxer and `io_options`
+    /// (time-outs, packet sizes), for frames shaped like `shape`.
+    ///
+    /// # Errors
+    /// [`VideoError::Write`] when the stream cannot be opened (a receiver not there, a refused
+    /// connection) or the encoder set up.
+    pub fn create_stream(
+        url: &str,
+        format: &str,
+        io_options: &[(&str, &str)],
+        shape: &StreamShape,
+        settings: &EncoderSettings,
+    ) -> Result<Self, VideoError> {
+        let path = Path::new(url);
+        let fail = |e: &dyn std::fmt::Display| VideoError::Write { path: path.to_path_buf(), reason: e.to_string() };
+        super::init_ffmpeg().map_err(|e| fail(&e))?;
+        let mut options = ffmpeg::Dictionary::new();
+        for (key, value) in io_options {
+            options.set(key, value);
+        }
+        let output = ffmpeg::format::output_as_with(path, format, options).map_err(|e| fail(&e))?;
+        Self::open(path, output, None, shape, settings, &[])
+    }
+
+    fn open(
+        path: &Path,
+        output: ffmpeg::format::context::Output,
+        input: Option<&Path>,
+        shape: &StreamShape,
+        settings: &EncoderSettings,
+        metadata: &[(&str, &str)],
+    ) -> Result<Self, VideoError> {
+        let fail = |e: &dyn std::fmt::Display| VideoError::Write { path: path.to_path_buf(), reason: e.to_string() };
+        let mut output = output;
         let (width, height) = (shape.width + shape.width % 2, shape.height + shape.height % 2);
         if (width, height) != (shape.width, shape.height) {
             tracing::warn!(
@@ -204,11 +271,6 @@ impl VideoWriter {
                 "odd frame size: the video is padded by one pixel (its edge repeated), as yuv420p needs even sides"
             );
         }
-        let mut output = match format {
-            Some(f) => ffmpeg::format::output_as(path, f),
-            None => ffmpeg::format::output(path),
-        }
-        .map_err(|e| fail(&e))?;
         let global_header = output.format().flags().contains(ffmpeg::format::Flags::GLOBAL_HEADER);
         let codec = ffmpeg::encoder::find_by_name(&settings.encoder)
             .ok_or_else(|| fail(&format!("this ffmpeg has no encoder {}", settings.encoder)))?;
@@ -232,6 +294,9 @@ impl VideoWriter {
         }
         if let Some(threads) = settings.threads {
             options.set("threads", &threads.to_string());
+        }
+        for (key, value) in &settings.options {
+            options.set(key, value);
         }
         let encoder = encoder.open_with(options).map_err(|e| fail(&e))?;
         stream.set_parameters(&encoder);
