@@ -10,6 +10,7 @@ mod live;
 mod model_server;
 mod models;
 mod parity;
+mod parts;
 mod properties;
 mod quality;
 mod serve;

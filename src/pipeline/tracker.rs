@@ -29,11 +29,14 @@ pub struct TrackerConfig {
     pub smoothing: bool,
     /// Compute identity vectors on detection frames (needed to pick faces by reference).
     pub embeddings: bool,
+    /// The first frame's number in the whole video (a part of a split job detects on the
+    /// same frames as one whole run would).
+    pub first_frame: u64,
 }
 
 impl Default for TrackerConfig {
     fn default() -> Self {
-        Self { detect_every: 1, max_misses: 2, smoothing: true, embeddings: false }
+        Self { detect_every: 1, max_misses: 2, smoothing: true, embeddings: false, first_frame: 0 }
     }
 }
 
@@ -87,7 +90,12 @@ pub struct FrameDetector {
 
 impl FrameDetector {
     pub fn new(detector: ScrfdDetector, every: u32) -> Self {
-        Self { detector, every: u64::from(every.max(1)), index: 0 }
+        Self::starting_at(detector, every, 0)
+    }
+
+    /// As [`FrameDetector::new`], the first frame being frame `first` of the video.
+    pub fn starting_at(detector: ScrfdDetector, every: u32, first: u64) -> Self {
+        Self { detector, every: u64::from(every.max(1)), index: first }
     }
 
     /// The faces in this frame when it is a detection frame, else `None`.
@@ -152,7 +160,7 @@ impl FaceTracker {
         config: TrackerConfig,
     ) -> Self {
         Self {
-            detector: FrameDetector::new(detector, config.detect_every),
+            detector: FrameDetector::starting_at(detector, config.detect_every, config.first_frame),
             follower: TrackFollower { landmarker, embedder, config, tracks: Vec::new(), points: Vec::new() },
         }
     }

@@ -25,6 +25,10 @@ pub enum TranscodeError {
     CodecNotInContainer { codec: String, container: &'static str, allowed: String },
     #[error("CRF {crf} is out of range for {codec}: use 0 to {max}")]
     Crf { crf: u32, codec: &'static str, max: u32 },
+    #[error("part {index} of the swapped video cannot be joined to the others: {reason}")]
+    PartMismatch { index: usize, reason: String },
+    #[error("there are no swapped parts to join")]
+    NoParts,
     #[error("the output {path} could not be written: {source}")]
     Output {
         path: PathBuf,
@@ -43,7 +47,7 @@ impl TranscodeError {
             Self::UnknownContainer { .. } | Self::UnknownCodec { .. } | Self::CodecNotInContainer { .. } => {
                 ErrorKind::UnsupportedFormat
             }
-            Self::Output { .. } => ErrorKind::Internal,
+            Self::Output { .. } | Self::PartMismatch { .. } | Self::NoParts => ErrorKind::Internal,
         }
     }
 }

@@ -3,9 +3,11 @@
 //! under a temporary name and renamed only when complete. What the CLI prints and what the
 //! server reports are the same [`Progress`] and [`TranscodeReport`].
 
+mod assemble;
 mod codec;
 mod error;
 mod output;
+mod plan;
 
 use std::{
     path::PathBuf,
@@ -15,16 +17,18 @@ use std::{
 
 use serde::{Deserialize, Serialize};
 
+pub use assemble::{assemble, AssembleReport, PartOffset};
 pub use codec::{codec_named, container_for, encoder_settings, Container, VideoCodec, CODECS, CONTAINERS};
 pub use error::TranscodeError;
 pub use output::{check_paths, PendingOutput};
+pub use plan::{plan_parts, PartPlan, PlannedPart};
 
 use crate::{
     engine::{Engine, VideoSwap},
     face::FaceSelection,
     pipeline::{Controls, PipelineConfig, PipelineStats, SinkMeter, TrackerConfig},
     swap::{MouthMask, SourceFace, SwapperKind},
-    video::{probe, SourceSpec, VideoError, VideoWriter},
+    video::{probe, FrameWindow, SourceSpec, VideoError, VideoWriter},
     Error, Result,
 };
 
@@ -120,34 +124,124 @@ pub fn transcode(
     job: &TranscodeJob,
     options: &TranscodeOptions,
     controls: &Arc<Controls>,
-    mut on_progress: impl FnMut(&Progress),
+    on_progress: impl FnMut(&Progress),
 ) -> Result<TranscodeReport> {
     check_paths(&job.input, &job.output, options.overwrite)?;
     let container = container_for(&job.output)?;
-    let settings =
-        encoder_settings(container, options.codec.as_deref(), options.crf, &options.preset, options.encoder_threads)?;
+    let version_tag = format!("face-swapped by faceswap {}", env!("CARGO_PKG_VERSION"));
+    let metadata = [("comment", version_tag.as_str()), ("faceswap", env!("CARGO_PKG_VERSION"))];
+    let destination = Destination {
+        path: &job.output,
+        container,
+        muxer: container.muxer,
+        copy_streams: true,
+        metadata: &metadata,
+        window: FrameWindow::ALL,
+        first_frame: 0,
+        part: false,
+    };
+    swap_into(engine, job, &destination, options, controls, on_progress)
+}
+
+/// Runs one part of a split job: the frames of `window` decoded, swapped and encoded as
+/// `container`'s video would be, into a video-only NUT file (it keeps the input's time base
+/// and timestamps exactly) that [`assemble`] joins with the other parts.
+///
+/// # Errors
+/// As [`transcode`].
+pub fn transcode_part(
+    engine: &Engine,
+    job: &TranscodeJob,
+    part: &PlannedPart,
+    container: Container,
+    options: &TranscodeOptions,
+    controls: &Arc<Controls>,
+    on_progress: impl FnMut(&Progress),
+) -> Result<TranscodeReport> {
+    check_paths(&job.input, &job.output, options.overwrite)?;
+    let destination = Destination {
+        path: &job.output,
+        container,
+        muxer: "nut",
+        copy_streams: false,
+        metadata: &[],
+        window: part.window,
+        first_frame: part.first_frame,
+        part: true,
+    };
+    swap_into(engine, job, &destination, options, controls, on_progress)
+}
+
+/// Where swapped frames are written, and what rides with them.
+struct Destination<'a> {
+    path: &'a std::path::Path,
+    /// The container whose codec rules apply.
+    container: Container,
+    /// The muxer actually written with.
+    muxer: &'static str,
+    /// Copy the input's sound and subtitles.
+    copy_streams: bool,
+    metadata: &'a [(&'a str, &'a str)],
+    window: FrameWindow,
+    first_frame: u64,
+    /// A part file: timestamps offset (and the offset recorded) so none is negative.
+    part: bool,
+}
+
+fn swap_into(
+    engine: &Engine,
+    job: &TranscodeJob,
+    destination: &Destination<'_>,
+    options: &TranscodeOptions,
+    controls: &Arc<Controls>,
+    mut on_progress: impl FnMut(&Progress),
+) -> Result<TranscodeReport> {
+    let settings = encoder_settings(
+        destination.container,
+        options.codec.as_deref(),
+        options.crf,
+        &options.preset,
+        options.encoder_threads,
+    )?;
     let shape = probe(&job.input)?;
     let limit = engine.limits().max_pixels;
     if u64::from(shape.width) * u64::from(shape.height) > limit {
         let (width, height) = (shape.width, shape.height);
         return Err(VideoError::TooLarge { path: job.input.clone(), width, height, limit }.into());
     }
-    let pending = PendingOutput::create(&job.output, options.overwrite)?;
-    let version_tag = format!("face-swapped by faceswap {}", env!("CARGO_PKG_VERSION"));
-    let metadata = [("comment", version_tag.as_str()), ("faceswap", env!("CARGO_PKG_VERSION"))];
+    let pending = PendingOutput::create(destination.path, options.overwrite)?;
     // Errors name the output the user asked for, not the hidden file it is written as.
-    let output_named = |e: VideoError| e.with_path(pending.temp_path(), &job.output);
+    let output_named = |e: VideoError| e.with_path(pending.temp_path(), destination.path);
+    let copy_from = destination.copy_streams.then_some(job.input.as_path());
+    let offset = destination.part.then(|| PartOffset::for_shape(&shape));
+    let offset_tag = offset.map(|o| o.to_string());
+    let mut metadata = destination.metadata.to_vec();
+    if let Some(tag) = &offset_tag {
+        metadata.push((PartOffset::TAG, tag));
+    }
     let mut writer =
-        VideoWriter::create(pending.temp_path(), Some(container.muxer), Some(&job.input), &shape, &settings, &metadata)
+        VideoWriter::create(pending.temp_path(), Some(destination.muxer), copy_from, &shape, &settings, &metadata)
             .map_err(output_named)?;
+    if let Some(offset) = offset {
+        writer.offset_timestamps(offset.ticks);
+    }
 
     let swap = VideoSwap {
         source: job.source.clone(),
         selection: job.selection.clone(),
         swapper: options.swapper,
-        tracker: TrackerConfig { detect_every: options.detect_every.max(1), ..TrackerConfig::default() },
+        tracker: TrackerConfig {
+            detect_every: options.detect_every.max(1),
+            first_frame: destination.first_frame,
+            ..TrackerConfig::default()
+        },
     };
-    let spec = SourceSpec::File { path: job.input.clone(), resolution: None, looping: false, limits: engine.limits() };
+    let spec = if destination.window == FrameWindow::ALL {
+        SourceSpec::File { path: job.input.clone(), resolution: None, looping: false, limits: engine.limits() }
+    } else {
+        SourceSpec::FilePart { path: job.input.clone(), window: destination.window, limits: engine.limits() }
+    };
+    let frames_total = if destination.window == FrameWindow::ALL { shape.frames } else { None };
     let config = PipelineConfig { mouth_mask: options.mouth_mask, ..PipelineConfig::lossless() };
     let pipeline = engine.start_pipeline(spec, swap, config, controls.clone())?;
     let health = engine.supervisor().health().clone();
@@ -168,7 +262,7 @@ pub fn transcode(
         pipeline.recycle(frame);
         if last_report.elapsed() >= PROGRESS_INTERVAL {
             last_report = Instant::now();
-            on_progress(&progress(meter.shown(), shape.frames, started));
+            on_progress(&progress(meter.shown(), frames_total, started));
         }
     }
     let bad_packets = pipeline.bad_packets();
@@ -179,7 +273,7 @@ pub fn transcode(
         return Err(Error::Video(output_named(e)));
     }
     let summary = writer.finish().map_err(output_named)?;
-    on_progress(&progress(meter.shown(), shape.frames, started));
+    on_progress(&progress(meter.shown(), frames_total, started));
     let output = pending.commit()?;
     let stats = meter.finish(captured, dropped, failed);
     Ok(TranscodeReport {

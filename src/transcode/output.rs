@@ -23,6 +23,9 @@ fn folder_of(path: &Path) -> &Path {
 /// [`TranscodeError::InputMissing`], [`TranscodeError::OutputFolder`],
 /// [`TranscodeError::OutputIsInput`] or [`TranscodeError::OutputExists`].
 pub fn check_paths(input: &Path, output: &Path, overwrite: bool) -> Result<(), TranscodeError> {
+    if crate::video::is_url(input) {
+        return check_output(output, overwrite);
+    }
     if !input.is_file() {
         return Err(TranscodeError::InputMissing { path: input.to_path_buf() });
     }
@@ -36,6 +39,18 @@ pub fn check_paths(input: &Path, output: &Path, overwrite: bool) -> Result<(), T
     let input_abs = input.canonicalize().map_err(|_| TranscodeError::InputMissing { path: input.to_path_buf() })?;
     if output_abs == input_abs || output_abs.canonicalize().is_ok_and(|o| o == input_abs) {
         return Err(TranscodeError::OutputIsInput { path: output.to_path_buf() });
+    }
+    check_output(output, overwrite)
+}
+
+/// The output's own checks: a file name in a folder that exists, not there unless replacing.
+fn check_output(output: &Path, overwrite: bool) -> Result<(), TranscodeError> {
+    if output.is_dir() {
+        return Err(TranscodeError::OutputIsFolder { path: output.to_path_buf() });
+    }
+    let folder = folder_of(output);
+    if output.file_name().is_none() || !folder.is_dir() {
+        return Err(TranscodeError::OutputFolder { path: folder.to_path_buf() });
     }
     if output.exists() && !overwrite {
         return Err(TranscodeError::OutputExists { path: output.to_path_buf() });

@@ -86,6 +86,43 @@ pub struct VideoFileSource {
     last_pts: f64,
     draining: bool,
     bad_packets: u64,
+    window: FrameWindow,
+}
+
+/// A part of a video's frames, by presentation timestamp in the video stream's time base:
+/// from `start` (inclusive) to `end` (exclusive); an open side runs to that end of the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct FrameWindow {
+    pub start: Option<i64>,
+    pub end: Option<i64>,
+}
+
+impl FrameWindow {
+    /// The whole video.
+    pub const ALL: Self = Self { start: None, end: None };
+
+    fn before(&self, pts: i64) -> bool {
+        self.start.is_some_and(|s| pts < s)
+    }
+
+    fn after(&self, pts: i64) -> bool {
+        self.end.is_some_and(|e| pts >= e)
+    }
+}
+
+/// Whether `path` names a file on a web server (a presigned object-store URL, say) rather
+/// than a local file; ffmpeg reads both, with ranged requests for the former.
+pub fn is_url(path: &Path) -> bool {
+    path.to_str().is_some_and(|p| p.starts_with("http://") || p.starts_with("https://"))
+}
+
+/// The name to show for `path`: a URL loses its query (a presigned URL's signature).
+pub fn display_name(path: &Path) -> String {
+    let text = path.display().to_string();
+    match text.split_once('?') {
+        Some((base, _)) if is_url(path) => base.to_string(),
+        _ => text,
+    }
 }
 
 fn open_error(path: &Path, e: impl std::fmt::Display) -> VideoError {
@@ -104,17 +141,33 @@ impl VideoFileSource {
         looping: bool,
         limits: PictureLimits,
     ) -> Result<Self, VideoError> {
+        Self::open_part(path, size, looping, limits, FrameWindow::ALL)
+    }
+
+    /// Opens `path` (a file, or a URL: see [`is_url`]) for the frames in `window` only: the
+    /// reader seeks to the last keyframe at or before its start and stops at its end.
+    ///
+    /// # Errors
+    /// As [`VideoFileSource::open`]; [`VideoError::Open`] when the seek fails too.
+    pub fn open_part(
+        path: &Path,
+        size: Option<(u32, u32)>,
+        looping: bool,
+        limits: PictureLimits,
+        window: FrameWindow,
+    ) -> Result<Self, VideoError> {
         super::init_ffmpeg().map_err(|e| open_error(path, e))?;
-        if !path.is_file() {
+        if !is_url(path) && !path.is_file() {
             return Err(VideoError::Missing { path: path.to_path_buf() });
         }
-        let input = ffmpeg::format::input(path).map_err(|e| open_error(path, e))?;
+        let mut input = ffmpeg::format::input(path).map_err(|e| open_error(path, e))?;
         let stream = input
             .streams()
             .best(ffmpeg::media::Type::Video)
             .ok_or_else(|| VideoError::NoVideoStream { path: path.to_path_buf() })?;
         let index = stream.index();
         let turns = quarter_turns(&stream);
+        let seek_to = window.start;
         let time_base = f64::from(stream.time_base());
         let rate = stream.avg_frame_rate();
         let fps = (rate.denominator() != 0 && rate.numerator() > 0).then(|| f64::from(rate));
@@ -122,6 +175,9 @@ impl VideoFileSource {
         let context =
             ffmpeg::codec::context::Context::from_parameters(stream.parameters()).map_err(|e| open_error(path, e))?;
         let decoder = context.decoder().video().map_err(|e| open_error(path, e))?;
+        if let Some(start) = seek_to {
+            seek_before(&mut input, index, start).map_err(|e| open_error(path, e))?;
+        }
         // A size asked for is the upright frame's; the scaler works on the stored one.
         let (w, h) = match size {
             Some((w, h)) if turns % 2 == 1 => (h, w),
@@ -176,6 +232,7 @@ impl VideoFileSource {
             last_pts: 0.0,
             draining: false,
             bad_packets: 0,
+            window,
         })
     }
 
@@ -224,7 +281,7 @@ impl VideoFileSource {
 
     fn restart(&mut self) -> Result<(), VideoError> {
         let upright = (self.info.width, self.info.height);
-        let reopened = Self::open(&self.path, Some(upright), true, self.limits)?;
+        let reopened = Self::open_part(&self.path, Some(upright), true, self.limits, self.window)?;
         let offset = self.last_pts + 1.0 / self.info.fps.unwrap_or(25.0);
         let bad = self.bad_packets;
         *self = reopened;
@@ -234,19 +291,49 @@ impl VideoFileSource {
     }
 }
 
+/// Seeks `input` to the last keyframe of `stream` at or before `pts` (that stream's time base).
+fn seek_before(input: &mut ffmpeg::format::context::Input, stream: usize, pts: i64) -> Result<(), ffmpeg::Error> {
+    let index = i32::try_from(stream).map_err(|_| ffmpeg::Error::StreamNotFound)?;
+    // SAFETY: the context is open and owned by `input`; avformat_seek_file only moves its
+    // read position.
+    let code = unsafe {
+        ffmpeg::ffi::avformat_seek_file(
+            input.as_mut_ptr(),
+            index,
+            i64::MIN,
+            pts,
+            pts,
+            ffmpeg::ffi::AVSEEK_FLAG_BACKWARD,
+        )
+    };
+    if code < 0 {
+        return Err(ffmpeg::Error::from(code));
+    }
+    Ok(())
+}
+
 impl FrameSource for VideoFileSource {
     fn describe(&self) -> String {
-        format!("video {} ({}×{})", self.path.display(), self.info.width, self.info.height)
+        format!("video {} ({}×{})", display_name(&self.path), self.info.width, self.info.height)
     }
 
     fn next_frame(&mut self, into: Option<RgbImage>) -> Result<Option<SourceFrame>, VideoError> {
-        if !self.decode_one()? {
-            if !self.looping {
-                return Ok(None);
-            }
-            self.restart()?;
+        loop {
             if !self.decode_one()? {
-                return Ok(None);
+                if !self.looping {
+                    return Ok(None);
+                }
+                self.restart()?;
+                if !self.decode_one()? {
+                    return Ok(None);
+                }
+            }
+            // Frames come out in presentation order: those before the window (from the
+            // keyframe sought to) are skipped, the first one past it ends the part.
+            match self.decoded.timestamp().or(self.decoded.pts()) {
+                Some(t) if self.window.before(t) => continue,
+                Some(t) if self.window.after(t) => return Ok(None),
+                _ => break,
             }
         }
         self.scaler

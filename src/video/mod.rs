@@ -4,6 +4,7 @@
 mod camera;
 mod error;
 mod file;
+mod muxer;
 mod overlay;
 mod pool;
 mod still;
@@ -12,7 +13,8 @@ mod writer;
 
 pub use camera::{list_cameras, CameraSelector, CameraSource};
 pub use error::VideoError;
-pub use file::{quarter_turns, VideoFileSource, VideoInfo};
+pub use file::{display_name, is_url, quarter_turns, FrameWindow, VideoFileSource, VideoInfo};
+pub use muxer::{CopySummary, Muxer};
 pub use overlay::draw_text;
 pub use pool::FramePool;
 pub use still::StillSource;
@@ -102,6 +104,12 @@ pub enum SourceSpec {
         looping: bool,
         limits: PictureLimits,
     },
+    /// Part of a video file (or a file at a URL), read as fast as it is taken.
+    FilePart {
+        path: PathBuf,
+        window: FrameWindow,
+        limits: PictureLimits,
+    },
     Still {
         path: PathBuf,
         fps: f64,
@@ -141,6 +149,9 @@ impl SourceSpec {
             Self::Camera { selector, resolution, fps } => Box::new(CameraSource::open(selector, *resolution, *fps)?),
             Self::File { path, resolution, looping, limits } => {
                 Box::new(VideoFileSource::open(path, *resolution, *looping, *limits)?)
+            }
+            Self::FilePart { path, window, limits } => {
+                Box::new(VideoFileSource::open_part(path, None, false, *limits, *window)?)
             }
             Self::Still { path, fps, limits } => {
                 let picture = crate::imaging::load_rgb_within(path, *limits)?;

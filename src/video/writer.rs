@@ -8,7 +8,7 @@ use ffmpeg::{codec, format::Pixel, media, software::scaling, util::frame::video:
 use ffmpeg_next as ffmpeg;
 use image::RgbImage;
 
-use super::VideoError;
+use super::{Muxer, VideoError};
 
 /// How to encode the video stream.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,6 +64,18 @@ pub struct StreamShape {
     pub frames: Option<u64>,
 }
 
+impl StreamShape {
+    /// One frame's duration in the time base (1 when the rate is unknown).
+    pub fn frame_step(&self) -> i64 {
+        self.frame_rate
+            .map(|r| {
+                let step = f64::from(r.invert()) / f64::from(self.time_base);
+                step.round().max(1.0) as i64
+            })
+            .unwrap_or(1)
+    }
+}
+
 /// Whether ffmpeg has a container (muxer) for the name of `path` (its extension).
 pub fn has_container_for(path: &Path) -> bool {
     if super::init_ffmpeg().is_err() {
@@ -107,64 +119,6 @@ pub fn probe(path: &Path) -> Result<StreamShape, VideoError> {
     })
 }
 
-/// Copies the input's audio and subtitle packets into the output, in step with the video.
-struct StreamCopier {
-    input: ffmpeg::format::context::Input,
-    /// Input stream index → (output stream index, input time base).
-    map: Vec<Option<(usize, Rational)>>,
-    pending: Option<ffmpeg::Packet>,
-    done: bool,
-    packets: u64,
-    read_errors: u64,
-}
-
-impl StreamCopier {
-    /// Writes copied packets up to `until` seconds (everything when `None`).
-    fn pump(&mut self, output: &mut ffmpeg::format::context::Output, until: Option<f64>) -> Result<(), ffmpeg::Error> {
-        loop {
-            let packet = match self.pending.take() {
-                Some(p) => p,
-                None if self.done => return Ok(()),
-                None => {
-                    let mut p = ffmpeg::Packet::empty();
-                    match p.read(&mut self.input) {
-                        Ok(()) => p,
-                        Err(ffmpeg::Error::Eof) => {
-                            self.done = true;
-                            return Ok(());
-                        }
-                        // A read error ends the copy, as it ends the video side: what was
-                        // copied is kept, and the error is counted and reported.
-                        Err(e) => {
-                            tracing::warn!(error = %e, "stopping the sound and subtitle copy at an unreadable part of the input");
-                            self.read_errors += 1;
-                            self.done = true;
-                            return Ok(());
-                        }
-                    }
-                }
-            };
-            let Some(Some((out_index, in_tb))) = self.map.get(packet.stream()).copied() else {
-                continue;
-            };
-            let seconds = packet.dts().or(packet.pts()).map(|t| t as f64 * f64::from(in_tb));
-            if let (Some(limit), Some(at)) = (until, seconds) {
-                if at > limit {
-                    self.pending = Some(packet);
-                    return Ok(());
-                }
-            }
-            let mut packet = packet;
-            let out_tb = output.stream(out_index).map_or(in_tb, |s| s.time_base());
-            packet.rescale_ts(in_tb, out_tb);
-            packet.set_position(-1);
-            packet.set_stream(out_index);
-            packet.write_interleaved(output)?;
-            self.packets += 1;
-        }
-    }
-}
-
 /// Counts of what was written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WriteSummary {
@@ -183,14 +137,12 @@ pub struct VideoWriter {
     /// halves both sides, and x264/x265 refuse odd ones).
     frame_size: (u32, u32),
     encoded_size: (u32, u32),
-    output: ffmpeg::format::context::Output,
+    muxer: Muxer,
     encoder: ffmpeg::encoder::Video,
-    video_index: usize,
     encoder_tb: Rational,
     scaler: scaling::Context,
     rgb: Video,
     yuv: Video,
-    copier: Option<StreamCopier>,
     frames: u64,
     last_pts: Option<i64>,
     frame_step: i64,
@@ -219,13 +171,7 @@ impl VideoWriter {
         settings: &EncoderSettings,
         metadata: &[(&str, &str)],
     ) -> Result<Self, VideoError> {
-        let fail = |e: &dyn std::fmt::Display| VideoError::Write { path: path.to_path_buf(), reason: e.to_string() };
-        super::init_ffmpeg().map_err(|e| fail(&e))?;
-        let output = match format {
-            Some(f) => ffmpeg::format::output_as(path, f),
-            None => ffmpeg::format::output(path),
-        }
-        .map_err(|e| fail(&e))?;
+        let output = Muxer::output(path, format)?;
         Self::open(path, output, input, shape, settings, metadata)
     }
 
@@ -303,96 +249,36 @@ impl VideoWriter {
         stream.set_time_base(shape.time_base);
         stream.set_avg_frame_rate(shape.frame_rate.unwrap_or(Rational(0, 1)));
 
-        // The copied streams: every audio and subtitle stream of the input, unchanged.
-        let copy_input = match input {
-            Some(input) => Some(ffmpeg::format::input(input).map_err(|e| fail(&e))?),
-            None => None,
-        };
-        let mut map = Vec::new();
-        let best_video = copy_input.as_ref().and_then(|i| i.streams().best(media::Type::Video)).map(|s| s.index());
-        for in_stream in copy_input.iter().flat_map(|input| input.streams()) {
-            let kind = in_stream.parameters().medium();
-            if !matches!(kind, media::Type::Audio | media::Type::Subtitle) {
-                if Some(in_stream.index()) != best_video {
-                    tracing::warn!(
-                        stream = in_stream.index(),
-                        kind = ?kind,
-                        "a stream of the input is not carried over: only the first video stream is swapped and written, with the sound and subtitles"
-                    );
-                }
-                map.push(None);
-                continue;
-            }
-            let codec_id = in_stream.parameters().id();
-            // SAFETY: the output's format is valid while `output` lives; avformat_query_codec
-            // only reads it.
-            let takes = unsafe { ffmpeg::ffi::avformat_query_codec(output.format().as_ptr(), codec_id.into(), 0) };
-            if takes == 0 {
-                let container = output.format().name().to_string();
-                return Err(VideoError::Unsupported {
-                    path: path.to_path_buf(),
-                    reason: format!(
-                        "the {container} container cannot hold the input's {} stream #{} ({:?}): choose a container that can, such as .mkv",
-                        if kind == media::Type::Audio { "audio" } else { "subtitle" },
-                        in_stream.index(),
-                        codec_id
-                    ),
-                });
-            }
-            let mut out_stream = output.add_stream(ffmpeg::encoder::find(codec::Id::None)).map_err(|e| fail(&e))?;
-            out_stream.set_parameters(in_stream.parameters());
-            out_stream.set_time_base(in_stream.time_base());
-            out_stream.set_metadata(in_stream.metadata().to_owned());
-            // SAFETY: the parameters belong to the stream just added; clearing the codec tag
-            // lets the muxer choose its own, as `ffmpeg -c copy` does.
-            unsafe {
-                (*out_stream.parameters().as_mut_ptr()).codec_tag = 0;
-            }
-            map.push(Some((out_stream.index(), in_stream.time_base())));
-        }
-        let mut tags = ffmpeg::Dictionary::new();
-        for (key, value) in metadata {
-            tags.set(key, value);
-        }
-        output.set_metadata(tags);
-        let mut header_options = ffmpeg::Dictionary::new();
-        // MP4/MOV drop tags they do not know unless asked to keep them.
-        header_options.set("movflags", "+use_metadata_tags");
-        output.write_header_with(header_options).map_err(|e| fail(&e))?;
+        let muxer = Muxer::start(path, output, video_index, input, metadata)?;
 
         let scaler =
             scaling::Context::get(Pixel::RGB24, width, height, Pixel::YUV420P, width, height, scaling::Flags::BILINEAR)
                 .map_err(|e| fail(&e))?;
-        let frame_step = shape
-            .frame_rate
-            .map(|r| {
-                let step = f64::from(r.invert()) / f64::from(shape.time_base);
-                step.round().max(1.0) as i64
-            })
-            .unwrap_or(1);
+        let frame_step = shape.frame_step();
         Ok(Self {
             path: path.to_path_buf(),
             frame_size: (shape.width, shape.height),
             encoded_size: (width, height),
-            output,
+            muxer,
             encoder,
-            video_index,
             encoder_tb: shape.time_base,
             scaler,
             rgb: Video::new(Pixel::RGB24, width, height),
             yuv: Video::new(Pixel::YUV420P, width, height),
-            copier: copy_input.map(|input| StreamCopier {
-                input,
-                map,
-                pending: None,
-                done: false,
-                packets: 0,
-                read_errors: 0,
-            }),
             frames: 0,
             last_pts: None,
             frame_step,
         })
+    }
+
+    /// One frame's duration in the stream's time base (1 when the rate is unknown).
+    pub fn frame_step(&self) -> i64 {
+        self.frame_step
+    }
+
+    /// See [`Muxer::offset_timestamps`]; `ticks` in the input's time base.
+    pub fn offset_timestamps(&mut self, ticks: i64) {
+        self.muxer.offset_timestamps(ticks);
     }
 
     fn fail(&self, e: &dyn std::fmt::Display) -> VideoError {
@@ -442,16 +328,7 @@ impl VideoWriter {
     fn drain_packets(&mut self) -> Result<(), VideoError> {
         let mut packet = ffmpeg::Packet::empty();
         while self.encoder.receive_packet(&mut packet).is_ok() {
-            let seconds = packet.dts().or(packet.pts()).map(|t| t as f64 * f64::from(self.encoder_tb));
-            if let Some(copier) = self.copier.as_mut() {
-                copier
-                    .pump(&mut self.output, seconds)
-                    .map_err(|e| VideoError::Write { path: self.path.clone(), reason: e.to_string() })?;
-            }
-            let out_tb = self.output.stream(self.video_index).map_or(self.encoder_tb, |s| s.time_base());
-            packet.set_stream(self.video_index);
-            packet.rescale_ts(self.encoder_tb, out_tb);
-            packet.write_interleaved(&mut self.output).map_err(|e| self.fail(&e))?;
+            self.muxer.write_video(&mut packet, self.encoder_tb)?;
         }
         Ok(())
     }
@@ -463,18 +340,12 @@ impl VideoWriter {
     pub fn finish(mut self) -> Result<WriteSummary, VideoError> {
         self.encoder.send_eof().map_err(|e| self.fail(&e))?;
         self.drain_packets()?;
-        // Audio past the last video frame belongs to the clip too.
-        if let Some(copier) = self.copier.as_mut() {
-            copier
-                .pump(&mut self.output, None)
-                .map_err(|e| VideoError::Write { path: self.path.clone(), reason: e.to_string() })?;
-        }
-        self.output.write_trailer().map_err(|e| self.fail(&e))?;
+        let copied = self.muxer.finish()?;
         Ok(WriteSummary {
             encoded_size: self.encoded_size,
             frames: self.frames,
-            copied_packets: self.copier.as_ref().map_or(0, |c| c.packets),
-            copy_read_errors: self.copier.as_ref().map_or(0, |c| c.read_errors),
+            copied_packets: copied.copied_packets,
+            copy_read_errors: copied.copy_read_errors,
         })
     }
 }
