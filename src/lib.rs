@@ -22,6 +22,7 @@ pub mod quality;
 pub mod runtime;
 pub mod server;
 pub mod signal;
+pub mod storage;
 pub mod stream;
 pub mod swap;
 pub mod transcode;

@@ -406,7 +406,8 @@ fn bad_input_of_every_kind_gets_a_problem_json_answer() {
     }
     // Uploads the server refused left nothing behind.
     assert_eq!(std::fs::read_dir(server.data.join("incoming")).unwrap().count(), 0);
-    assert_eq!(std::fs::read_dir(server.data.join("jobs")).unwrap().count(), 0);
+    let stored = std::fs::read_dir(server.data.join("jobs")).map_or(0, Iterator::count);
+    assert_eq!(stored, 0);
 }
 
 #[test]
@@ -576,6 +577,8 @@ fn the_api_is_described_and_measured() {
         "faceswap_jobs{state=\"queued\"} 0",
         "faceswap_picture_queue_depth",
         "faceswap_oldest_queued_job_age_seconds",
+        "faceswap_queue_depth 0",
+        "faceswap_tasks_running 0",
         "faceswap_model_reloads",
         "faceswap_resident_memory_bytes",
     ] {
@@ -584,7 +587,8 @@ fn the_api_is_described_and_measured() {
     let health = request(&[&server.url("/health")]).json();
     assert_eq!(health["status"], "healthy");
     assert!(health["requests"]["total"].as_u64().unwrap() >= 3, "{health}");
-    assert!(health["jobs"].is_object() && health["rss_mb"].as_f64().unwrap() > 0.0, "{health}");
+    assert!(health["queue"]["jobs"].is_object() && health["rss_mb"].as_f64().unwrap() > 0.0, "{health}");
+    assert_eq!(health["role"], "all");
 }
 
 #[test]

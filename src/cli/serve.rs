@@ -5,9 +5,21 @@ use std::{io::Write, net::SocketAddr, path::PathBuf, time::Duration};
 
 use anyhow::{Context, Result};
 use clap::Args;
-use faceswap::server::{self, ServerConfig};
+use faceswap::{
+    jobs::QueueUrl,
+    server::{self, Role, ServerConfig},
+    storage::StorageUrl,
+};
 
 use super::engine::{EngineArgs, SwapperArgs};
+
+/// `--role`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum RoleArg {
+    Api,
+    Worker,
+    All,
+}
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -20,9 +32,32 @@ pub struct ServeArgs {
     /// Serve without authentication, also on a non-loopback address.
     #[arg(long)]
     no_auth: bool,
-    /// Where jobs, uploads and results are kept.
+    /// This replica's folder: uploads being received, outputs being written, and (unless
+    /// --queue and --storage say otherwise) the job table and the job files.
     #[arg(long, value_name = "DIR", default_value = "faceswap-data", env = "FACESWAP_DATA_DIR")]
     data_dir: PathBuf,
+    /// The job table: sqlite:PATH (default: DIR/jobs.sqlite3) or postgres://USER:PASSWORD@HOST/DB,
+    /// shared by every replica.
+    #[arg(long, value_name = "URL", env = "FACESWAP_QUEUE", hide_env_values = true)]
+    queue: Option<QueueUrl>,
+    /// The job files: file:DIR (default: the data folder) or s3://BUCKET/PREFIX (endpoint and
+    /// credentials from AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION).
+    #[arg(long, value_name = "URL", env = "FACESWAP_STORAGE")]
+    storage: Option<StorageUrl>,
+    /// api: accept and answer requests, run no jobs; worker: only run jobs; all: both.
+    #[arg(long, value_enum, default_value_t = RoleArg::All, env = "FACESWAP_ROLE")]
+    role: RoleArg,
+    /// Videos longer than this are cut at keyframes into parts that workers swap apart and
+    /// join without re-encoding (0: never).
+    #[arg(long, value_name = "SECS", default_value_t = 60.0, env = "FACESWAP_PART_SECONDS")]
+    part_seconds: f64,
+    /// How long a worker's claim on a task holds unrenewed: a dead worker's task is taken over
+    /// after this.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = humantime::parse_duration, env = "FACESWAP_LEASE")]
+    lease: Duration,
+    /// Starts of one task (its workers dying, or failures that may pass) before its job fails.
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+    max_attempts: u32,
     /// Engine workers for picture requests (default: one per core).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     workers: Option<u16>,
@@ -84,6 +119,16 @@ pub fn run(args: ServeArgs) -> Result<()> {
         api_key: api_key(args.api_key_file.as_ref())?,
         no_auth: args.no_auth,
         data_dir: args.data_dir.clone(),
+        queue: args.queue.clone(),
+        storage: args.storage.clone(),
+        role: match args.role {
+            RoleArg::Api => Role::Api,
+            RoleArg::Worker => Role::Worker,
+            RoleArg::All => Role::All,
+        },
+        part_seconds: args.part_seconds,
+        lease: args.lease,
+        max_attempts: args.max_attempts,
         workers,
         queue_depth: args.queue_depth.map_or(4 * workers, usize::from),
         job_workers: usize::from(args.job_workers),

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::error::ErrorKind;
+use crate::{error::ErrorKind, storage::StorageError};
 
 /// What went wrong with a job or the job store.
 #[derive(Debug, thiserror::Error)]
@@ -13,15 +13,15 @@ pub enum JobError {
     NotReady { id: String, status: &'static str },
     #[error("the job queue is full ({queued} jobs waiting)")]
     QueueFull { queued: u64 },
-    #[error("the job database {path} failed: {source}")]
+    #[error("the job database {database} failed: {source}")]
     Database {
-        path: PathBuf,
+        database: String,
         #[source]
         source: sqlx::Error,
     },
-    #[error("the job database {path} could not be brought up to date: {source}")]
+    #[error("the job database {database} could not be brought up to date: {source}")]
     Migrate {
-        path: PathBuf,
+        database: String,
         #[source]
         source: sqlx::migrate::MigrateError,
     },
@@ -31,6 +31,8 @@ pub enum JobError {
         #[source]
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Storage(#[from] StorageError),
     #[error("job record {id} is unreadable: {reason}")]
     Corrupt { id: String, reason: String },
 }
@@ -39,12 +41,14 @@ impl JobError {
     /// What kind of failure this is.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Self::NotFound { .. } => ErrorKind::NotFound,
+            Self::NotFound { .. } | Self::Storage(StorageError::NotFound { .. }) => ErrorKind::NotFound,
             Self::NotReady { .. } => ErrorKind::Conflict,
             Self::QueueFull { .. } => ErrorKind::Busy,
-            Self::Database { .. } | Self::Migrate { .. } | Self::Files { .. } | Self::Corrupt { .. } => {
-                ErrorKind::Internal
-            }
+            Self::Database { .. }
+            | Self::Migrate { .. }
+            | Self::Files { .. }
+            | Self::Storage(_)
+            | Self::Corrupt { .. } => ErrorKind::Internal,
         }
     }
 }

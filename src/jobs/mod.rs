@@ -1,20 +1,77 @@
-//! Durable video jobs: a job table (SQLite under the data folder) and the job's files beside it,
-//! a runner that claims queued jobs and transcodes them on the engine, progress, cancellation,
-//! restart recovery (running jobs are queued again) and retention.
+//! Durable video jobs: a job table (embedded SQLite, or PostgreSQL shared by many replicas)
+//! and the jobs' files in a storage (a folder, or an S3 bucket); each job runs as tasks — one
+//! whole transcode, or for a long video its parts and the assembly that joins them — that
+//! workers anywhere claim under leases; progress, cancellation, recovery from dead workers,
+//! and retention.
 
+mod database;
 mod error;
+mod execute;
 mod files;
+mod retention;
 mod runner;
 mod store;
+mod tasks;
+
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+pub use database::{Dialect, QueueUrl};
 pub use error::JobError;
 pub use files::JobFiles;
+pub use retention::Retention;
 pub use runner::{JobRunner, RunnerConfig};
-pub use store::{JobCounts, JobRecord, JobStore};
+pub use store::{JobCounts, JobRecord, JobStore, NewTask, QueueDepth};
+pub use tasks::ClaimedTask;
 
-use crate::{face::FaceSelection, transcode::TranscodeOptions};
+use crate::{face::FaceSelection, transcode::PlannedPart, transcode::TranscodeOptions};
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// What a task does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TaskKind {
+    /// The whole video in one transcode (a video shorter than a part).
+    Whole,
+    /// One part of a long video, swapped into a part file.
+    Part,
+    /// The parts joined into the result, with the input's sound and subtitles.
+    Assemble,
+}
+
+impl TaskKind {
+    /// The name stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Whole => "whole",
+            Self::Part => "part",
+            Self::Assemble => "assemble",
+        }
+    }
+}
+
+impl std::str::FromStr for TaskKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [Self::Whole, Self::Part, Self::Assemble]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| format!("unknown task kind {s:?}"))
+    }
+}
+
+/// A task's particulars: a part's frames.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct TaskSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part: Option<PlannedPart>,
+}
 
 /// A job's id: a random UUID (v4), never derived from anything a client sends, and the only
 /// thing a job's file names are made of.

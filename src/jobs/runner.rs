@@ -1,52 +1,75 @@
-//! The job runner: workers that claim queued jobs and transcode them on the engine (on blocking
-//! threads, never on the async ones), with live progress, cancellation, and a shutdown that
-//! puts running jobs back in the queue; and the retention sweep that removes old results.
+//! The job runner: workers that claim tasks from the queue (any replica's jobs) and run them
+//! on the engine on blocking threads, never the async ones. While a task runs its lease is
+//! renewed and its progress recorded; a lease lost (the task taken over, the job cancelled or
+//! removed) stops it. A shutdown stops running tasks and gives them back to the queue.
 
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex, PoisonError},
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use tokio::{sync::Notify, task::JoinHandle};
 use tokio_util::sync::CancellationToken;
 
-use super::{store::now_ms, JobError, JobFiles, JobId, JobRecord, JobStatus, JobStore};
-use crate::{
-    engine::Engine,
-    pipeline::Controls,
-    transcode::{transcode, Progress, TranscodeJob, TranscodeOptions, TranscodeReport},
-    Error,
+use super::{
+    execute::{execute, worth_retrying, TaskInputs, TaskOutcome},
+    ClaimedTask, JobFiles, JobId, JobStore, TaskKind,
 };
+use crate::{engine::Engine, error::ErrorKind, pipeline::Controls, transcode::Progress};
 
 /// How the runner works.
 #[derive(Debug, Clone)]
 pub struct RunnerConfig {
-    /// Jobs run at once.
+    /// Tasks run at once.
     pub workers: usize,
-    /// How long finished jobs (and their results) are kept.
-    pub keep_results: Duration,
     /// How often an idle worker looks for work it was not told about.
     pub poll: Duration,
+    /// How long a claim holds without being renewed: a dead worker's task is taken over
+    /// after this.
+    pub lease: Duration,
+    /// Starts of one task before its job fails.
+    pub max_attempts: i64,
+    /// This runner's name in the queue: `<host>-<pid>`.
+    pub name: String,
 }
 
-/// What is running in this process: each job's stop and live progress.
-#[derive(Default)]
-struct Running {
-    jobs: HashMap<JobId, (Arc<Controls>, Arc<Mutex<Progress>>)>,
+impl RunnerConfig {
+    /// This machine's name.
+    pub fn host() -> String {
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_string())
+            .ok()
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "host".into())
+    }
+
+    /// This machine's name and this process's id, for `name`.
+    pub fn default_name() -> String {
+        format!("{}-{}", Self::host(), std::process::id())
+    }
+
+    /// How often a running task's lease is renewed and its progress saved.
+    fn heartbeat(&self) -> Duration {
+        (self.lease / 3).clamp(Duration::from_millis(100), Duration::from_secs(2))
+    }
 }
+
+type Live = (Arc<Controls>, Arc<Mutex<Progress>>);
 
 struct Shared {
     engine: Arc<Engine>,
     store: JobStore,
     files: JobFiles,
-    running: Mutex<Running>,
+    config: RunnerConfig,
+    /// What runs in this process, by job and task number.
+    running: Mutex<HashMap<(JobId, i64), Live>>,
     wake: Notify,
     stopping: CancellationToken,
 }
 
 impl Shared {
-    fn running(&self) -> std::sync::MutexGuard<'_, Running> {
+    fn running(&self) -> std::sync::MutexGuard<'_, HashMap<(JobId, i64), Live>> {
         self.running.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -58,37 +81,30 @@ pub struct JobRunner {
 }
 
 impl JobRunner {
-    /// Recovers from the last run (running jobs queued again, leftover files removed) and
-    /// starts the workers and the retention sweep.
-    ///
-    /// # Errors
-    /// [`JobError::Database`] when the recovery cannot be written.
-    pub async fn start(
-        engine: Arc<Engine>,
-        store: JobStore,
-        files: JobFiles,
-        config: RunnerConfig,
-    ) -> Result<Self, JobError> {
-        let requeued = store.requeue_running().await?;
-        if requeued > 0 {
-            tracing::warn!(jobs = requeued, "jobs that were running when the server last stopped are queued again");
+    /// Gives back the tasks that processes on this host left running when they stopped
+    /// (their leases need not run out first), and starts the workers.
+    pub async fn start(engine: Arc<Engine>, store: JobStore, files: JobFiles, config: RunnerConfig) -> Self {
+        let host = RunnerConfig::host();
+        let alive = |pid: u32| std::path::Path::new(&format!("/proc/{pid}")).exists();
+        match store.release_dead_on_host(&host, &config.name, alive).await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(tasks = n, "tasks a stopped process on this host left running are queued again"),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot look for tasks left by stopped processes; their leases will run out")
+            }
         }
-        let removed = files.remove_orphans(&store.ids().await?);
-        if removed > 0 {
-            tracing::info!(files = removed, "removed uploads that no job owns");
-        }
+        let workers = config.workers.max(1);
         let shared = Arc::new(Shared {
             engine,
             store,
             files,
-            running: Mutex::new(Running::default()),
+            config,
+            running: Mutex::new(HashMap::new()),
             wake: Notify::new(),
             stopping: CancellationToken::new(),
         });
-        let mut tasks: Vec<JoinHandle<()>> =
-            (0..config.workers.max(1)).map(|_| tokio::spawn(work(shared.clone(), config.poll))).collect();
-        tasks.push(tokio::spawn(sweep(shared.clone(), config.keep_results)));
-        Ok(Self { shared, tasks: Mutex::new(tasks) })
+        let tasks = (0..workers).map(|_| tokio::spawn(work(shared.clone()))).collect();
+        Self { shared, tasks: Mutex::new(tasks) }
     }
 
     /// Tells an idle worker that a job was queued.
@@ -96,42 +112,32 @@ impl JobRunner {
         self.shared.wake.notify_one();
     }
 
-    /// The live progress of a job running in this process.
+    /// The live progress of a job that runs whole in this process.
     pub fn progress(&self, id: JobId) -> Option<Progress> {
         let running = self.shared.running();
-        running.jobs.get(&id).map(|(_, p)| *p.lock().unwrap_or_else(PoisonError::into_inner))
+        running.get(&(id, 0)).map(|(_, p)| *p.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
-    /// How many jobs run in this process now.
+    /// How many tasks run in this process now.
     pub fn running_count(&self) -> usize {
-        self.shared.running().jobs.len()
+        self.shared.running().len()
     }
 
-    /// Cancels a job: a queued or finished one's files and row are removed now; a running one
-    /// is stopped, and its worker removes them when it has. Returns the status it had.
-    ///
-    /// # Errors
-    /// [`JobError::NotFound`], [`JobError::Database`], [`JobError::Files`].
-    pub async fn cancel(&self, id: JobId) -> Result<JobStatus, JobError> {
-        let shared = &self.shared;
-        let before = shared.store.cancel(id).await?;
-        let stop = shared.running().jobs.get(&id).map(|(c, _)| c.clone());
-        match stop {
-            Some(controls) => controls.stop(),
-            None => {
-                shared.files.remove(id)?;
-                shared.store.delete(id).await?;
+    /// Stops the job's tasks running in this process (a cancel; other processes find out
+    /// when they next renew their lease).
+    pub fn stop_job(&self, id: JobId) {
+        for ((job, _), (controls, _)) in self.shared.running().iter() {
+            if *job == id {
+                controls.stop();
             }
         }
-        Ok(before)
     }
 
-    /// Stops the workers: running jobs are stopped and queued again (the next start runs them),
-    /// and the tasks are joined.
+    /// Stops the workers: running tasks are stopped and given back to the queue (another
+    /// worker, or this one's next start, runs them), and the workers are joined.
     pub async fn shutdown(&self) {
         self.shared.stopping.cancel();
-        let stops: Vec<Arc<Controls>> = self.shared.running().jobs.values().map(|(c, _)| c.clone()).collect();
-        for controls in stops {
+        for (controls, _) in self.shared.running().values() {
             controls.stop();
         }
         let tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(PoisonError::into_inner));
@@ -141,147 +147,172 @@ impl JobRunner {
     }
 }
 
-async fn work(shared: Arc<Shared>, poll: Duration) {
+async fn work(shared: Arc<Shared>) {
+    let config = &shared.config;
     while !shared.stopping.is_cancelled() {
-        match shared.store.claim_next().await {
-            Ok(Some(job)) => run(&shared, job).await,
+        match shared.store.claim(&config.name, config.lease).await {
+            Ok(Some(task)) if task.attempts > config.max_attempts => {
+                tracing::error!(task = %task, attempts = task.attempts, "a task was started too often: its job fails");
+                let detail = format!(
+                    "part of this job was started {} times and never finished: the workers running it stopped (killed, out of memory, or cut off from the database)",
+                    task.attempts - 1
+                );
+                if let Err(e) = shared.store.fail(task.job, "internal", &detail).await {
+                    tracing::error!(job = %task.job, error = %e, "cannot record the job's failure");
+                }
+            }
+            Ok(Some(task)) => run(&shared, task).await,
             Ok(None) => {
                 tokio::select! {
                     () = shared.wake.notified() => {}
-                    () = tokio::time::sleep(poll) => {}
+                    () = tokio::time::sleep(config.poll) => {}
                     () = shared.stopping.cancelled() => {}
                 }
             }
             Err(e) => {
-                tracing::error!(error = %e, "cannot claim a job");
-                tokio::time::sleep(Duration::from_secs(1)).await;
+                // The database is away (a restart, a failover): keep trying; leases cover
+                // what was running.
+                tracing::warn!(error = %e, "cannot claim a task; trying again");
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    () = shared.stopping.cancelled() => {}
+                }
             }
         }
     }
 }
 
-/// How often a running job's progress is written to the table.
-const PROGRESS_SAVE: Duration = Duration::from_secs(2);
-
-async fn run(shared: &Arc<Shared>, job: JobRecord) {
-    let id = job.id;
-    tracing::info!(job = %id, attempt = job.attempts, "job started");
+async fn run(shared: &Arc<Shared>, task: ClaimedTask) {
+    let config = &shared.config;
+    let job = match shared.store.get(task.job).await {
+        Ok(job) => job,
+        Err(e) => {
+            tracing::warn!(task = %task, error = %e, "cannot read the task's job");
+            let _ = shared.store.release(&task, &config.name, true).await;
+            return;
+        }
+    };
+    let inputs = match TaskInputs::fetch(&shared.files, &shared.store, &job, &task).await {
+        Ok(inputs) => inputs,
+        Err(e) => {
+            let retry = e.kind() != ErrorKind::NotFound;
+            return give_up_or_retry(shared, &task, e.kind(), &e.to_string(), retry).await;
+        }
+    };
+    tracing::info!(task = %task, attempt = task.attempts, "task started");
+    let started = Instant::now();
     let controls = Arc::new(Controls::default());
     let progress = Arc::new(Mutex::new(Progress::default()));
-    shared.running().jobs.insert(id, (controls.clone(), progress.clone()));
-    let mut task = {
-        let (shared, controls, progress) = (shared.clone(), controls.clone(), progress.clone());
+    shared.running().insert((task.job, task.seq), (controls.clone(), progress.clone()));
+    let inputs = Arc::new(inputs);
+    let mut running = {
+        let (shared, controls, progress, job, task, inputs) =
+            (shared.clone(), controls.clone(), progress.clone(), job.clone(), task.clone(), inputs.clone());
         tokio::task::spawn_blocking(move || {
-            execute(&shared, &job, &controls, |p| *progress.lock().unwrap_or_else(PoisonError::into_inner) = *p)
+            execute(&shared.engine, &job, &task, &inputs, &controls, |p| {
+                *progress.lock().unwrap_or_else(PoisonError::into_inner) = *p;
+            })
         })
     };
+    let mut lost = false;
     let outcome = loop {
         tokio::select! {
-            outcome = &mut task => break outcome,
-            () = tokio::time::sleep(PROGRESS_SAVE) => {
+            outcome = &mut running => break outcome,
+            () = tokio::time::sleep(config.heartbeat()) => {
                 let now = *progress.lock().unwrap_or_else(PoisonError::into_inner);
-                if let Err(e) = shared.store.record_progress(id, &now).await {
-                    tracing::warn!(job = %id, error = %e, "cannot save progress");
+                match shared.store.heartbeat(&task, &config.name, config.lease, &now).await {
+                    Ok(true) => {}
+                    Ok(false) if !lost => {
+                        tracing::warn!(task = %task, "the task is no longer this worker's (cancelled, removed or taken over): stopping it");
+                        lost = true;
+                        controls.stop();
+                    }
+                    Ok(false) => {}
+                    Err(e) => tracing::warn!(task = %task, error = %e, "cannot renew the lease; trying again"),
                 }
             }
         }
     };
-    shared.running().jobs.remove(&id);
-    if let Err(e) = finish(shared, id, outcome).await {
-        tracing::error!(job = %id, error = %e, "cannot record the job's end");
-    }
-}
-
-async fn finish(
-    shared: &Shared,
-    id: JobId,
-    outcome: Result<Result<TranscodeReport, Error>, tokio::task::JoinError>,
-) -> Result<(), JobError> {
-    let cancelled = shared.store.get(id).await.map(|j| j.status == JobStatus::Cancelled).unwrap_or(true);
-    if cancelled {
-        tracing::info!(job = %id, "job cancelled");
-        shared.files.remove(id)?;
-        return shared.store.delete(id).await;
-    }
-    if shared.stopping.is_cancelled() {
-        // Stopped by shutdown: what was written is not the whole video; the job runs again.
-        tracing::info!(job = %id, "job queued again for the next start");
-        return shared.store.requeue(id).await;
-    }
+    shared.running().remove(&(task.job, task.seq));
+    let stopping = shared.stopping.is_cancelled();
     match outcome {
-        Ok(Ok(report)) => {
-            let progress = Progress {
-                frames_done: report.frames,
-                frames_total: Some(report.frames),
-                fps: report.stats.fps,
-                eta_s: Some(0.0),
-            };
-            tracing::info!(job = %id, frames = report.frames, fps = report.stats.fps, "job succeeded");
-            shared.store.finish(id, Ok(&progress)).await?;
+        _ if lost => {
+            let _ = tokio::fs::remove_file(&inputs.output).await;
+            tracing::info!(task = %task, "task abandoned");
+        }
+        Ok(Ok(TaskOutcome::Done { frames, fps })) if !stopping => {
+            finish(shared, &job, &task, &inputs, frames, fps, started).await;
+        }
+        Ok(Ok(_)) | Ok(Err(_)) if stopping || controls.is_stopped() => {
+            // Stopped by a shutdown (or a cancel here): back to the queue, not counted as a
+            // try. A cancelled job's tasks are never claimed again.
+            let _ = tokio::fs::remove_file(&inputs.output).await;
+            let _ = shared.store.release(&task, &config.name, false).await;
+            tracing::info!(task = %task, "task given back to the queue");
+        }
+        Ok(Ok(_)) => {
+            let _ = shared.store.release(&task, &config.name, false).await;
         }
         Ok(Err(e)) => {
-            tracing::warn!(job = %id, error = %e, "job failed");
-            let kind = serde_json::to_value(e.kind()).ok().and_then(|v| v.as_str().map(String::from));
-            shared.store.finish(id, Err((kind.as_deref().unwrap_or("internal"), &e.to_string()))).await?;
+            let _ = tokio::fs::remove_file(&inputs.output).await;
+            give_up_or_retry(shared, &task, e.kind(), &inputs.redact(&e.to_string()), worth_retrying(&e)).await;
         }
         Err(join) => {
-            tracing::error!(job = %id, error = %join, "job crashed");
-            shared.store.finish(id, Err(("internal", "the job stopped unexpectedly; see the server log"))).await?;
+            let _ = tokio::fs::remove_file(&inputs.output).await;
+            tracing::error!(task = %task, error = %join, "task crashed");
+            let reason = "the task stopped unexpectedly; see the worker's log";
+            give_up_or_retry(shared, &task, ErrorKind::Internal, reason, true).await;
         }
     }
-    Ok(())
 }
 
-/// Runs one job on the engine (a blocking thread).
-fn execute(
+/// Stores the output and marks the task done (and the job succeeded after its last task).
+async fn finish(
     shared: &Shared,
-    job: &JobRecord,
-    controls: &Arc<Controls>,
-    on_progress: impl FnMut(&Progress),
-) -> Result<TranscodeReport, Error> {
-    let (engine, files, request) = (&shared.engine, &shared.files, &job.request);
-    let picture = engine.load_picture(&files.source(job.id, request))?;
-    let source = engine.source_face(&picture, "the job's source picture", request.source_face)?;
-    let selection = match (request.target.fixed(), files.reference(job.id, request)) {
-        (Some(selection), _) => selection,
-        (None, Some(path)) => engine.most_like(&engine.load_picture(&path)?, "the job's reference picture")?,
-        (None, None) => crate::face::FaceSelection::Largest,
-    };
-    let transcode_job = TranscodeJob {
-        input: files.input(job.id, request),
-        output: files.result(job.id, request),
-        source: Arc::new(source),
-        selection,
-    };
-    // A job may run more than once (a restart mid-way): the same inputs give the same file,
-    // which replaces what an earlier attempt left.
-    let options = TranscodeOptions { overwrite: true, ..request.options.clone() };
-    transcode(engine, &transcode_job, &options, controls, on_progress)
+    job: &super::JobRecord,
+    task: &ClaimedTask,
+    inputs: &TaskInputs,
+    frames: u64,
+    fps: f64,
+    started: Instant,
+) {
+    let config = &shared.config;
+    if let Err(e) = shared.files.storage().put_file(&inputs.output_key, &inputs.output).await {
+        let _ = tokio::fs::remove_file(&inputs.output).await;
+        let reason = format!("cannot store the output: {e}");
+        return give_up_or_retry(shared, task, ErrorKind::Internal, &reason, true).await;
+    }
+    let last = matches!(task.kind, TaskKind::Whole | TaskKind::Assemble);
+    let outcome = last.then(|| {
+        // A split job's speed is its frames over the time since its first task started.
+        let elapsed =
+            job.started_at.map_or(started.elapsed().as_secs_f64(), |s| (super::now_ms() - s).max(1) as f64 / 1000.0);
+        let fps = if task.kind == TaskKind::Whole { fps } else { frames as f64 / elapsed };
+        Progress { frames_done: frames, frames_total: Some(frames), fps, eta_s: Some(0.0) }
+    });
+    match shared.store.complete(task, &config.name, frames, outcome.as_ref()).await {
+        Ok(true) => tracing::info!(task = %task, frames, seconds = started.elapsed().as_secs_f64(), "task done"),
+        Ok(false) => tracing::info!(task = %task, "task finished after it was taken over; its output is the same"),
+        Err(e) => {
+            tracing::warn!(task = %task, error = %e, "cannot record the task's end; its lease will run out and it runs again")
+        }
+    }
 }
 
-/// Removes finished jobs older than `keep`, every so often.
-async fn sweep(shared: Arc<Shared>, keep: Duration) {
-    let every = (keep / 10).clamp(Duration::from_secs(1), Duration::from_secs(60));
-    loop {
-        let cutoff = now_ms() - i64::try_from(keep.as_millis()).unwrap_or(i64::MAX);
-        match shared.store.finished_before(cutoff).await {
-            Ok(ids) => {
-                for id in ids {
-                    let removed = shared.files.remove(id);
-                    if let Err(e) = removed {
-                        tracing::warn!(job = %id, error = %e, "cannot remove an expired job's files");
-                    } else if let Err(e) = shared.store.delete(id).await {
-                        tracing::warn!(job = %id, error = %e, "cannot remove an expired job");
-                    } else {
-                        tracing::info!(job = %id, "expired job removed");
-                    }
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "cannot look for expired jobs"),
+/// A failed task: tried again while tries are left and the failure could pass, else its job
+/// fails with the reason.
+async fn give_up_or_retry(shared: &Shared, task: &ClaimedTask, kind: ErrorKind, reason: &str, retry: bool) {
+    let config = &shared.config;
+    if retry && task.attempts < config.max_attempts {
+        tracing::warn!(task = %task, error = reason, "task failed; it will be tried again");
+        if let Err(e) = shared.store.release(task, &config.name, true).await {
+            tracing::warn!(task = %task, error = %e, "cannot give the task back; its lease will run out");
         }
-        tokio::select! {
-            () = tokio::time::sleep(every) => {}
-            () = shared.stopping.cancelled() => return,
-        }
+        return;
+    }
+    tracing::warn!(task = %task, error = reason, "task failed: its job fails");
+    let kind = serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(String::from));
+    if let Err(e) = shared.store.fail(task.job, kind.as_deref().unwrap_or("internal"), reason).await {
+        tracing::error!(job = %task.job, error = %e, "cannot record the job's failure");
     }
 }

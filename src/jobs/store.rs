@@ -1,20 +1,15 @@
-//! The job table: an embedded SQLite database (WAL, synced on every commit) with versioned
-//! migrations applied at open. Workers claim the oldest queued job in one statement.
+//! The job table: jobs and their tasks in the [`Database`], on SQLite or PostgreSQL. A job's
+//! progress is the sum of its tasks'.
 
-use std::{
-    collections::HashSet,
-    path::{Path, PathBuf},
-    str::FromStr,
-    time::{Duration, SystemTime, UNIX_EPOCH},
-};
+use std::{collections::HashSet, str::FromStr, time::Duration};
 
 use serde::Serialize;
-use sqlx::{
-    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous},
-    Row, SqlitePool,
-};
+use sqlx::{any::AnyRow, Row};
 
-use super::{JobError, JobId, JobRequest, JobStatus};
+use super::{
+    database::{text, Database, QueueUrl},
+    JobError, JobId, JobRequest, JobStatus, TaskKind, TaskSpec,
+};
 use crate::transcode::Progress;
 
 /// One job as stored.
@@ -27,6 +22,7 @@ pub struct JobRecord {
     pub updated_at: i64,
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
+    /// The most times one of its tasks was started.
     pub attempts: i64,
     pub request: JobRequest,
     pub progress: Progress,
@@ -57,66 +53,97 @@ impl JobCounts {
     }
 }
 
+/// The queue as autoscaling sees it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct QueueDepth {
+    pub jobs: JobCounts,
+    /// Tasks of live jobs waiting for a worker, and running.
+    pub tasks_queued: u64,
+    pub tasks_running: u64,
+    /// Age of the oldest queued job.
+    pub oldest_queued: Option<Duration>,
+}
+
+/// A task to add with its job.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewTask {
+    pub kind: TaskKind,
+    pub spec: TaskSpec,
+}
+
 /// The job table.
 #[derive(Debug, Clone)]
 pub struct JobStore {
-    pool: SqlitePool,
-    path: PathBuf,
+    pub(super) db: Database,
 }
 
-/// Milliseconds since the Unix epoch.
-pub fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
+pub use crate::jobs::now_ms;
 
-static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
-
-const COLUMNS: &str = "id, status, created_at, updated_at, started_at, finished_at, attempts, request, \
-                       frames_done, frames_total, fps, error_kind, error";
+const COLUMNS: &str = "id, status, created_at, updated_at, started_at, finished_at, request, \
+    frames_done, frames_total, fps, error_kind, error, \
+    (SELECT CAST(COALESCE(SUM(t.frames_done), 0) AS BIGINT) FROM tasks t \
+        WHERE t.job_id = jobs.id AND t.kind <> 'assemble') AS task_frames, \
+    (SELECT CAST(COALESCE(SUM(t.fps), 0) AS DOUBLE PRECISION) FROM tasks t \
+        WHERE t.job_id = jobs.id AND t.status = 'running') AS task_fps, \
+    (SELECT CAST(COALESCE(MAX(t.attempts), 0) AS BIGINT) FROM tasks t WHERE t.job_id = jobs.id) AS task_attempts";
 
 impl JobStore {
-    /// Opens (creating) the database `jobs.sqlite3` in `data_dir` and applies the migrations.
+    /// Opens the database `url` names and applies the migrations.
     ///
     /// # Errors
     /// [`JobError::Database`] or [`JobError::Migrate`].
-    pub async fn open(data_dir: &Path) -> Result<Self, JobError> {
-        let path = data_dir.join("jobs.sqlite3");
-        let options = SqliteConnectOptions::new()
-            .filename(&path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // An accepted upload is never lost: every commit reaches the disk.
-            .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
-            .await
-            .map_err(|source| JobError::Database { path: path.clone(), source })?;
-        MIGRATIONS.run(&pool).await.map_err(|source| JobError::Migrate { path: path.clone(), source })?;
-        Ok(Self { pool, path })
+    pub async fn open(url: &QueueUrl) -> Result<Self, JobError> {
+        Ok(Self { db: Database::open(url).await? })
     }
 
-    fn db(&self) -> impl FnOnce(sqlx::Error) -> JobError + '_ {
-        |source| JobError::Database { path: self.path.clone(), source }
+    /// The database, fit to show.
+    pub fn describe(&self) -> String {
+        self.db.url.redacted()
     }
 
-    /// Adds a queued job.
+    /// Adds a queued job of `frames_total` frames with its tasks, in one transaction.
     ///
     /// # Errors
     /// [`JobError::Database`].
-    pub async fn insert(&self, id: JobId, request: &JobRequest) -> Result<(), JobError> {
+    pub async fn insert(
+        &self,
+        id: JobId,
+        request: &JobRequest,
+        frames_total: Option<u64>,
+        tasks: &[NewTask],
+    ) -> Result<(), JobError> {
         let now = now_ms();
-        let request = serde_json::to_string(request)
-            .map_err(|e| JobError::Corrupt { id: id.to_string(), reason: e.to_string() })?;
-        sqlx::query("INSERT INTO jobs (id, status, created_at, updated_at, request) VALUES (?, 'queued', ?, ?, ?)")
+        let corrupt = |e: serde_json::Error| JobError::Corrupt { id: id.to_string(), reason: e.to_string() };
+        let request = serde_json::to_string(request).map_err(corrupt)?;
+        let mut tx = self.db.pool.begin().await.map_err(self.db.fail())?;
+        sqlx::query(
+            "INSERT INTO jobs (id, status, created_at, updated_at, request, frames_total) \
+             VALUES ($1, 'queued', $2, $3, $4, $5)",
+        )
+        .bind(id.to_string())
+        .bind(now)
+        .bind(now)
+        .bind(request)
+        .bind(frames_total.and_then(|t| i64::try_from(t).ok()))
+        .execute(&mut *tx)
+        .await
+        .map_err(self.db.fail())?;
+        for (seq, task) in tasks.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO tasks (job_id, seq, kind, status, spec, created_at, updated_at) \
+                 VALUES ($1, $2, $3, 'queued', $4, $5, $6)",
+            )
             .bind(id.to_string())
+            .bind(i64::try_from(seq).unwrap_or(i64::MAX))
+            .bind(task.kind.as_str())
+            .bind(serde_json::to_string(&task.spec).map_err(corrupt)?)
             .bind(now)
             .bind(now)
-            .bind(request)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
-            .map_err(self.db())?;
+            .map_err(self.db.fail())?;
+        }
+        tx.commit().await.map_err(self.db.fail())?;
         Ok(())
     }
 
@@ -125,11 +152,11 @@ impl JobStore {
     /// # Errors
     /// [`JobError::NotFound`], [`JobError::Database`].
     pub async fn get(&self, id: JobId) -> Result<JobRecord, JobError> {
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM jobs WHERE id = ?"))
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM jobs WHERE id = $1"))
             .bind(id.to_string())
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.db.pool)
             .await
-            .map_err(self.db())?;
+            .map_err(self.db.fail())?;
         row.map(|r| record(&r)).transpose()?.ok_or(JobError::NotFound { id: id.to_string() })
     }
 
@@ -138,94 +165,24 @@ impl JobStore {
     /// # Errors
     /// [`JobError::Database`].
     pub async fn list(&self, status: Option<JobStatus>, limit: u32) -> Result<Vec<JobRecord>, JobError> {
+        let limit = i64::from(limit);
         let rows = match status {
             Some(status) => {
-                sqlx::query(&format!("SELECT {COLUMNS} FROM jobs WHERE status = ? ORDER BY created_at DESC LIMIT ?"))
+                sqlx::query(&format!("SELECT {COLUMNS} FROM jobs WHERE status = $1 ORDER BY created_at DESC LIMIT $2"))
                     .bind(status.as_str())
                     .bind(limit)
-                    .fetch_all(&self.pool)
+                    .fetch_all(&self.db.pool)
                     .await
             }
             None => {
-                sqlx::query(&format!("SELECT {COLUMNS} FROM jobs ORDER BY created_at DESC LIMIT ?"))
+                sqlx::query(&format!("SELECT {COLUMNS} FROM jobs ORDER BY created_at DESC LIMIT $1"))
                     .bind(limit)
-                    .fetch_all(&self.pool)
+                    .fetch_all(&self.db.pool)
                     .await
             }
         }
-        .map_err(self.db())?;
+        .map_err(self.db.fail())?;
         rows.iter().map(record).collect()
-    }
-
-    /// Marks the oldest queued job running and returns it (none when the queue is empty).
-    ///
-    /// # Errors
-    /// [`JobError::Database`].
-    pub async fn claim_next(&self) -> Result<Option<JobRecord>, JobError> {
-        let now = now_ms();
-        // One statement: two workers never claim the same job.
-        let row = sqlx::query(&format!(
-            "UPDATE jobs SET status = 'running', started_at = ?, updated_at = ?, attempts = attempts + 1, \
-             frames_done = 0, error = NULL, error_kind = NULL \
-             WHERE id = (SELECT id FROM jobs WHERE status = 'queued' ORDER BY created_at LIMIT 1) \
-             RETURNING {COLUMNS}"
-        ))
-        .bind(now)
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(self.db())?;
-        row.map(|r| record(&r)).transpose()
-    }
-
-    /// Records how far a running job has got.
-    ///
-    /// # Errors
-    /// [`JobError::Database`].
-    pub async fn record_progress(&self, id: JobId, progress: &Progress) -> Result<(), JobError> {
-        sqlx::query(
-            "UPDATE jobs SET frames_done = ?, frames_total = ?, fps = ?, updated_at = ? \
-             WHERE id = ? AND status = 'running'",
-        )
-        .bind(i64::try_from(progress.frames_done).unwrap_or(i64::MAX))
-        .bind(progress.frames_total.and_then(|t| i64::try_from(t).ok()))
-        .bind(progress.fps)
-        .bind(now_ms())
-        .bind(id.to_string())
-        .execute(&self.pool)
-        .await
-        .map_err(self.db())?;
-        Ok(())
-    }
-
-    /// Ends a running job as succeeded or failed; a job cancelled meanwhile stays cancelled.
-    /// Returns the status the job has now.
-    ///
-    /// # Errors
-    /// [`JobError::NotFound`], [`JobError::Database`].
-    pub async fn finish(&self, id: JobId, outcome: Result<&Progress, (&str, &str)>) -> Result<JobStatus, JobError> {
-        let now = now_ms();
-        let query = match outcome {
-            Ok(progress) => sqlx::query(
-                "UPDATE jobs SET status = 'succeeded', finished_at = ?, updated_at = ?, frames_done = ?, \
-                 frames_total = ?, fps = ? WHERE id = ? AND status = 'running'",
-            )
-            .bind(now)
-            .bind(now)
-            .bind(i64::try_from(progress.frames_done).unwrap_or(i64::MAX))
-            .bind(progress.frames_total.and_then(|t| i64::try_from(t).ok()))
-            .bind(progress.fps),
-            Err((kind, detail)) => sqlx::query(
-                "UPDATE jobs SET status = 'failed', finished_at = ?, updated_at = ?, error_kind = ?, error = ? \
-                 WHERE id = ? AND status = 'running'",
-            )
-            .bind(now)
-            .bind(now)
-            .bind(kind.to_string())
-            .bind(detail.to_string()),
-        };
-        query.bind(id.to_string()).execute(&self.pool).await.map_err(self.db())?;
-        Ok(self.get(id).await?.status)
     }
 
     /// Marks a job cancelled unless it has finished; returns its status before.
@@ -236,61 +193,28 @@ impl JobStore {
         let before = self.get(id).await?.status;
         let now = now_ms();
         sqlx::query(
-            "UPDATE jobs SET status = 'cancelled', finished_at = ?, updated_at = ? \
-             WHERE id = ? AND status IN ('queued', 'running')",
+            "UPDATE jobs SET status = 'cancelled', finished_at = $1, updated_at = $2 \
+             WHERE id = $3 AND status IN ('queued', 'running')",
         )
         .bind(now)
         .bind(now)
         .bind(id.to_string())
-        .execute(&self.pool)
+        .execute(&self.db.pool)
         .await
-        .map_err(self.db())?;
+        .map_err(self.db.fail())?;
         Ok(before)
     }
 
-    /// Puts a running job back in the queue (shutdown, a worker gone), where it keeps its
-    /// place by creation time.
-    ///
-    /// # Errors
-    /// [`JobError::Database`].
-    pub async fn requeue(&self, id: JobId) -> Result<(), JobError> {
-        sqlx::query(
-            "UPDATE jobs SET status = 'queued', updated_at = ?, frames_done = 0 WHERE id = ? AND status = 'running'",
-        )
-        .bind(now_ms())
-        .bind(id.to_string())
-        .execute(&self.pool)
-        .await
-        .map_err(self.db())?;
-        Ok(())
-    }
-
-    /// Puts every running job back in the queue: at start, the jobs of a process that stopped
-    /// without finishing them. Returns how many.
-    ///
-    /// # Errors
-    /// [`JobError::Database`].
-    pub async fn requeue_running(&self) -> Result<u64, JobError> {
-        let done =
-            sqlx::query("UPDATE jobs SET status = 'queued', updated_at = ?, frames_done = 0 WHERE status = 'running'")
-                .bind(now_ms())
-                .execute(&self.pool)
-                .await
-                .map_err(self.db())?;
-        Ok(done.rows_affected())
-    }
-
-    /// Removes the job's row.
+    /// Removes the job's row and its tasks.
     ///
     /// # Errors
     /// [`JobError::Database`].
     pub async fn delete(&self, id: JobId) -> Result<(), JobError> {
-        sqlx::query("DELETE FROM jobs WHERE id = ?")
-            .bind(id.to_string())
-            .execute(&self.pool)
-            .await
-            .map_err(self.db())?;
-        Ok(())
+        let mut tx = self.db.pool.begin().await.map_err(self.db.fail())?;
+        for statement in ["DELETE FROM tasks WHERE job_id = $1", "DELETE FROM jobs WHERE id = $1"] {
+            sqlx::query(statement).bind(id.to_string()).execute(&mut *tx).await.map_err(self.db.fail())?;
+        }
+        tx.commit().await.map_err(self.db.fail())
     }
 
     /// Finished jobs that ended before `cutoff_ms`.
@@ -298,12 +222,13 @@ impl JobStore {
     /// # Errors
     /// [`JobError::Database`].
     pub async fn finished_before(&self, cutoff_ms: i64) -> Result<Vec<JobId>, JobError> {
-        let rows =
-            sqlx::query("SELECT id FROM jobs WHERE status IN ('succeeded', 'failed', 'cancelled') AND finished_at < ?")
-                .bind(cutoff_ms)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(self.db())?;
+        let rows = sqlx::query(
+            "SELECT id FROM jobs WHERE status IN ('succeeded', 'failed', 'cancelled') AND finished_at < $1",
+        )
+        .bind(cutoff_ms)
+        .fetch_all(&self.db.pool)
+        .await
+        .map_err(self.db.fail())?;
         rows.iter().map(|r| parse_id(&r.get::<String, _>("id"))).collect()
     }
 
@@ -312,28 +237,29 @@ impl JobStore {
     /// # Errors
     /// [`JobError::Database`].
     pub async fn ids(&self) -> Result<HashSet<JobId>, JobError> {
-        let rows = sqlx::query("SELECT id FROM jobs").fetch_all(&self.pool).await.map_err(self.db())?;
+        let rows = sqlx::query("SELECT id FROM jobs").fetch_all(&self.db.pool).await.map_err(self.db.fail())?;
         rows.iter().map(|r| parse_id(&r.get::<String, _>("id"))).collect()
     }
 
-    /// How many jobs are in each state, and the age of the oldest queued one.
+    /// How many jobs are in each state, the tasks waiting and running, and the age of the
+    /// oldest queued job.
     ///
     /// # Errors
     /// [`JobError::Database`].
-    pub async fn counts(&self) -> Result<(JobCounts, Option<Duration>), JobError> {
+    pub async fn depth(&self) -> Result<QueueDepth, JobError> {
         let rows = sqlx::query("SELECT status, COUNT(*) AS n, MIN(created_at) AS oldest FROM jobs GROUP BY status")
-            .fetch_all(&self.pool)
+            .fetch_all(&self.db.pool)
             .await
-            .map_err(self.db())?;
-        let mut counts = JobCounts::default();
-        let mut oldest_queued = None;
+            .map_err(self.db.fail())?;
+        let mut depth = QueueDepth::default();
         for row in rows {
             let n = u64::try_from(row.get::<i64, _>("n")).unwrap_or(0);
+            let counts = &mut depth.jobs;
             match row.get::<String, _>("status").as_str() {
                 "queued" => {
                     counts.queued = n;
                     let oldest: i64 = row.get("oldest");
-                    oldest_queued = Some(Duration::from_millis(u64::try_from(now_ms() - oldest).unwrap_or(0)));
+                    depth.oldest_queued = Some(Duration::from_millis(u64::try_from(now_ms() - oldest).unwrap_or(0)));
                 }
                 "running" => counts.running = n,
                 "succeeded" => counts.succeeded = n,
@@ -341,42 +267,69 @@ impl JobStore {
                 _ => counts.cancelled = n,
             }
         }
-        Ok((counts, oldest_queued))
+        let tasks = sqlx::query(
+            "SELECT t.status AS status, COUNT(*) AS n FROM tasks t JOIN jobs j ON j.id = t.job_id \
+             WHERE j.status IN ('queued', 'running') AND t.status <> 'done' GROUP BY t.status",
+        )
+        .fetch_all(&self.db.pool)
+        .await
+        .map_err(self.db.fail())?;
+        for row in tasks {
+            let n = u64::try_from(row.get::<i64, _>("n")).unwrap_or(0);
+            match row.get::<String, _>("status").as_str() {
+                "queued" => depth.tasks_queued = n,
+                _ => depth.tasks_running = n,
+            }
+        }
+        Ok(depth)
     }
 
     /// Closes the database.
     pub async fn close(&self) {
-        self.pool.close().await;
+        self.db.pool.close().await;
     }
 }
 
-fn parse_id(text: &str) -> Result<JobId, JobError> {
+pub(super) fn parse_id(text: &str) -> Result<JobId, JobError> {
     JobId::from_str(text).map_err(|_| JobError::Corrupt { id: text.to_string(), reason: "not a job id".into() })
 }
 
-fn record(row: &SqliteRow) -> Result<JobRecord, JobError> {
+fn record(row: &AnyRow) -> Result<JobRecord, JobError> {
     let id_text: String = row.get("id");
     let corrupt = |reason: String| JobError::Corrupt { id: id_text.clone(), reason };
     let id = parse_id(&id_text)?;
     let status = row.get::<String, _>("status").parse::<JobStatus>().map_err(corrupt)?;
     let request: JobRequest =
         serde_json::from_str(&row.get::<String, _>("request")).map_err(|e| corrupt(e.to_string()))?;
+    let count = |column: &str| u64::try_from(row.try_get::<i64, _>(column).unwrap_or(0)).unwrap_or(0);
+    let frames_total = row.try_get::<Option<i64>, _>("frames_total").ok().flatten().and_then(|t| u64::try_from(t).ok());
+    // Finished: the figures recorded at the end. Else: the sum over the tasks, live.
+    let progress = if status.is_final() {
+        Progress {
+            frames_done: count("frames_done"),
+            frames_total,
+            fps: row.try_get::<Option<f64>, _>("fps").ok().flatten().unwrap_or(0.0),
+            eta_s: None,
+        }
+    } else {
+        Progress {
+            frames_done: count("task_frames"),
+            frames_total,
+            fps: row.try_get::<f64, _>("task_fps").unwrap_or(0.0),
+            eta_s: None,
+        }
+    };
     Ok(JobRecord {
         id,
         status,
         created_at: row.get("created_at"),
         updated_at: row.get("updated_at"),
-        started_at: row.get("started_at"),
-        finished_at: row.get("finished_at"),
-        attempts: row.get("attempts"),
+        started_at: row.try_get("started_at").ok().flatten(),
+        finished_at: row.try_get("finished_at").ok().flatten(),
+        attempts: row.try_get("task_attempts").unwrap_or(0),
         request,
-        progress: Progress {
-            frames_done: u64::try_from(row.get::<i64, _>("frames_done")).unwrap_or(0),
-            frames_total: row.get::<Option<i64>, _>("frames_total").and_then(|t| u64::try_from(t).ok()),
-            fps: row.get::<Option<f64>, _>("fps").unwrap_or(0.0),
-            eta_s: None,
-        },
-        error_kind: row.get("error_kind"),
-        error: row.get("error"),
+        progress,
+        error_kind: text(row, "error_kind"),
+        error: text(row, "error"),
     })
 }

@@ -6,6 +6,32 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 use serde::{Deserialize, Serialize};
 
 use super::ServeError;
+use crate::{jobs::QueueUrl, storage::StorageUrl};
+
+/// What a replica does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Accepts and answers requests (pictures, job submissions, results); runs no jobs.
+    Api,
+    /// Only runs video jobs' tasks (the GPU machines); serves health and metrics.
+    Worker,
+    /// Both: a single machine.
+    #[default]
+    All,
+}
+
+impl Role {
+    /// Whether this replica serves the API.
+    pub fn serves_api(self) -> bool {
+        matches!(self, Self::Api | Self::All)
+    }
+
+    /// Whether this replica runs jobs.
+    pub fn runs_jobs(self) -> bool {
+        matches!(self, Self::Worker | Self::All)
+    }
+}
 
 /// Everything `faceswap serve` needs beyond the engine.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -17,8 +43,23 @@ pub struct ServerConfig {
     pub api_key: Option<String>,
     /// Serve a non-loopback address without a key (an explicit choice, never a default).
     pub no_auth: bool,
-    /// Where the job table, uploads and results live.
+    /// This replica's local folder: uploads being received, outputs being written, and by
+    /// default the job table and the job files.
     pub data_dir: PathBuf,
+    /// The job table (none: `sqlite:<data_dir>/jobs.sqlite3`).
+    #[serde(skip)]
+    pub queue: Option<QueueUrl>,
+    /// The job files (none: `file:<data_dir>`).
+    #[serde(skip)]
+    pub storage: Option<StorageUrl>,
+    pub role: Role,
+    /// Videos longer than this are cut into parts that workers swap apart (0: never).
+    pub part_seconds: f64,
+    /// How long a worker's claim on a task holds without renewal.
+    #[serde(with = "humantime_serde_compat")]
+    pub lease: Duration,
+    /// Starts of one task before its job fails.
+    pub max_attempts: u32,
     /// Engine workers for pictures (each with its own sessions).
     pub workers: usize,
     /// Picture requests that may wait for a worker; beyond that the answer is 429.
@@ -56,6 +97,12 @@ impl Default for ServerConfig {
             api_key: None,
             no_auth: false,
             data_dir: PathBuf::from("faceswap-data"),
+            queue: None,
+            storage: None,
+            role: Role::All,
+            part_seconds: 60.0,
+            lease: Duration::from_secs(30),
+            max_attempts: 3,
             workers: cores,
             queue_depth: 4 * cores,
             job_workers: 1,
@@ -94,7 +141,26 @@ impl ServerConfig {
         if self.max_upload_bytes == 0 {
             return fail("the upload limit must be above zero");
         }
+        if !(self.part_seconds.is_finite() && self.part_seconds >= 0.0) {
+            return fail("the part length must be 0 (never split) or a number of seconds");
+        }
+        if self.lease < Duration::from_secs(1) {
+            return fail("the lease must be at least a second");
+        }
+        if self.max_attempts == 0 {
+            return fail("a task needs at least one attempt");
+        }
         Ok(())
+    }
+
+    /// The job table: the one configured, else SQLite in the data folder.
+    pub fn queue_url(&self) -> QueueUrl {
+        self.queue.clone().unwrap_or_else(|| QueueUrl::Sqlite(self.data_dir.join("jobs.sqlite3")))
+    }
+
+    /// The job files: the storage configured, else the data folder.
+    pub fn storage_url(&self) -> StorageUrl {
+        self.storage.clone().unwrap_or_else(|| StorageUrl::File(self.data_dir.clone()))
     }
 }
 

@@ -27,7 +27,7 @@ use prometheus_client::{
 };
 use serde::Serialize;
 
-use crate::jobs::{JobCounts, JobStatus};
+use crate::jobs::{JobStatus, QueueDepth};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -66,6 +66,8 @@ pub struct Metrics {
     picture_queue: Gauge,
     picture_busy: Gauge,
     oldest_queued_job: Gauge<f64, AtomicU64>,
+    tasks_queued: Gauge,
+    tasks_running: Gauge,
     model_reloads: Gauge,
     resident_bytes: Gauge<f64, AtomicU64>,
     total: AtomicU64,
@@ -88,6 +90,8 @@ impl Default for Metrics {
         let picture_queue = Gauge::default();
         let picture_busy = Gauge::default();
         let oldest_queued_job = Gauge::<f64, AtomicU64>::default();
+        let tasks_queued = Gauge::default();
+        let tasks_running = Gauge::default();
         let model_reloads = Gauge::default();
         let resident_bytes = Gauge::<f64, AtomicU64>::default();
         registry.register("http_requests", "HTTP requests answered, by route, method and status", requests.clone());
@@ -105,6 +109,12 @@ impl Default for Metrics {
             "Age of the oldest queued video job (0 when none)",
             oldest_queued_job.clone(),
         );
+        registry.register(
+            "queue_depth",
+            "Tasks of live video jobs waiting for a worker, across every replica (the autoscaling signal)",
+            tasks_queued.clone(),
+        );
+        registry.register("tasks_running", "Tasks of video jobs running, across every replica", tasks_running.clone());
         registry.register("model_reloads", "Model files repaired or changed and reloaded", model_reloads.clone());
         registry.register("resident_memory_bytes", "Resident memory of the process", resident_bytes.clone());
         Self {
@@ -116,6 +126,8 @@ impl Default for Metrics {
             picture_queue,
             picture_busy,
             oldest_queued_job,
+            tasks_queued,
+            tasks_running,
             model_reloads,
             resident_bytes,
             total: AtomicU64::new(0),
@@ -127,8 +139,7 @@ impl Default for Metrics {
 
 /// What is sampled when metrics are scraped.
 pub struct Snapshot {
-    pub jobs: JobCounts,
-    pub oldest_queued_s: f64,
+    pub queue: QueueDepth,
     pub picture_queue: usize,
     pub picture_busy: usize,
     pub model_reloads: u64,
@@ -152,10 +163,12 @@ impl Metrics {
     /// The metrics in Prometheus's text format, with the sampled values set first.
     pub fn render(&self, snapshot: &Snapshot) -> String {
         for status in JobStatus::ALL {
-            let value = i64::try_from(snapshot.jobs.of(status)).unwrap_or(i64::MAX);
+            let value = i64::try_from(snapshot.queue.jobs.of(status)).unwrap_or(i64::MAX);
             self.jobs.get_or_create(&StateLabels { state: status.as_str().to_string() }).set(value);
         }
-        self.oldest_queued_job.set(snapshot.oldest_queued_s);
+        self.oldest_queued_job.set(snapshot.queue.oldest_queued.map_or(0.0, |d| d.as_secs_f64()));
+        self.tasks_queued.set(i64::try_from(snapshot.queue.tasks_queued).unwrap_or(i64::MAX));
+        self.tasks_running.set(i64::try_from(snapshot.queue.tasks_running).unwrap_or(i64::MAX));
         self.picture_queue.set(i64::try_from(snapshot.picture_queue).unwrap_or(i64::MAX));
         self.picture_busy.set(i64::try_from(snapshot.picture_busy).unwrap_or(i64::MAX));
         self.model_reloads.set(i64::try_from(snapshot.model_reloads).unwrap_or(i64::MAX));

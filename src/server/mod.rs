@@ -1,7 +1,8 @@
 //! `faceswap serve`: the face-swap HTTP API on axum and tokio. Picture requests run on a
-//! bounded pool of engine workers (never on the async threads); video jobs are durable (SQLite
-//! and files under the data folder) and run by the job runner; the watchdog keeps the models
-//! good under traffic; every error is problem+json; SIGTERM drains gracefully.
+//! bounded pool of engine workers (never on the async threads); video jobs are durable (their
+//! table in SQLite or PostgreSQL, their files in a folder or an S3 bucket) and run by the job
+//! runners of every replica with the worker role; the watchdog keeps the models good under
+//! traffic; every error is problem+json; SIGTERM drains gracefully.
 
 mod auth;
 mod config;
@@ -27,7 +28,7 @@ use tokio_util::sync::CancellationToken;
 use tower_http::{catch_panic::CatchPanicLayer, limit::RequestBodyLimitLayer, timeout::RequestBodyTimeoutLayer};
 
 pub use auth::ApiKey;
-pub use config::ServerConfig;
+pub use config::{Role, ServerConfig};
 pub use metrics::Metrics;
 pub use pool::EnginePool;
 pub use problem::{Problem, PROBLEM_JSON};
@@ -36,8 +37,9 @@ pub use source_cache::SourceCache;
 
 use crate::{
     engine::{Engine, EngineConfig},
-    jobs::{JobError, JobFiles, JobRunner, JobStore, RunnerConfig},
+    jobs::{JobError, JobFiles, JobRunner, JobStore, Retention, RunnerConfig},
     signal::SignalError,
+    storage::{Storage, StorageError},
     Error,
 };
 
@@ -50,6 +52,8 @@ pub enum ServeError {
     Engine(#[from] Error),
     #[error(transparent)]
     Jobs(#[from] JobError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -65,16 +69,29 @@ pub enum ServeError {
 /// What every handler shares.
 pub struct AppState {
     pub engine: Arc<Engine>,
-    pub pool: EnginePool,
+    /// The picture workers (replicas that serve the API).
+    pub pool: Option<EnginePool>,
     pub metrics: Arc<Metrics>,
     pub store: JobStore,
     pub files: JobFiles,
-    pub runner: JobRunner,
+    /// The job runner (replicas that run jobs).
+    pub runner: Option<JobRunner>,
+    pub retention: Option<Retention>,
     pub config: ServerConfig,
     pub source_cache: Arc<SourceCache>,
 }
 
 impl AppState {
+    /// The picture workers.
+    ///
+    /// # Errors
+    /// A 503 problem on a replica without them (never routed there).
+    pub fn pool(&self) -> Result<&EnginePool, Problem> {
+        self.pool
+            .as_ref()
+            .ok_or_else(|| Problem::new(StatusCode::SERVICE_UNAVAILABLE, "wrong_role", "this replica only runs jobs"))
+    }
+
     /// The largest picture field: the upload limit, or what a picture within the pixel limit
     /// can take, whichever is smaller.
     pub fn picture_upload_limit(&self) -> u64 {
@@ -93,11 +110,13 @@ pub fn router(state: Arc<AppState>) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             config.request_timeout,
         ));
-    let protected = Router::new()
+    let api = Router::new()
         .merge(pictures)
         .route("/v1/jobs", post(routes::jobs::submit).get(routes::jobs::list))
         .route("/v1/jobs/{id}", get(routes::jobs::get).delete(routes::jobs::remove))
-        .route("/v1/jobs/{id}/result", get(routes::jobs::result))
+        .route("/v1/jobs/{id}/result", get(routes::jobs::result));
+    // A worker replica answers only for its health and metrics.
+    let protected = if config.role.serves_api() { api } else { Router::new() }
         .route("/metrics", get(routes::ops::metrics))
         .route_layer(middleware::from_fn_with_state(key, auth::require_key));
     let public =
@@ -174,7 +193,11 @@ pub fn run(
         .map_err(|source| JobError::Files { path: config.data_dir.clone(), source })?;
     // Opened outside the async runtime: model verification and session building block.
     let engine = Arc::new(Engine::open(engine_config)?);
-    let pool = EnginePool::start(&engine, config.workers, config.queue_depth)?;
+    let pool = if config.role.serves_api() {
+        Some(EnginePool::start(&engine, config.workers, config.queue_depth)?)
+    } else {
+        None
+    };
     if let Some(interval) = config.watch_interval {
         engine.watch_models(interval).map_err(ServeError::Runtime)?;
     }
@@ -188,27 +211,39 @@ pub fn run(
     // nothing async holds the engine or the workers after this.
     drop(runtime);
     engine.supervisor().stop_watchdog();
-    outcome?.pool.shutdown();
+    if let Some(pool) = outcome?.pool.as_ref() {
+        pool.shutdown();
+    }
     Ok(())
 }
 
 async fn serve(
     engine: Arc<Engine>,
-    pool: EnginePool,
+    pool: Option<EnginePool>,
     config: ServerConfig,
     on_listening: impl FnOnce(SocketAddr),
 ) -> Result<Arc<AppState>, ServeError> {
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|source| ServeError::Bind { addr: config.addr, source })?;
-    let store = JobStore::open(&config.data_dir).await?;
-    let files = JobFiles::open(&config.data_dir)?;
-    let runner_config = RunnerConfig {
-        workers: config.job_workers,
-        keep_results: config.keep_results,
-        poll: std::time::Duration::from_secs(1),
+    let store = JobStore::open(&config.queue_url()).await?;
+    let storage = Storage::open(&config.storage_url()).await?;
+    let files = JobFiles::open(storage, &config.data_dir)?;
+    tracing::info!(role = ?config.role, queue = %store.describe(), storage = %files.storage().url(), "jobs");
+    let runner = if config.role.runs_jobs() {
+        let runner_config = RunnerConfig {
+            workers: config.job_workers,
+            poll: std::time::Duration::from_secs(1),
+            lease: config.lease,
+            max_attempts: i64::from(config.max_attempts),
+            name: RunnerConfig::default_name(),
+        };
+        Some(JobRunner::start(engine.clone(), store.clone(), files.clone(), runner_config).await)
+    } else {
+        None
     };
-    let runner = JobRunner::start(engine.clone(), store.clone(), files.clone(), runner_config).await?;
+    let retention =
+        config.role.serves_api().then(|| Retention::start(store.clone(), files.clone(), config.keep_results));
     let stop = CancellationToken::new();
     let _signal = {
         let stop = stop.clone();
@@ -221,6 +256,7 @@ async fn serve(
         store: store.clone(),
         files,
         runner,
+        retention,
         source_cache: Arc::new(SourceCache::new(config.source_cache)),
         config,
     });
@@ -237,8 +273,13 @@ async fn serve(
     }
     let app = router(state.clone());
     listener::serve(listener, app, state.config.read_timeout, state.config.shutdown_grace, stop).await;
-    tracing::info!("stopping: jobs in progress are queued again");
-    state.runner.shutdown().await;
+    tracing::info!("stopping: tasks in progress are given back to the queue");
+    if let Some(runner) = &state.runner {
+        runner.shutdown().await;
+    }
+    if let Some(retention) = &state.retention {
+        retention.shutdown().await;
+    }
     store.close().await;
     Ok(state)
 }

@@ -17,7 +17,6 @@ use axum::{
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use tempfile::TempPath;
-use tower::ServiceExt;
 
 use super::{
     super::{
@@ -29,8 +28,9 @@ use super::{
 };
 use crate::{
     face::FaceSelection,
-    jobs::{JobError, JobId, JobRecord, JobRequest, JobStatus, TargetChoice},
-    transcode::{container_for, encoder_settings, Progress, TranscodeOptions},
+    jobs::{JobError, JobFiles, JobId, JobRecord, JobRequest, JobStatus, NewTask, TargetChoice, TaskKind, TaskSpec},
+    storage::StorageError,
+    transcode::{container_for, encoder_settings, plan_parts, PartPlan, Progress, TranscodeOptions},
     video::probe,
     Error,
 };
@@ -226,17 +226,19 @@ pub async fn submit(
     let options = TranscodeOptions { codec, crf, swapper, mouth_mask, ..TranscodeOptions::default() };
 
     // Everything is checked before the job is accepted: a job that cannot run is refused now.
-    let (queued, _) = state.store.counts().await?;
-    if queued.queued >= state.config.max_queued_jobs {
-        return Err(JobError::QueueFull { queued: queued.queued }.into());
+    let depth = state.store.depth().await?;
+    if depth.jobs.queued >= state.config.max_queued_jobs {
+        return Err(JobError::QueueFull { queued: depth.jobs.queued }.into());
     }
     let video = input.path.to_path_buf();
     let (encoder_options, output_for_check) = (options.clone(), format!("result.{output_extension}"));
-    tokio::task::spawn_blocking(move || -> crate::Result<()> {
+    let part_seconds = state.config.part_seconds;
+    // The cuts are planned here, from the packet index, while the upload is on this machine.
+    let plan = tokio::task::spawn_blocking(move || -> crate::Result<PartPlan> {
         let container = container_for(Path::new(&output_for_check))?;
         encoder_settings(container, encoder_options.codec.as_deref(), encoder_options.crf, &encoder_options.preset, 1)?;
         probe(&video)?;
-        Ok(())
+        Ok(plan_parts(&video, part_seconds)?)
     })
     .await
     .map_err(|e| Problem::internal(&e))?
@@ -271,31 +273,38 @@ pub async fn submit(
         output_extension,
         options,
     };
-    let files = state.files.clone();
-    let (request_for_files, new_source, new_reference) = (request.clone(), files.incoming(), files.incoming());
-    tokio::task::spawn_blocking(move || -> Result<(), Problem> {
+    let (new_source, new_reference) = (state.files.incoming(), state.files.incoming());
+    let (source_file, reference_file) = tokio::task::spawn_blocking(move || -> Result<_, Problem> {
         let source_file = store_picture(new_source, &source)?;
         let reference_file = reference.as_ref().map(|b| store_picture(new_reference, b)).transpose()?;
-        let mut moves = vec![
-            (source_file.to_path_buf(), files.source(id, &request_for_files)),
-            (input.path.to_path_buf(), files.input(id, &request_for_files)),
-        ];
-        if let (Some(file), Some(to)) = (&reference_file, files.reference(id, &request_for_files)) {
-            moves.push((file.to_path_buf(), to));
-        }
-        files.adopt(id, &moves)?;
-        // Moved: nothing left to remove under the incoming names.
-        let _ = (source_file.keep(), input.path.keep(), reference_file.map(TempPath::keep));
-        Ok(())
+        Ok((source_file, reference_file))
     })
     .await
     .map_err(|e| Problem::internal(&e))??;
-    if let Err(e) = state.store.insert(id, &request).await {
-        let _ = state.files.remove(id);
+    let mut uploads = vec![
+        (source_file.to_path_buf(), JobFiles::source(id, &request)),
+        (input.path.to_path_buf(), JobFiles::input(id, &request)),
+    ];
+    if let (Some(file), Some(key)) = (&reference_file, JobFiles::reference(id, &request)) {
+        uploads.push((file.to_path_buf(), key));
+    }
+    // Stored (moved, or sent and removed): the temporary names are gone either way.
+    state.files.adopt(id, &uploads).await?;
+    let tasks = if plan.parts.len() > 1 {
+        let parts =
+            plan.parts.iter().map(|part| NewTask { kind: TaskKind::Part, spec: TaskSpec { part: Some(*part) } });
+        parts.chain([NewTask { kind: TaskKind::Assemble, spec: TaskSpec::default() }]).collect()
+    } else {
+        vec![NewTask { kind: TaskKind::Whole, spec: TaskSpec::default() }]
+    };
+    if let Err(e) = state.store.insert(id, &request, Some(plan.frames), &tasks).await {
+        let _ = state.files.remove(id).await;
         return Err(e.into());
     }
-    state.runner.wake();
-    tracing::info!(job = %id, "job queued");
+    if let Some(runner) = &state.runner {
+        runner.wake();
+    }
+    tracing::info!(job = %id, parts = plan.parts.len(), frames = plan.frames, "job queued");
     let job = state.store.get(id).await?;
     let location = HeaderValue::from_str(&format!("/v1/jobs/{id}")).map_err(|e| Problem::internal(&e))?;
     Ok((StatusCode::ACCEPTED, [(header::LOCATION, location)], Json(view(&job, None))).into_response())
@@ -321,7 +330,8 @@ pub async fn list(
 ) -> Result<Json<JobList>, Problem> {
     let status = query.status.as_deref().map(str::parse::<JobStatus>).transpose().map_err(Problem::bad_request)?;
     let jobs = state.store.list(status, query.limit.unwrap_or(100).min(1000)).await?;
-    Ok(Json(JobList { jobs: jobs.iter().map(|j| view(j, state.runner.progress(j.id))).collect() }))
+    let live = |id| state.runner.as_ref().and_then(|r| r.progress(id));
+    Ok(Json(JobList { jobs: jobs.iter().map(|j| view(j, live(j.id))).collect() }))
 }
 
 fn job_id(text: &str) -> Result<JobId, Problem> {
@@ -336,7 +346,7 @@ fn job_id(text: &str) -> Result<JobId, Problem> {
 pub async fn get(State(state): State<Arc<AppState>>, UrlPath(id): UrlPath<String>) -> Result<Json<JobView>, Problem> {
     let id = job_id(&id)?;
     let job = state.store.get(id).await?;
-    Ok(Json(view(&job, state.runner.progress(id))))
+    Ok(Json(view(&job, state.runner.as_ref().and_then(|r| r.progress(id)))))
 }
 
 #[utoipa::path(
@@ -356,13 +366,51 @@ pub async fn result(
     if job.status != JobStatus::Succeeded {
         return Err(JobError::NotReady { id: id.to_string(), status: job.status.as_str() }.into());
     }
-    let path = state.files.result(id, &job.request);
-    let served = tower_http::services::ServeFile::new(&path).oneshot(request).await;
-    let mut response = match served {
-        Ok(response) if response.status() != StatusCode::NOT_FOUND => response.into_response(),
-        // Removed by the retention sweep between the lookup and now.
-        _ => return Err(JobError::NotFound { id: id.to_string() }.into()),
+    let key = JobFiles::result(id, &job.request);
+    let storage = state.files.storage();
+    // Removed by the retention sweep between the lookup and now: gone.
+    let gone = || Problem::from(JobError::NotFound { id: id.to_string() });
+    let info = storage.info(&key).await.map_err(JobError::from)?.ok_or_else(gone)?;
+    let asked = request.headers().get(header::RANGE).and_then(|v| v.to_str().ok());
+    let range = match asked.map(|text| http_range_header::parse_range_header(text).and_then(|r| r.validate(info.size)))
+    {
+        // One range is served as asked; several (rare for video) get the whole file.
+        Some(Ok(ranges)) if ranges.len() == 1 => ranges.first().map(|r| *r.start()..*r.end() + 1),
+        Some(Err(_)) => {
+            let mut response = Problem::new(
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                "range_not_satisfiable",
+                format!("the result is {} bytes: ask for a range inside it", info.size),
+            )
+            .into_response();
+            if let Ok(value) = HeaderValue::from_str(&format!("bytes */{}", info.size)) {
+                response.headers_mut().insert(header::CONTENT_RANGE, value);
+            }
+            return Ok(response);
+        }
+        _ => None,
     };
+    let download = match storage.download(&key, range.clone()).await {
+        Ok(download) => download,
+        Err(StorageError::NotFound { .. }) => return Err(gone()),
+        Err(e) => return Err(JobError::from(e).into()),
+    };
+    let mut response = Response::new(axum::body::Body::from_stream(download.body));
+    let headers = response.headers_mut();
+    let length = download.range.end - download.range.start;
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(video_type(&job.request.output_extension)));
+    if let Ok(value) = HeaderValue::from_str(&http_date(info.modified_ms)) {
+        headers.insert(header::LAST_MODIFIED, value);
+    }
+    if range.is_some() {
+        *response.status_mut() = StatusCode::PARTIAL_CONTENT;
+        let (start, end) = (download.range.start, download.range.end.saturating_sub(1));
+        if let Ok(value) = HeaderValue::from_str(&format!("bytes {start}-{end}/{}", info.size)) {
+            response.headers_mut().insert(header::CONTENT_RANGE, value);
+        }
+    }
     let stem = Path::new(&job.request.input_name).file_stem().and_then(|s| s.to_str()).unwrap_or("video");
     let stem: String = stem.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')).collect();
     let name = format!("{}-swapped.{}", if stem.is_empty() { "video" } else { &stem }, job.request.output_extension);
@@ -370,6 +418,22 @@ pub async fn result(
         response.headers_mut().insert(header::CONTENT_DISPOSITION, value);
     }
     Ok(response)
+}
+
+/// The media type of a result container.
+fn video_type(extension: &str) -> &'static str {
+    match extension {
+        "mkv" => "video/x-matroska",
+        "mov" => "video/quicktime",
+        "webm" => "video/webm",
+        _ => "video/mp4",
+    }
+}
+
+/// Unix milliseconds as an HTTP date.
+fn http_date(ms: i64) -> String {
+    let at = UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0));
+    httpdate::fmt_http_date(at)
 }
 
 #[utoipa::path(
@@ -382,7 +446,14 @@ pub async fn remove(
     UrlPath(id): UrlPath<String>,
 ) -> Result<Json<Removed>, Problem> {
     let id = job_id(&id)?;
-    let before = state.runner.cancel(id).await?;
+    // Cancelled first, so no worker claims its tasks; then its files and row go. A task
+    // running elsewhere finds out at its next lease renewal and stops.
+    let before = state.store.cancel(id).await?;
+    if let Some(runner) = &state.runner {
+        runner.stop_job(id);
+    }
+    state.files.remove(id).await?;
+    state.store.delete(id).await?;
     let status = if before.is_final() { before } else { JobStatus::Cancelled };
     tracing::info!(job = %id, was = before.as_str(), "job removed");
     Ok(Json(Removed { id: id.to_string(), status: status.as_str().to_string(), removed: true }))

@@ -16,11 +16,11 @@ use utoipa::OpenApi;
 use super::super::{
     metrics::{RequestCounts, Snapshot},
     problem::Problem,
-    AppState,
+    AppState, EnginePool, Role,
 };
 use crate::{
     health::{for_peer, report_status, HealthReport},
-    jobs::JobCounts,
+    jobs::QueueDepth,
 };
 
 /// The service's health: the engine's report, and what the service is doing.
@@ -29,7 +29,8 @@ struct ServiceHealth {
     #[serde(flatten)]
     engine: HealthReport,
     requests: RequestCounts,
-    jobs: JobCounts,
+    role: Role,
+    queue: QueueDepth,
     picture_queue: usize,
 }
 
@@ -38,22 +39,25 @@ struct ServiceHealth {
               (status = 503, description = "unhealthy (stopping, or a model unusable)")))]
 pub async fn health(State(state): State<Arc<AppState>>, request: axum::extract::Request) -> Result<Response, Problem> {
     let engine = for_peer(state.engine.supervisor().health().report(), &request);
-    let (jobs, _) = state.store.counts().await?;
+    let queue = state.store.depth().await?;
     let code = report_status(&engine);
-    let report =
-        ServiceHealth { engine, requests: state.metrics.request_counts(), jobs, picture_queue: state.pool.waiting() };
+    let report = ServiceHealth {
+        engine,
+        requests: state.metrics.request_counts(),
+        role: state.config.role,
+        queue,
+        picture_queue: state.pool.as_ref().map_or(0, EnginePool::waiting),
+    };
     Ok((code, Json(report)).into_response())
 }
 
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 pub async fn metrics(State(state): State<Arc<AppState>>) -> Result<Response, Problem> {
-    let (jobs, oldest) = state.store.counts().await?;
     let snapshot = Snapshot {
-        jobs,
-        oldest_queued_s: oldest.map_or(0.0, |d| d.as_secs_f64()),
-        picture_queue: state.pool.waiting(),
-        picture_busy: state.pool.busy(),
+        queue: state.store.depth().await?,
+        picture_queue: state.pool.as_ref().map_or(0, EnginePool::waiting),
+        picture_busy: state.pool.as_ref().map_or(0, EnginePool::busy),
         model_reloads: state.engine.supervisor().health().report().model_reloads,
     };
     let text = state.metrics.render(&snapshot);

@@ -157,7 +157,7 @@ pub async fn swap(
     let settings = SwapSettings { swapper: kind, mouth_mask: mouth_mask(&form)? };
     let cache = state.source_cache.clone();
     let (swapped, bytes) = state
-        .pool
+        .pool()?
         .run(move |worker, engine| {
             let key = SourceCache::key(&source, source_face);
             let source = match cache.get(&key) {
@@ -212,7 +212,7 @@ pub async fn check_source(
     face: Option<usize>,
 ) -> Result<(), Problem> {
     state
-        .pool
+        .pool()?
         .run(move |worker, engine| {
             let picture = engine.decode_picture(&bytes, &format!("in field {field:?}"))?;
             let _: SourceFace = worker.source_face(&picture, &format!("the picture in field {field:?}"), face)?;
@@ -246,7 +246,7 @@ pub async fn detect(
     let image = form.picture("image")?;
     let analysis = Analysis { landmarks: form.flag("landmarks")?, embedding: form.flag("embeddings")? };
     let report = state
-        .pool
+        .pool()?
         .run(move |worker, engine| {
             let picture = engine.decode_picture(&image, "in field \"image\"")?;
             let faces = worker.detect(&picture, analysis)?;
