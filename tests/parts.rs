@@ -33,6 +33,13 @@ fn engine() -> Engine {
 /// carphone three times over (12 s), a keyframe every second and B-frames, with sound and
 /// subtitles: a "long" video for 2-second parts.
 pub fn long_clip(dir: &Path) -> PathBuf {
+    long_clip_of(dir, 3)
+}
+
+/// carphone `loops` times over (4 s each), a keyframe every second and B-frames, with sound
+/// and subtitles.
+pub fn long_clip_of(dir: &Path, loops: usize) -> PathBuf {
+    let seconds = (4 * loops).to_string();
     let subs = dir.join("subs.srt");
     std::fs::write(&subs, "1\n00:00:01,000 --> 00:00:02,000\nhello\n\n2\n00:00:09,000 --> 00:00:10,000\nworld\n")
         .unwrap();
@@ -78,7 +85,7 @@ pub fn long_clip(dir: &Path) -> PathBuf {
 }
 
 /// Mean absolute difference and the largest one, frame by frame, of two videos' RGB frames.
-fn pixel_differences(a: &Path, b: &Path) -> Vec<(f64, u8)> {
+pub fn pixel_differences(a: &Path, b: &Path) -> Vec<(f64, u8)> {
     let raw = |p: &Path| {
         let out = Command::new("ffmpeg")
             .args(["-v", "error", "-i"])

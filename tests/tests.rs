@@ -5,6 +5,8 @@
 
 mod bench;
 mod cli;
+mod cluster;
+mod cluster_support;
 mod hardening;
 mod live;
 mod model_server;
