@@ -38,49 +38,25 @@ pub fn long_clip(dir: &Path) -> PathBuf {
 
 /// carphone `loops` times over (4 s each), a keyframe every second and B-frames, with sound
 /// and subtitles.
+#[rustfmt::skip]
 pub fn long_clip_of(dir: &Path, loops: usize) -> PathBuf {
-    let seconds = (4 * loops).to_string();
     let subs = dir.join("subs.srt");
     std::fs::write(&subs, "1\n00:00:01,000 --> 00:00:02,000\nhello\n\n2\n00:00:09,000 --> 00:00:10,000\nworld\n")
         .unwrap();
-    let out = dir.join("long.mp4");
+    let out = dir.join(format!("long-{loops}.mp4"));
     let carphone = media("carphone.mp4");
-    let c = carphone.to_str().unwrap();
-    ffmpeg(&[
-        "-i",
-        c,
-        "-i",
-        c,
-        "-i",
-        c,
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=frequency=440:duration=12",
-        "-i",
-        subs.to_str().unwrap(),
-        "-filter_complex",
-        "[0:v][1:v][2:v]concat=n=3:v=1:a=0[v]",
-        "-map",
-        "[v]",
-        "-map",
-        "3:a",
-        "-map",
-        "4:s",
-        "-c:v",
-        "libx264",
-        "-g",
-        "30",
-        "-bf",
-        "2",
-        "-preset",
-        "veryfast",
-        "-c:a",
-        "aac",
-        "-c:s",
-        "mov_text",
+    let again = (loops - 1).to_string();
+    let sine = format!("sine=frequency=440:duration={}", 4 * loops);
+    let args = [
+        "-stream_loop", &again, "-i", carphone.to_str().unwrap(),
+        "-f", "lavfi", "-i", &sine,
+        "-i", subs.to_str().unwrap(),
+        "-map", "0:v", "-map", "1:a", "-map", "2:s",
+        "-c:v", "libx264", "-g", "30", "-bf", "2", "-preset", "veryfast",
+        "-c:a", "aac", "-c:s", "mov_text",
         out.to_str().unwrap(),
-    ]);
+    ];
+    ffmpeg(&args);
     out
 }
 
