@@ -223,3 +223,31 @@ fn postgres_restarting_mid_run_loses_nothing() {
     assert!(ffprobe(&dir.path().join(format!("{}.mp4", ids[0])), &["-show_entries", "format_tags=comment"])
         .contains("face-swapped"));
 }
+
+#[test]
+fn a_bad_queue_or_storage_is_one_line_that_never_shows_a_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let serve = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_faceswap"))
+            .current_dir(root())
+            .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.path())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(!stderr.contains("hunter2"), "{stderr}");
+        stderr
+    };
+    let unknown = serve(&["--queue", "mysql://app:hunter2@db/jobs"]);
+    assert!(unknown.contains("use sqlite:PATH or postgres://") && unknown.contains("***"), "{unknown}");
+    assert_eq!(unknown.trim().lines().count(), 1, "{unknown}");
+    // Nothing listens there: refused at start, naming the database without its password.
+    let port = crate::cluster_support::free_port();
+    let unreachable = serve(&["--queue", &format!("postgres://app:hunter2@127.0.0.1:{port}/jobs")]);
+    assert!(unreachable.contains(&format!("postgres://app:***@127.0.0.1:{port}/jobs")), "{unreachable}");
+    assert!(unreachable.lines().last().unwrap_or_default().starts_with("error:"), "{unreachable}");
+    let bucket = serve(&["--storage", "s3://No_Such/x"]);
+    assert!(bucket.contains("not an S3 bucket name"), "{bucket}");
+}

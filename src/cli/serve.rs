@@ -38,8 +38,9 @@ pub struct ServeArgs {
     data_dir: PathBuf,
     /// The job table: sqlite:PATH (default: DIR/jobs.sqlite3) or postgres://USER:PASSWORD@HOST/DB,
     /// shared by every replica.
+    // Parsed after clap: its errors would repeat the value, password and all.
     #[arg(long, value_name = "URL", env = "FACESWAP_QUEUE", hide_env_values = true)]
-    queue: Option<QueueUrl>,
+    queue: Option<String>,
     /// The job files: file:DIR (default: the data folder) or s3://BUCKET/PREFIX (endpoint and
     /// credentials from AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION).
     #[arg(long, value_name = "URL", env = "FACESWAP_STORAGE")]
@@ -119,7 +120,12 @@ pub fn run(args: ServeArgs) -> Result<()> {
         api_key: api_key(args.api_key_file.as_ref())?,
         no_auth: args.no_auth,
         data_dir: args.data_dir.clone(),
-        queue: args.queue.clone(),
+        queue: args
+            .queue
+            .as_deref()
+            .map(str::parse::<QueueUrl>)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("--queue (or FACESWAP_QUEUE): {e}"))?,
         storage: args.storage.clone(),
         role: match args.role {
             RoleArg::Api => Role::Api,
