@@ -9,26 +9,15 @@ use std::{
 };
 
 use faceswap::{
-    engine::{Engine, EngineConfig},
     face::FaceSelection,
     pipeline::Controls,
     transcode::{assemble, container_for, plan_parts, transcode, transcode_part, TranscodeJob, TranscodeOptions},
 };
 
 use crate::{
-    support::{media, models_dir, photo, root},
+    support::{engine, media, photo},
     transcode::{ffmpeg, frame_times, packets},
 };
-
-fn engine() -> Engine {
-    let config = EngineConfig {
-        models_dir: models_dir(),
-        ort_library: Some(root().join(".cache/onnxruntime")),
-        threads: Some(2),
-        ..EngineConfig::default()
-    };
-    Engine::open(config).expect("engine opens")
-}
 
 /// carphone three times over (12 s), a keyframe every second and B-frames, with sound and
 /// subtitles: a "long" video for 2-second parts.

@@ -5,26 +5,16 @@
 use std::{path::Path, process::Command, sync::Arc};
 
 use faceswap::{
-    engine::{Engine, EngineConfig},
+    engine::Engine,
     face::{regions, Analysis, FaceSelection},
     quality::compare_pictures,
     swap::{MouthMask, SwapSettings, SwapperKind},
 };
 
 use crate::{
-    support::{media, models_dir, photo, root},
+    support::{engine, media, models_dir, photo, root},
     transcode::ffmpeg,
 };
-
-fn engine() -> Engine {
-    let config = EngineConfig {
-        models_dir: models_dir(),
-        ort_library: Some(root().join(".cache/onnxruntime")),
-        threads: Some(2),
-        ..EngineConfig::default()
-    };
-    Engine::open(config).expect("engine opens")
-}
 
 /// t1.jpg with the astronaut on every face; the mouth mask when given.
 fn swapped_t1(engine: &Engine, mouth: Option<MouthMask>) -> image::RgbImage {

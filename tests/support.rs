@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use faceswap::{
+    engine::{Engine, EngineConfig},
     face::{DetectorConfig, FaceAnalyzer, FaceModels},
     imaging::load_rgb,
     models::ModelStore,
@@ -28,6 +29,17 @@ pub fn photo(name: &str) -> RgbImage {
 
 pub fn models_dir() -> PathBuf {
     root().join("models")
+}
+
+/// The engine on the default models, two threads a model.
+pub fn engine() -> Engine {
+    let config = EngineConfig {
+        models_dir: models_dir(),
+        ort_library: Some(root().join(".cache/onnxruntime")),
+        threads: Some(2),
+        ..EngineConfig::default()
+    };
+    Engine::open(config).expect("engine opens")
 }
 
 pub fn factory() -> SessionFactory {
