@@ -7,7 +7,7 @@ taskset, all sharing the queue and a storage folder. Submits the same long clip 
 set-up and times it from upload to result; reads each task's own time from the workers' logs.
 Prints the figures and the planned wall time for N machines from them.
 
-Usage: scripts/cluster_bench.py [--seconds 60] [--part-seconds 5]
+Usage: scripts/cluster_bench.py [--seconds 60] [--segment-seconds 5]
 Needs what scripts/setup.sh installs (a release build, PostgreSQL, ffmpeg, curl).
 """
 
@@ -92,7 +92,7 @@ def run(clip: Path, workers: int, part_seconds: float, scratch: Path):
     storage = f"file:{work / 'files'}"
     procs = []
     try:
-        api, base = serve(work, "api", queue, storage, "api", ["--workers", "1", "--part-seconds", str(part_seconds)])
+        api, base = serve(work, "api", queue, storage, "api", ["--workers", "1", "--segment-seconds", str(part_seconds)])
         procs.append(api)
         for i in range(workers):
             proc, _ = serve(work, f"worker{i}", queue, storage, "worker", ["--threads", "1"], cpus=str(i))
@@ -124,7 +124,7 @@ def run(clip: Path, workers: int, part_seconds: float, scratch: Path):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=60, help="length of the clip (a multiple of 4)")
-    parser.add_argument("--part-seconds", type=float, default=5.0)
+    parser.add_argument("--segment-seconds", type=float, default=5.0)
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp())
     os.chmod(scratch, 0o755)
@@ -134,16 +134,16 @@ def main():
                     str(ROOT / ".cache/media/carphone.mp4"), "-f", "lavfi", "-i",
                     f"sine=frequency=440:duration={4 * loops}", "-map", "0:v", "-map", "1:a", "-c:v", "libx264",
                     "-g", "30", "-preset", "veryfast", "-c:a", "aac", str(clip)], check=True)
-    one, one_tasks = run(clip, 1, args.part_seconds, scratch)
-    two, _ = run(clip, 2, args.part_seconds, scratch)
+    one, one_tasks = run(clip, 1, args.segment_seconds, scratch)
+    two, _ = run(clip, 2, args.segment_seconds, scratch)
     whole, _ = run(clip, 1, 0.0, scratch)
     parts = [s for k, _, s in one_tasks if k == "part"]
     assemble = next((s for k, _, s in one_tasks if k == "assemble"), 0.0)
     per_part = sum(parts) / max(1, len(parts))
     overhead = one - sum(parts) - assemble
     frames = loops * 120
-    print(f"clip: {args.seconds} s, {frames} frames at 176x144, parts of {args.part_seconds:g} s: {len(parts)} parts")
-    print(f"one worker, one core, unsplit (--part-seconds 0): {whole:.1f} s")
+    print(f"clip: {args.seconds} s, {frames} frames at 176x144, parts of {args.segment_seconds:g} s: {len(parts)} parts")
+    print(f"one worker, one core, unsplit (--segment-seconds 0): {whole:.1f} s")
     print(f"one worker, one core:  {one:.1f} s  ({frames / one:.0f} fps)")
     print(f"two workers, a core each: {two:.1f} s  ({frames / two:.0f} fps)")
     print(f"speed-up {one / two:.2f}x, efficiency {one / (2 * two):.0%}")

@@ -89,7 +89,7 @@ fn start_cluster(dir: &Path, pg: &Postgres, s3: &S3Server, workers: usize, part_
     let env: Vec<(&str, String)> = s3.env();
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let (queue, storage) = (pg.url(), format!("s3://{}/cluster", s3.bucket));
-    let common = ["--queue", &queue, "--storage", &storage, "--part-seconds", part_seconds, "--lease", "3s"];
+    let common = ["--queue", &queue, "--storage", &storage, "--segment-seconds", part_seconds, "--lease", "3s"];
     let api_args: Vec<&str> = common.iter().copied().chain(["--role", "api", "--workers", "1"]).collect();
     let api = Server::start(&dir.join("api"), &api_args, &env);
     let worker_args: Vec<&str> = common.iter().copied().chain(["--role", "worker", "--threads", "1"]).collect();
@@ -200,7 +200,7 @@ fn postgres_restarting_mid_run_loses_nothing() {
     let mut pg = Postgres::start(dir.path());
     // One machine on the shared database: the files in its own folder, two tasks at a time.
     let queue = pg.url();
-    let args = ["--queue", &queue, "--part-seconds", "2", "--lease", "3s", "--job-workers", "2", "--threads", "1"];
+    let args = ["--queue", &queue, "--segment-seconds", "2", "--lease", "3s", "--job-workers", "2", "--threads", "1"];
     let server = Server::start(&dir.path().join("node"), &args, &[]);
     let long = long_clip_of(dir.path(), 3);
     let carphone = media("carphone.mp4");

@@ -48,10 +48,10 @@ pub struct ServeArgs {
     /// api: accept and answer requests, run no jobs; worker: only run jobs; all: both.
     #[arg(long, value_enum, default_value_t = RoleArg::All, env = "FACESWAP_ROLE")]
     role: RoleArg,
-    /// Videos longer than this are cut at keyframes into parts that workers swap apart and
+    /// Videos longer than this are cut at keyframes into segments that workers swap apart and
     /// join without re-encoding (0: never).
-    #[arg(long, value_name = "SECS", default_value_t = 60.0, env = "FACESWAP_PART_SECONDS")]
-    part_seconds: f64,
+    #[arg(long, alias = "part-seconds", value_name = "SECS", default_value_t = 60.0, env = "FACESWAP_SEGMENT_SECONDS")]
+    segment_seconds: f64,
     /// How long a worker's claim on a task holds unrenewed: a dead worker's task is taken over
     /// after this.
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = humantime::parse_duration, env = "FACESWAP_LEASE")]
@@ -132,7 +132,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
             RoleArg::Worker => Role::Worker,
             RoleArg::All => Role::All,
         },
-        part_seconds: args.part_seconds,
+        part_seconds: args.segment_seconds,
         lease: args.lease,
         max_attempts: args.max_attempts,
         workers,

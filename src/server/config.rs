@@ -142,7 +142,7 @@ impl ServerConfig {
             return fail("the upload limit must be above zero");
         }
         if !(self.part_seconds.is_finite() && self.part_seconds >= 0.0) {
-            return fail("the part length must be 0 (never split) or a number of seconds");
+            return fail("the segment length must be 0 (never split) or a number of seconds");
         }
         if self.lease < Duration::from_secs(1) {
             return fail("the lease must be at least a second");
