@@ -32,8 +32,8 @@ fn stats(picture: &RgbImage, coverage: &GrayF32, roi: Rect) -> Option<([f32; 3],
     Some((mean.map(|m| m as f32), std))
 }
 
-/// Shifts and scales the covered pixels of `warped` so their colour statistics match those of
-/// `frame` over the same pixels. The spread ratio is bounded so a dark or flat target cannot
+/// Shifts and scales the covered pixels of `warped` so their colour statistics (over the pixels
+/// at least half covered) match those of `frame` over the same pixels. The spread ratio is bounded so a dark or flat target cannot
 /// blow the source's contrast up or crush it.
 pub fn match_colour(warped: &mut RgbImage, frame: &RgbImage, coverage: &GrayF32, roi: Rect) {
     let (Some((ms, ss)), Some((mt, st))) = (stats(warped, coverage, roi), stats(frame, coverage, roi)) else {
@@ -46,7 +46,9 @@ pub fn match_colour(warped: &mut RgbImage, frame: &RgbImage, coverage: &GrayF32,
     for y in roi.y0..roi.y1 {
         for x in roi.x0..roi.x1 {
             let i = y as usize * w + x as usize;
-            if cov[i] < 0.5 {
+            // Every warped pixel, not only those the statistics came from: a pixel left out
+            // would show as a speck or a step.
+            if cov[i] <= 0.0 {
                 continue;
             }
             for c in 0..3 {

@@ -42,7 +42,8 @@ impl FaceMesh {
     }
 
     /// Warps `source` (landmarks `from`) onto the geometry `to` in `frame` coordinates: each
-    /// covered pixel of `roi` gets its source colour in `warped` and 1.0 in `coverage`.
+    /// covered pixel of `roi` gets its source colour in `warped` and how much of it is skin in
+    /// `coverage` (1.0 but for hair on the forehead).
     pub fn warp(&self, source: Texture<'_>, to: &[Point], warped: &mut RgbImage, coverage: &mut GrayF32, roi: Rect) {
         let Texture { picture: source, skin, points: from } = source;
         for &[a, b, c] in &self.triangles {
@@ -72,13 +73,9 @@ impl FaceMesh {
                     let (sx, sy) = (s[0].round().max(0.0) as u32, s[1].round().max(0.0) as u32);
                     let skin =
                         f32::from(skin.get_pixel(sx.min(skin.width() - 1), sy.min(skin.height() - 1)).0[0]) / 255.0;
-                    let colour = sample_bilinear(source, s);
-                    // Where the source is not skin (hair over a forehead), the frame stays: the
-                    // feathered edge must not blend the hair in either.
-                    let under = warped.get_pixel(x, y).0;
-                    let mixed = [0, 1, 2]
-                        .map(|c| (skin * f32::from(colour[c]) + (1.0 - skin) * f32::from(under[c])).round() as u8);
-                    warped.put_pixel(x, y, image::Rgb(mixed));
+                    // The source's own colour, hair included: how much of it is skin goes in
+                    // `coverage`, and the frame is mixed in later, softly (see `mix_skin`).
+                    warped.put_pixel(x, y, image::Rgb(sample_bilinear(source, s)));
                     coverage.put_pixel(x, y, image::Luma([skin]));
                 }
             }
