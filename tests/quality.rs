@@ -43,7 +43,7 @@ fn the_targets_expression_is_kept_and_the_identity_carried() {
     }
     assert_eq!(comparison.faces.len(), 6);
     // Before this work: 0.124 and 0.043 (eyes followed the source, closed-lip smiles showed
-    // teeth). Now 0.036, 0.029 and a likeness of 0.372; the bounds leave room for another CPU's
+    // teeth). Now 0.035, 0.027 and a likeness of 0.389; the bounds leave room for another CPU's
     // rounding in the models.
     assert!(comparison.mean_eye_change <= 0.045, "{comparison:?}");
     assert!(comparison.mean_mouth_change <= 0.03, "{comparison:?}");
@@ -77,7 +77,7 @@ fn the_mouth_mask_lays_the_targets_own_mouth_back() {
     let with = compare_pictures(&mut analyzer, source.identity(), &original, &masked).unwrap();
     let without = compare_pictures(&mut analyzer, source.identity(), &original, &plain).unwrap();
     eprintln!("mouth change: {:.3} with the mask, {:.3} without", with.mean_mouth_change, without.mean_mouth_change);
-    // 0.016 here: with the mouth exactly the target's, what is left is how the landmark model
+    // 0.018 here: with the mouth exactly the target's, what is left is how the landmark model
     // reads the lips in a face that is no longer the same person's.
     assert!(with.mean_mouth_change <= 0.022, "{with:?}");
     assert!(with.mean_identity_after >= 0.3, "{with:?}");
