@@ -43,11 +43,11 @@ fn the_targets_expression_is_kept_and_the_identity_carried() {
     }
     assert_eq!(comparison.faces.len(), 6);
     // Before this work: 0.124 and 0.043 (eyes followed the source, closed-lip smiles showed
-    // teeth). Now 0.035, 0.027 and a likeness of 0.389; the bounds leave room for another CPU's
-    // rounding in the models.
+    // teeth) with a likeness of 0.410. Now 0.037, 0.027 and 0.400; the bounds leave room for
+    // another CPU's rounding in the models.
     assert!(comparison.mean_eye_change <= 0.045, "{comparison:?}");
     assert!(comparison.mean_mouth_change <= 0.03, "{comparison:?}");
-    assert!(comparison.mean_identity_after >= 0.35, "{comparison:?}");
+    assert!(comparison.mean_identity_after >= 0.39, "{comparison:?}");
     // The closed eyes of face 4 stay nearly closed (0.12; 0.30 before).
     let closed = comparison.faces.iter().min_by(|a, b| a.eyes_before.total_cmp(&b.eyes_before)).unwrap();
     assert!(closed.eyes_after < 0.25, "{closed:?}");
@@ -77,9 +77,9 @@ fn the_mouth_mask_lays_the_targets_own_mouth_back() {
     let with = compare_pictures(&mut analyzer, source.identity(), &original, &masked).unwrap();
     let without = compare_pictures(&mut analyzer, source.identity(), &original, &plain).unwrap();
     eprintln!("mouth change: {:.3} with the mask, {:.3} without", with.mean_mouth_change, without.mean_mouth_change);
-    // 0.018 here: with the mouth exactly the target's, what is left is how the landmark model
+    // 0.019 here: with the mouth exactly the target's, what is left is how the landmark model
     // reads the lips in a face that is no longer the same person's.
-    assert!(with.mean_mouth_change <= 0.022, "{with:?}");
+    assert!(with.mean_mouth_change <= 0.025, "{with:?}");
     assert!(with.mean_identity_after >= 0.3, "{with:?}");
 }
 
