@@ -146,6 +146,44 @@ fn ten_jobs_spread_over_three_workers_on_postgres_and_s3() {
     assert_equals_single_machine(&dir.path().join(format!("{long_id}.mp4")), &single);
 }
 
+/// A part of job `id` under way (some frames done): its number and its worker.
+fn part_under_way(pg: &Postgres, id: &str) -> (String, String) {
+    let until = Instant::now() + Duration::from_secs(120);
+    loop {
+        let row = pg.query(&format!(
+            "SELECT seq || ' ' || worker FROM tasks WHERE job_id = '{id}' AND kind = 'part' AND status = 'running' AND frames_done > 0 LIMIT 1"
+        ));
+        if let Some((seq, worker)) = row.split_once(' ') {
+            return (seq.to_string(), worker.to_string());
+        }
+        assert!(Instant::now() < until, "no part started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Waits until part `seq` of job `id` is claimed a second time by another worker than
+/// `holder`; how long after `since` that was.
+fn taken_over(pg: &Postgres, id: &str, seq: &str, holder: &str, since: Instant) -> Duration {
+    loop {
+        let row = pg.query(&format!(
+            "SELECT attempts || ' ' || COALESCE(worker, '') FROM tasks WHERE job_id = '{id}' AND seq = {seq}"
+        ));
+        if let Some((attempts, worker)) = row.split_once(' ') {
+            if attempts == "2" && !worker.is_empty() && worker != holder {
+                return since.elapsed();
+            }
+        }
+        assert!(since.elapsed() < Duration::from_secs(60), "the part was not taken over: {row}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The worker process of `cluster` named `holder` (host-pid).
+fn worker_index(cluster: &Cluster, holder: &str) -> usize {
+    let pid: u32 = holder.rsplit('-').next().unwrap().parse().unwrap();
+    cluster.workers.iter().position(|w| w.pid() == pid).expect("the holder is one of ours")
+}
+
 #[test]
 fn a_worker_killed_mid_part_loses_its_lease_and_another_finishes_the_job() {
     let dir = tempfile::tempdir().unwrap();
@@ -155,38 +193,56 @@ fn a_worker_killed_mid_part_loses_its_lease_and_another_finishes_the_job() {
     let long = long_clip_of(dir.path(), 6);
     let id = submit(&cluster.api, &long);
     // A part under way: its worker is killed outright (SIGKILL), mid-part.
-    let until = Instant::now() + Duration::from_secs(120);
-    let (seq, holder) = loop {
-        let row = pg.query(&format!(
-            "SELECT seq || ' ' || worker FROM tasks WHERE job_id = '{id}' AND kind = 'part' AND status = 'running' AND frames_done > 0 LIMIT 1"
-        ));
-        if let Some((seq, worker)) = row.split_once(' ') {
-            break (seq.to_string(), worker.to_string());
-        }
-        assert!(Instant::now() < until, "no part started");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let pid: u32 = holder.rsplit('-').next().unwrap().parse().unwrap();
-    let index = cluster.workers.iter().position(|w| w.pid() == pid).expect("the holder is one of ours");
+    let (seq, holder) = part_under_way(&pg, &id);
+    let index = worker_index(&cluster, &holder);
     let killed_at = Instant::now();
     cluster.workers.remove(index).crash();
     // Its lease runs out; the other worker claims the part again.
-    let retaken = loop {
-        let row = pg.query(&format!(
-            "SELECT attempts || ' ' || COALESCE(worker, '') FROM tasks WHERE job_id = '{id}' AND seq = {seq}"
-        ));
-        if let Some((attempts, worker)) = row.split_once(' ') {
-            if attempts == "2" && !worker.is_empty() && worker != holder {
-                break killed_at.elapsed();
-            }
-        }
-        assert!(killed_at.elapsed() < Duration::from_secs(60), "the part was not taken over: {row}");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let retaken = taken_over(&pg, &id, &seq, &holder, killed_at);
     eprintln!("part {seq} taken over {:.1} s after its worker was killed (lease 3 s)", retaken.as_secs_f64());
     let job = wait_finished(&cluster.api, &id, Duration::from_secs(300));
     assert_eq!(job["status"], "succeeded", "{job}");
     assert_eq!(job["attempts"], 2);
+    let joined = dir.path().join("joined.mp4");
+    download(&cluster.api, &id, &joined);
+    let single = dir.path().join("single.mp4");
+    single_machine(&long, &single);
+    assert_equals_single_machine(&joined, &single);
+}
+
+#[test]
+fn a_hung_worker_loses_its_part_and_stops_it_when_it_wakes() {
+    let dir = tempfile::tempdir().unwrap();
+    let pg = Postgres::start(dir.path());
+    let s3 = S3Server::start(dir.path(), "faceswap-test");
+    let cluster = start_cluster(dir.path(), &pg, &s3, 2, "4");
+    let long = long_clip_of(dir.path(), 6);
+    let id = submit(&cluster.api, &long);
+    // A part's worker hangs (SIGSTOP): no crash, no heartbeat either.
+    let (seq, holder) = part_under_way(&pg, &id);
+    let hung = &cluster.workers[worker_index(&cluster, &holder)];
+    let stopped_at = Instant::now();
+    let signal = |name: &str| {
+        assert!(Command::new("kill").arg(format!("-{name}")).arg(hung.pid().to_string()).status().unwrap().success());
+    };
+    signal("STOP");
+    let retaken = taken_over(&pg, &id, &seq, &holder, stopped_at);
+    eprintln!("part {seq} taken over {:.1} s after its worker hung (lease 3 s)", retaken.as_secs_f64());
+    // It wakes up: at its next heartbeat it finds the part is another's and stops its copy (or,
+    // had it finished first, its end is not recorded over the other's).
+    signal("CONT");
+    let job = wait_finished(&cluster.api, &id, Duration::from_secs(300));
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!(job["attempts"], 2);
+    let until = Instant::now() + Duration::from_secs(30);
+    let noticed = |log: &str| log.contains("no longer this worker's") || log.contains("after it was taken over");
+    while !noticed(&hung.log_text()) {
+        assert!(Instant::now() < until, "the woken worker went on with a part it had lost:\n{}", hung.log_text());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The part is the other worker's: done once, by it.
+    let row = pg.query(&format!("SELECT status || ' ' || worker FROM tasks WHERE job_id = '{id}' AND seq = {seq}"));
+    assert!(row.starts_with("done ") && !row.ends_with(&holder), "{row}");
     let joined = dir.path().join("joined.mp4");
     download(&cluster.api, &id, &joined);
     let single = dir.path().join("single.mp4");
