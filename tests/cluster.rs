@@ -178,6 +178,16 @@ fn taken_over(pg: &Postgres, id: &str, seq: &str, holder: &str, since: Instant) 
     }
 }
 
+/// Job `id`'s result, from `api`, has the frames and timestamps of a single-machine transcode
+/// of `input`, and its pixels within encoder noise.
+fn result_equals_single_machine(api: &Server, id: &str, input: &Path, dir: &Path) {
+    let joined = dir.join("joined.mp4");
+    download(api, id, &joined);
+    let single = dir.join("single.mp4");
+    single_machine(input, &single);
+    assert_equals_single_machine(&joined, &single);
+}
+
 /// The worker process of `cluster` named `holder` (host-pid).
 fn worker_index(cluster: &Cluster, holder: &str) -> usize {
     let pid: u32 = holder.rsplit('-').next().unwrap().parse().unwrap();
@@ -203,11 +213,7 @@ fn a_worker_killed_mid_part_loses_its_lease_and_another_finishes_the_job() {
     let job = wait_finished(&cluster.api, &id, Duration::from_secs(300));
     assert_eq!(job["status"], "succeeded", "{job}");
     assert_eq!(job["attempts"], 2);
-    let joined = dir.path().join("joined.mp4");
-    download(&cluster.api, &id, &joined);
-    let single = dir.path().join("single.mp4");
-    single_machine(&long, &single);
-    assert_equals_single_machine(&joined, &single);
+    result_equals_single_machine(&cluster.api, &id, &long, dir.path());
 }
 
 #[test]
@@ -243,11 +249,7 @@ fn a_hung_worker_loses_its_part_and_stops_it_when_it_wakes() {
     // The part is the other worker's: done once, by it.
     let row = pg.query(&format!("SELECT status || ' ' || worker FROM tasks WHERE job_id = '{id}' AND seq = {seq}"));
     assert!(row.starts_with("done ") && !row.ends_with(&holder), "{row}");
-    let joined = dir.path().join("joined.mp4");
-    download(&cluster.api, &id, &joined);
-    let single = dir.path().join("single.mp4");
-    single_machine(&long, &single);
-    assert_equals_single_machine(&joined, &single);
+    result_equals_single_machine(&cluster.api, &id, &long, dir.path());
 }
 
 #[test]
