@@ -77,9 +77,9 @@ fn the_mouth_mask_lays_the_targets_own_mouth_back() {
     let with = compare_pictures(&mut analyzer, source.identity(), &original, &masked).unwrap();
     let without = compare_pictures(&mut analyzer, source.identity(), &original, &plain).unwrap();
     eprintln!("mouth change: {:.3} with the mask, {:.3} without", with.mean_mouth_change, without.mean_mouth_change);
-    // 0.019 here: with the mouth exactly the target's, what is left is how the landmark model
-    // reads the lips in a face that is no longer the same person's.
-    assert!(with.mean_mouth_change <= 0.025, "{with:?}");
+    // 0.009 here (the issue asks 0.01): the restored mouth sits in a face that keeps more of the
+    // target's shape (0.019 when it did not). The bound leaves room for another CPU's rounding.
+    assert!(with.mean_mouth_change <= 0.012, "{with:?}");
     assert!(with.mean_identity_after >= 0.3, "{with:?}");
 }
 

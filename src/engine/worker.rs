@@ -108,6 +108,7 @@ impl EngineWorker {
         let likeness = Analysis { landmarks: false, embedding: matches!(selection, FaceSelection::MostLike(_)) };
         let mut targets = self.analyzer.analyze(picture, likeness)?;
         let chosen = selection.pick(&targets, what)?;
+        swapper.set_mouth_kept(mouth_mask.is_some());
         let mut needs = swapper.target_needs();
         needs.landmarks |= mouth_mask.is_some();
         for &i in &chosen {

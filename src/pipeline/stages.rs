@@ -210,6 +210,7 @@ pub(super) fn swap(
             let chosen = selection.pick(&frame.faces, "frame").unwrap_or_default();
             let Frame { image, faces, swapped, .. } = &mut frame;
             let mouth_mask = controls.is_mouth_mask_on();
+            swapper.set_mouth_kept(mouth_mask);
             for i in chosen {
                 if mouth_mask {
                     keeper.save(image, &faces[i], mouth);

@@ -42,6 +42,11 @@ pub trait Swapper: Send {
     /// or a model failure.
     fn swap(&mut self, frame: &mut RgbImage, target: &Face, source: &SourceFace) -> Result<(), SwapError>;
 
+    /// Whether the target's own mouth will be laid back over the swaps that follow (the mouth
+    /// mask). A swapper that reshapes the face may then keep more of the target's shape, so the
+    /// restored mouth sits in a face shaped for it.
+    fn set_mouth_kept(&mut self, _kept: bool) {}
+
     /// Time spent inside a model so far (none for a swapper without one).
     fn inference_time(&self) -> std::time::Duration {
         std::time::Duration::ZERO
