@@ -43,11 +43,10 @@ fn the_targets_expression_is_kept_and_the_identity_carried() {
     }
     assert_eq!(comparison.faces.len(), 6);
     // Before this work: 0.124 and 0.043 (eyes followed the source, closed-lip smiles showed
-    // teeth) with a likeness of 0.410. Now 0.037, 0.027 and 0.400; the bounds leave room for
-    // another CPU's rounding in the models.
-    assert!(comparison.mean_eye_change <= 0.045, "{comparison:?}");
+    // teeth) with a likeness of 0.410. Now 0.037, 0.027 and 0.404: the figures.
+    assert!(comparison.mean_eye_change <= 0.04, "{comparison:?}");
     assert!(comparison.mean_mouth_change <= 0.03, "{comparison:?}");
-    assert!(comparison.mean_identity_after >= 0.39, "{comparison:?}");
+    assert!(comparison.mean_identity_after >= 0.40, "{comparison:?}");
     // The closed eyes of face 4 stay nearly closed (0.12; 0.30 before).
     let closed = comparison.faces.iter().min_by(|a, b| a.eyes_before.total_cmp(&b.eyes_before)).unwrap();
     assert!(closed.eyes_after < 0.25, "{closed:?}");
