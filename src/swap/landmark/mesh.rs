@@ -41,6 +41,20 @@ impl FaceMesh {
         Self { triangles }
     }
 
+    /// The target's size over the source's (square root of the ratio of the meshes' areas).
+    fn scale(&self, from: &[Point], to: &[Point]) -> f64 {
+        let (mut source, mut target) = (0.0f64, 0.0f64);
+        for &[a, b, c] in &self.triangles {
+            source += f64::from(edge(from[a], from[b], from[c]).abs());
+            target += f64::from(edge(to[a], to[b], to[c]).abs());
+        }
+        if source > 0.0 && target > 0.0 {
+            (target / source).sqrt()
+        } else {
+            1.0
+        }
+    }
+
     /// Warps `source` (landmarks `from`) onto the geometry `to` in `frame` coordinates: each
     /// covered pixel of `roi` gets its source colour in `warped` and how much of it is skin in
     /// `coverage` (1.0 but for hair on the forehead).
@@ -87,22 +101,6 @@ impl FaceMesh {
                     coverage.put_pixel(x, y, image::Luma([skin * trust]));
                 }
             }
-        }
-    }
-}
-
-impl FaceMesh {
-    /// The target's size over the source's (square root of the ratio of the meshes' areas).
-    fn scale(&self, from: &[Point], to: &[Point]) -> f64 {
-        let (mut source, mut target) = (0.0f64, 0.0f64);
-        for &[a, b, c] in &self.triangles {
-            source += f64::from(edge(from[a], from[b], from[c]).abs());
-            target += f64::from(edge(to[a], to[b], to[c]).abs());
-        }
-        if source > 0.0 && target > 0.0 {
-            (target / source).sqrt()
-        } else {
-            1.0
         }
     }
 }

@@ -103,8 +103,6 @@ impl LandmarkSwapper {
     /// the skin coverage eroded and softened by `radius`: the feathered mask must bring no hair
     /// in, and a hard change from source to frame inside it would show as a seam.
     fn mix_skin(&mut self, frame: &RgbImage, roi: Rect, radius: usize) {
-        // Eroded first, so the softened edge ends at the skin's edge rather than straddling it
-        // (and a thin strand of hair gets no source at all).
         if self.soft.dimensions() != self.coverage.dimensions() {
             self.soft = GrayF32::new(self.coverage.width(), self.coverage.height());
         }
@@ -115,6 +113,8 @@ impl LandmarkSwapper {
             let span = row + columns.start..row + columns.end;
             self.soft.as_mut()[span.clone()].copy_from_slice(&self.coverage.as_raw()[span]);
         }
+        // Eroded first, so the softened edge ends at the skin's edge rather than straddling it
+        // (and a thin strand of hair gets no source at all).
         erode_binary(&mut self.soft, roi, 4 * radius + 1, &mut self.scratch);
         box_blur3(&mut self.soft, roi, radius, &mut self.scratch);
         let out: &mut [u8] = &mut self.warped;
@@ -291,7 +291,7 @@ impl Swapper for LandmarkSwapper {
                 // sit), the target's across it (how open they are: the expression).
                 Some(u) => {
                     let w = shape_weight * if (52..=71).contains(&i) { MOUTH_WIDTH_SHARE } else { EYE_WIDTH_SHARE };
-                    let along = (w.min(1.0)) * (d[0] * u[0] + d[1] * u[1]);
+                    let along = w.min(1.0) * (d[0] * u[0] + d[1] * u[1]);
                     [t[0] + along * u[0], t[1] + along * u[1]]
                 }
                 None if i < CONTOUR_POINTS => *t,
