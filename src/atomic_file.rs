@@ -13,6 +13,15 @@ use std::{
 
 use tempfile::TempPath;
 
+impl CommitError {
+    /// The final name the file was to have.
+    pub fn path(&self) -> &Path {
+        match self {
+            Self::Exists { path } | Self::NotAFile { path, .. } | Self::Io { path, .. } => path,
+        }
+    }
+}
+
 /// A file being written under a temporary name.
 pub struct AtomicFile {
     temp: TempPath,
@@ -25,7 +34,9 @@ pub struct AtomicFile {
 pub enum CommitError {
     #[error("{path} appeared meanwhile")]
     Exists { path: PathBuf },
-    #[error("cannot put {path} in place: {source}")]
+    #[error("{path} is {what} now, not a regular file")]
+    NotAFile { path: PathBuf, what: NotAFile },
+    #[error("cannot put {path} in place")]
     Io {
         path: PathBuf,
         #[source]
@@ -37,15 +48,25 @@ fn folder_of(path: &Path) -> &Path {
     path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."))
 }
 
+/// The longest file name the filesystems we write on take (Linux's NAME_MAX).
+pub const NAME_MAX: usize = 255;
+
 /// The `(prefix, suffix)` of `path`'s partial files; a partial's name is prefix, PID, `-`,
-/// random letters, suffix.
+/// random letters, suffix. The stem is shortened (at a character) so that a partial of a name
+/// near [`NAME_MAX`] still fits.
 fn partial_name(path: &Path) -> (String, String) {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("output");
     let (stem, extension) = match name.rsplit_once('.') {
-        Some((stem, extension)) if !stem.is_empty() => (stem, format!(".{extension}")),
+        Some((stem, extension)) if !stem.is_empty() && extension.len() <= 16 => (stem, format!(".{extension}")),
         _ => (name, String::new()),
     };
-    (format!(".{stem}."), format!(".partial{extension}"))
+    // Dots, the PID (10), '-', six random letters and ".partial".
+    let room = NAME_MAX.saturating_sub(2 + 10 + 1 + 6 + ".partial".len() + extension.len());
+    let mut end = stem.len().min(room);
+    while !stem.is_char_boundary(end) {
+        end -= 1;
+    }
+    (format!(".{}.", &stem[..end]), format!(".partial{extension}"))
 }
 
 impl AtomicFile {
@@ -85,6 +106,10 @@ impl AtomicFile {
     /// [`CommitError`]; the partial file is removed then.
     pub fn commit(mut self, replace: bool) -> Result<PathBuf, CommitError> {
         let path = self.path.clone();
+        if let Some(what) = not_a_file(&path) {
+            // What appeared there meanwhile is kept: a rename would replace a link or a device.
+            return Err(CommitError::NotAFile { path, what });
+        }
         let io_error = |source| CommitError::Io { path: path.clone(), source };
         let file = match self.file.take() {
             Some(file) => file,
@@ -111,20 +136,138 @@ pub enum TargetError {
     IsFolder { path: PathBuf },
     #[error("the folder of {path} does not exist")]
     NoFolder { path: PathBuf },
+    #[error("{path} is not a regular file ({what}): name a file")]
+    NotAFile { path: PathBuf, what: NotAFile },
+    #[error("{path} already exists")]
+    Exists { path: PathBuf },
+    #[error("{path} is one of this command's inputs")]
+    IsAnInput { path: PathBuf },
+    #[error("the name of {path} is {bytes} bytes long, over the {NAME_MAX} a file name may have")]
+    NameTooLong { path: PathBuf, bytes: usize },
+    #[error("cannot write in the folder of {path}")]
+    NotWritable {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
 }
 
-/// Checks, before any work, that `path` can take an output file: not a folder, in a folder
-/// that exists.
+/// What an existing path is when it is not a regular file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotAFile {
+    Folder,
+    /// Not followed: renaming over a link would replace the link, so it is refused as it is.
+    SymbolicLink,
+    Pipe,
+    Device,
+    Socket,
+}
+
+impl std::fmt::Display for NotAFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Folder => "a folder",
+            Self::SymbolicLink => "a symbolic link",
+            Self::Pipe => "a pipe",
+            Self::Device => "a device",
+            Self::Socket => "a socket",
+        })
+    }
+}
+
+/// What is at `path` when something other than a regular file is: `None` for a regular file
+/// or nothing at all.
+pub fn not_a_file(path: &Path) -> Option<NotAFile> {
+    use std::os::unix::fs::FileTypeExt;
+    let kind = std::fs::symlink_metadata(path).ok()?.file_type();
+    if kind.is_file() {
+        None
+    } else if kind.is_dir() {
+        Some(NotAFile::Folder)
+    } else if kind.is_symlink() {
+        Some(NotAFile::SymbolicLink)
+    } else if kind.is_fifo() {
+        Some(NotAFile::Pipe)
+    } else if kind.is_socket() {
+        Some(NotAFile::Socket)
+    } else {
+        Some(NotAFile::Device)
+    }
+}
+
+/// Where `path` is or would be: the file itself resolved through links when it exists, else its
+/// resolved folder joined with its name (so that two names for one file not written yet, such
+/// as an output and a report, compare equal).
+pub fn resolved(path: &Path) -> Option<PathBuf> {
+    path.canonicalize().ok().or_else(|| Some(folder_of(path).canonicalize().ok()?.join(path.file_name()?)))
+}
+
+/// Checks, before any work, that `path` can take an output file: a name that fits, in a folder
+/// that exists; no folder, link, device or pipe there; none of `inputs`; and nothing there at
+/// all unless `replace`.
 ///
 /// # Errors
 /// [`TargetError`].
-pub fn check_target(path: &Path) -> Result<(), TargetError> {
-    if path.is_dir() {
-        return Err(TargetError::IsFolder { path: path.to_path_buf() });
+pub fn check_target(path: &Path, replace: bool, inputs: &[&Path]) -> Result<(), TargetError> {
+    let owned = || path.to_path_buf();
+    match not_a_file(path) {
+        Some(NotAFile::Folder) => return Err(TargetError::IsFolder { path: owned() }),
+        Some(what) => return Err(TargetError::NotAFile { path: owned(), what }),
+        None => {}
     }
-    if !folder_of(path).is_dir() {
-        return Err(TargetError::NoFolder { path: path.to_path_buf() });
+    let bytes = path.file_name().map_or(0, |n| n.len());
+    if bytes > NAME_MAX {
+        return Err(TargetError::NameTooLong { path: owned(), bytes });
     }
+    if path.file_name().is_none() || !folder_of(path).is_dir() {
+        return Err(TargetError::NoFolder { path: owned() });
+    }
+    if let Some(target) = resolved(path) {
+        if inputs.iter().any(|input| resolved(input).is_some_and(|i| i == target)) {
+            return Err(TargetError::IsAnInput { path: owned() });
+        }
+    }
+    if !replace && std::fs::symlink_metadata(path).is_ok() {
+        return Err(TargetError::Exists { path: owned() });
+    }
+    // Found now, not after the work: a read-only folder, or one on a full disk.
+    tempfile::Builder::new()
+        .prefix(".faceswap-check-")
+        .tempfile_in(folder_of(path))
+        .map_err(|source| TargetError::NotWritable { path: owned(), source })?;
+    Ok(())
+}
+
+/// Why [`write_whole`] wrote nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error(transparent)]
+    Target(#[from] TargetError),
+    #[error("cannot write {path}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error(transparent)]
+    Commit(#[from] CommitError),
+}
+
+/// Writes `bytes` to `path` whole, through a partial renamed into place: after the checks of
+/// [`check_target`] (without inputs: the caller checked those before its work), and over an
+/// existing file only when `replace`.
+///
+/// # Errors
+/// [`WriteError`]; nothing is left behind then.
+pub fn write_whole(path: &Path, bytes: &[u8], replace: bool) -> Result<(), WriteError> {
+    use std::io::Write;
+    check_target(path, replace, &[])?;
+    let io_error = |source| WriteError::Io { path: path.to_path_buf(), source };
+    let mut file = AtomicFile::create(path).map_err(io_error)?;
+    if let Some(out) = file.file_mut() {
+        out.write_all(bytes).map_err(io_error)?;
+    }
+    file.commit(replace)?;
     Ok(())
 }
 

@@ -196,7 +196,7 @@ pub fn run(runtime: &OrtRuntime, providers: &[ExecutionProvider], config: &Bench
         let choice = ProviderChoice { provider: provider.clone(), fallback_to_cpu: false };
         let factory = match SessionFactory::new(runtime.clone(), choice) {
             Ok(f) => match config.threads {
-                Some(n) => f.with_intra_threads(n),
+                Some(n) => f.with_intra_threads(n)?,
                 None => f,
             },
             Err(e) => {

@@ -1,39 +1,12 @@
 //! The library's error type: each module's errors under one enum for callers that mix them, and
-//! the [`ErrorKind`] every error maps to, so a front-end can choose an exit code or HTTP status
-//! without matching on messages.
+//! the [`ErrorKind`] every error maps to (defined apart, in [`crate::error_kind`], so that the
+//! modules' errors import it without importing this gathering of them).
 
-use serde::Serialize;
-
+pub use crate::error_kind::ErrorKind;
 use crate::{
     face::FaceError, imaging::ImageError, models::ModelError, pipeline::PipelineError, runtime::RuntimeError,
     swap::SwapError, transcode::TranscodeError, video::VideoError,
 };
-
-/// What kind of failure an error is: the part a caller acts on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorKind {
-    /// A file, camera or record that is not there.
-    NotFound,
-    /// Not a picture or video this build reads, or a container/codec it cannot write.
-    UnsupportedFormat,
-    /// An input that cannot be used as given: damaged, truncated, a face index past the end.
-    InvalidInput,
-    /// No face where one is needed.
-    NoFace,
-    /// Larger than the configured limits.
-    TooLarge,
-    /// An output that already exists and may not be replaced.
-    Exists,
-    /// Not possible in the current state (a job's result before it has finished).
-    Conflict,
-    /// A model, runtime library or execution provider that cannot be used now.
-    ModelUnavailable,
-    /// Every worker busy and the queue full: try again later.
-    Busy,
-    /// Anything else: a fault of this program or its machine (disk, encoder).
-    Internal,
-}
 
 /// Any error the library returns.
 #[derive(Debug, thiserror::Error)]

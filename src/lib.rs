@@ -9,8 +9,10 @@
 
 pub mod atomic_file;
 pub mod bench;
+pub mod bounded_read;
 pub mod engine;
 pub mod error;
+pub mod error_kind;
 pub mod face;
 pub mod health;
 pub mod imaging;
@@ -19,6 +21,7 @@ pub mod models;
 pub mod paths;
 pub mod pipeline;
 pub mod quality;
+pub mod redact;
 pub mod runtime;
 pub mod server;
 pub mod signal;

@@ -46,7 +46,7 @@ pub fn factory() -> SessionFactory {
     let library = root().join(".cache/onnxruntime");
     let runtime = OrtRuntime::load(Some(&library)).expect("ONNX Runtime loads: run scripts/setup.sh");
     // Two threads: the tests run side by side on small machines.
-    SessionFactory::new(runtime, ProviderChoice::cpu()).expect("CPU provider").with_intra_threads(2)
+    SessionFactory::new(runtime, ProviderChoice::cpu()).expect("CPU provider").with_intra_threads(2).expect("2 threads")
 }
 
 pub fn models() -> FaceModels {

@@ -39,6 +39,9 @@ pub struct BenchArgs {
     /// Write the report as JSON here.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
+    /// Replace an existing --json file.
+    #[arg(long)]
+    overwrite: bool,
     #[command(flatten)]
     pub engine: EngineArgs,
 }
@@ -58,6 +61,11 @@ pub fn run(args: BenchArgs) -> Result<()> {
             format!("no source picture given, and the sample is not in {}: pass --source IMG", searched.join(", "))
         })?,
     };
+    if let Some(path) = &args.json {
+        let mut inputs = vec![source.as_path()];
+        inputs.extend(args.input.as_deref());
+        faceswap::atomic_file::check_target(path, args.overwrite, &inputs).context("--json")?;
+    }
     // The runtime and the model files are the same for every provider measured.
     let config = EngineArgs { ep: vec![Ep::Cpu], ..args.engine.clone() }.config(&args.swapper)?;
     let runtime = OrtRuntime::load(config.ort_library.as_deref())?;
@@ -83,7 +91,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let report = bench::run(&runtime, &providers, &bench)?;
     print_table(&report)?;
     if let Some(path) = &args.json {
-        std::fs::write(path, serde_json::to_string_pretty(&report)?)?;
+        faceswap::atomic_file::write_whole(path, serde_json::to_string_pretty(&report)?.as_bytes(), args.overwrite)
+            .context("--json")?;
     }
     if let Some(missing) = report.providers.iter().find(|p| !p.available) {
         bail!(

@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use faceswap::{
     engine::Engine,
-    imaging::{encode_rgb, write_atomically, PictureFormat, SaveMode},
+    imaging::{check_output, encode_rgb, write_atomically, SaveMode},
     quality::{compare_pictures, compare_videos, picture_sheet, video_sheet, FaceFigures},
 };
 
@@ -29,9 +29,12 @@ pub struct CompareArgs {
     /// Print the figures as JSON.
     #[arg(long)]
     json: bool,
-    /// Write a before/after contact sheet (PNG) with the figures on it.
-    #[arg(long, value_name = "PNG")]
+    /// Write a before/after contact sheet (PNG or JPEG, by its extension) with the figures on it.
+    #[arg(long, value_name = "FILE")]
     sheet: Option<PathBuf>,
+    /// Replace an existing --sheet file.
+    #[arg(long)]
+    overwrite: bool,
     /// Video: how many frames to measure, spread over the clip.
     #[arg(long, value_name = "N", default_value_t = 40, value_parser = clap::value_parser!(u64).range(2..=10_000))]
     samples: u64,
@@ -61,9 +64,13 @@ fn print_face(n: usize, f: &FaceFigures) -> std::io::Result<()> {
 }
 
 pub fn run(args: CompareArgs) -> Result<()> {
-    if let Some(sheet) = &args.sheet {
-        faceswap::atomic_file::check_target(sheet).context("--sheet")?;
-    }
+    let sheet_format = match &args.sheet {
+        Some(sheet) => {
+            let inputs = [args.original.as_path(), args.result.as_path(), args.source.source.as_path()];
+            Some(check_output(sheet, &inputs, SaveMode::from_overwrite(args.overwrite)).context("--sheet")?)
+        }
+        None => None,
+    };
     let engine = Engine::open(args.engine.analysis_config()?)?;
     let source = args.source.face(&engine)?;
     let mut analyzer = engine.analyzer()?;
@@ -103,8 +110,8 @@ pub fn run(args: CompareArgs) -> Result<()> {
         let count = usize::try_from(args.sheet_frames).unwrap_or(6);
         args.sheet.as_ref().map(|_| video_sheet(&args.original, &args.result, &comparison, count)).transpose()?
     };
-    if let (Some(path), Some(sheet)) = (&args.sheet, sheet) {
-        write_atomically(path, &encode_rgb(&sheet, PictureFormat::Png)?, SaveMode::Overwrite)?;
+    if let (Some(path), Some(sheet), Some(format)) = (&args.sheet, sheet, sheet_format) {
+        write_atomically(path, &encode_rgb(&sheet, format)?, SaveMode::from_overwrite(args.overwrite))?;
         if !args.json {
             outln!("contact sheet: {}", shown(path))?;
         }

@@ -56,8 +56,8 @@ pub struct EngineArgs {
     /// Fetch models from BASE_URL/FILE_NAME before the manifest's URLs (repairs and `models fetch`).
     #[arg(long, global = true, value_name = "BASE_URL", env = "FACESWAP_MODEL_MIRROR")]
     pub mirror: Option<String>,
-    /// Threads per model (default: one per core).
-    #[arg(long, global = true, value_parser = clap::value_parser!(u16).range(1..))]
+    /// Threads per model, 1 to 64 (default: one per core).
+    #[arg(long, global = true, value_parser = clap::value_parser!(u16).range(1..=faceswap::runtime::MAX_THREADS as i64))]
     pub threads: Option<u16>,
     /// Refuse pictures with more pixels than this (checked before decoding).
     #[arg(long, global = true, value_name = "N", default_value_t = DEFAULT_MAX_PIXELS,
@@ -82,6 +82,20 @@ impl EngineArgs {
     /// # Errors
     /// When more than one provider was named.
     pub fn config(&self, swapper: &SwapperArgs) -> anyhow::Result<EngineConfig> {
+        if swapper.model.is_some() && swapper.kind == SwapperArg::Landmark {
+            anyhow::bail!(
+                "--swapper-model names an inswapper file, and this run uses the landmark swapper: add --swapper inswapper, or leave --swapper-model out"
+            );
+        }
+        self.service_config(swapper)
+    }
+
+    /// The engine configuration of a service, where `--swapper-model` is the file for every
+    /// request that asks for inswapper, whichever swapper is the default.
+    ///
+    /// # Errors
+    /// When more than one provider was named.
+    pub fn service_config(&self, swapper: &SwapperArgs) -> anyhow::Result<EngineConfig> {
         Ok(EngineConfig {
             models_dir: self.models_dir.clone().unwrap_or_else(faceswap::paths::default_models_dir),
             provider: self.provider()?,

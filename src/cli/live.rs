@@ -73,6 +73,9 @@ pub struct LiveArgs {
     /// Write the run's figures (frames, fps, stage and delay percentiles) here at exit.
     #[arg(long, value_name = "FILE")]
     stats_json: Option<PathBuf>,
+    /// Replace an existing --record or --stats-json file.
+    #[arg(long)]
+    overwrite: bool,
     #[command(flatten)]
     swapper: SwapperArgs,
     #[command(flatten)]
@@ -92,17 +95,17 @@ fn parse_output(text: &str) -> Result<OutputTarget, String> {
 }
 
 pub fn run(args: LiveArgs) -> Result<()> {
-    if let Some(path) = &args.stats_json {
-        faceswap::atomic_file::check_target(path).context("--stats-json")?;
-    }
+    let mut inputs: Vec<&Path> = vec![args.source.source.as_path()];
+    inputs.extend(args.input.as_deref());
     let mut targets = args.outputs.clone();
     if let Some(path) = &args.record {
-        check_target(path).context("--record")?;
+        check_target(path, args.overwrite, &inputs).context("--record")?;
         container_for(path).context("--record")?;
-        if path.exists() {
-            anyhow::bail!("--record: {} already exists: choose another path", shown(path));
-        }
-        targets.push(OutputTarget::Record { path: path.clone() });
+        targets.push(OutputTarget::Record { path: path.clone(), overwrite: args.overwrite });
+        inputs.push(path);
+    }
+    if let Some(path) = &args.stats_json {
+        check_target(path, args.overwrite, &inputs).context("--stats-json")?;
     }
     for target in &targets {
         target.check()?;
@@ -248,7 +251,14 @@ pub fn run(args: LiveArgs) -> Result<()> {
         .as_ref()
         .filter(|p| is_network(&p.to_string_lossy()))
         .map(|_| monitor.lock().map(|m| m.clone()).unwrap_or_default());
-    report(&stats, args.stats_json.as_deref())?;
+    report(&stats, args.stats_json.as_deref(), args.overwrite)?;
+    if let Some((name, reason)) = stats.outputs.iter().find_map(|o| Some((&o.name, o.failed.as_ref()?))) {
+        // A recording cut short is a failed run, whatever the window showed.
+        bail!(
+            "{name} stopped after {} frames: {reason}",
+            stats.outputs.iter().find(|o| &o.name == name).map_or(0, |o| o.frames_sent)
+        );
+    }
     match sink_error {
         Some(e) => Err(e),
         None => Ok(()),
@@ -300,7 +310,7 @@ fn snapshot(image: &image::RgbImage) {
 }
 
 /// Prints the summary line and writes the stats file.
-pub fn report(stats: &PipelineStats, json: Option<&Path>) -> Result<()> {
+pub fn report(stats: &PipelineStats, json: Option<&Path>, overwrite: bool) -> Result<()> {
     outln!(
         "{} frames shown ({} swapped, {} dropped, {} failed) at {:.1} fps; delay p50 {:.0} ms, p95 {:.0} ms",
         stats.frames_shown,
@@ -333,8 +343,8 @@ pub fn report(stats: &PipelineStats, json: Option<&Path>) -> Result<()> {
     }
     if let Some(path) = json {
         let text = serde_json::to_string_pretty(stats)?;
-        faceswap::imaging::write_atomically(path, text.as_bytes(), SaveMode::Overwrite)
-            .with_context(|| format!("cannot write the stats to {}", shown(path)))?;
+        faceswap::atomic_file::write_whole(path, text.as_bytes(), overwrite)
+            .with_context(|| format!("--stats-json: cannot write {}", shown(path)))?;
     }
     Ok(())
 }

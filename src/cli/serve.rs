@@ -13,6 +13,9 @@ use faceswap::{
 
 use super::engine::{EngineArgs, SwapperArgs};
 
+/// The library's defaults: each flag's default is read from here, so there is one of each.
+static DEFAULTS: std::sync::LazyLock<ServerConfig> = std::sync::LazyLock::new(ServerConfig::default);
+
 /// `--role`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum RoleArg {
@@ -50,14 +53,14 @@ pub struct ServeArgs {
     role: RoleArg,
     /// Videos longer than this are cut at keyframes into segments that workers swap apart and
     /// join without re-encoding (0: never).
-    #[arg(long, alias = "part-seconds", value_name = "SECS", default_value_t = 60.0, env = "FACESWAP_SEGMENT_SECONDS")]
+    #[arg(long, alias = "part-seconds", value_name = "SECS", default_value_t = DEFAULTS.part_seconds, env = "FACESWAP_SEGMENT_SECONDS")]
     segment_seconds: f64,
     /// How long a worker's claim on a task holds unrenewed: a dead worker's task is taken over
     /// after this.
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = humantime::parse_duration, env = "FACESWAP_LEASE")]
-    lease: Duration,
+    #[arg(long, value_name = "DURATION", default_value_t = DEFAULTS.lease.into(), env = "FACESWAP_LEASE")]
+    lease: humantime::Duration,
     /// Starts of one task (its workers dying, or failures that may pass) before its job fails.
-    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+    #[arg(long, value_name = "N", default_value_t = DEFAULTS.max_attempts, value_parser = clap::value_parser!(u32).range(1..=100))]
     max_attempts: u32,
     /// Engine workers for picture requests (default: one per core).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
@@ -66,31 +69,53 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     queue_depth: Option<u16>,
     /// Video jobs run at once.
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    #[arg(long, value_name = "N", default_value_t = DEFAULTS.job_workers as u16, value_parser = clap::value_parser!(u16).range(1..=64))]
     job_workers: u16,
     /// Video jobs that may wait; more get 429.
-    #[arg(long, value_name = "N", default_value_t = 100)]
+    #[arg(long, value_name = "N", default_value_t = DEFAULTS.max_queued_jobs)]
     max_queued_jobs: u64,
+    /// The most frames a job's video may have; longer ones are refused when submitted.
+    #[arg(long, value_name = "N", default_value_t = DEFAULTS.max_job_frames, value_parser = clap::value_parser!(u64).range(1..))]
+    max_job_frames: u64,
+    /// The longest a job's video may play, in seconds; longer ones are refused when submitted.
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULTS.max_job_seconds)]
+    max_job_seconds: f64,
+    /// The longest one task of a job may run; past it the job fails.
+    #[arg(long, value_name = "DURATION", default_value_t = DEFAULTS.job_timeout.into())]
+    job_timeout: humantime::Duration,
+    /// The codecs jobs may ask for, comma-separated (av1's encoder is slow here, so it is not
+    /// offered unless named).
+    #[arg(long, value_name = "LIST", value_delimiter = ',', default_values_t = DEFAULTS.job_codecs.clone())]
+    job_codecs: Vec<String>,
     /// The largest request body, in MB.
-    #[arg(long, value_name = "MB", default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    #[arg(long, value_name = "MB", default_value_t = DEFAULTS.max_upload_bytes >> 20, value_parser = clap::value_parser!(u64).range(1..=65_536))]
     max_upload_mb: u64,
+    /// Request bodies received at once; one more is answered 429 before a byte is read.
+    #[arg(long, value_name = "N", default_value_t = DEFAULTS.max_uploads, value_parser = parse_positive)]
+    max_uploads: usize,
+    /// The longest a job's upload may take in all.
+    #[arg(long, value_name = "DURATION", default_value_t = DEFAULTS.upload_timeout.into())]
+    upload_timeout: humantime::Duration,
+    /// Connections served at once (keep it under the open-file limit); more wait to be accepted.
+    #[arg(long, value_name = "N", default_value_t = DEFAULTS.max_connections, value_parser = parse_positive)]
+    max_connections: usize,
     /// How long finished jobs and their results are kept (e.g. 24h, 30m).
-    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = humantime::parse_duration)]
-    keep_results: Duration,
+    #[arg(long, value_name = "DURATION", default_value_t = DEFAULTS.keep_results.into())]
+    keep_results: humantime::Duration,
     /// How long a client may take to send a request head, or pause while sending a body.
-    #[arg(long, value_name = "DURATION", default_value = "15s", value_parser = humantime::parse_duration)]
-    read_timeout: Duration,
+    #[arg(long, value_name = "DURATION", default_value_t = DEFAULTS.read_timeout.into())]
+    read_timeout: humantime::Duration,
     /// The longest a picture request may take.
-    #[arg(long, value_name = "DURATION", default_value = "120s", value_parser = humantime::parse_duration)]
-    request_timeout: Duration,
+    #[arg(long, value_name = "DURATION", default_value_t = DEFAULTS.request_timeout.into())]
+    request_timeout: humantime::Duration,
     /// How long in-flight requests get to finish after SIGTERM or Ctrl-C.
-    #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = humantime::parse_duration)]
-    shutdown_grace: Duration,
+    #[arg(long, value_name = "DURATION", default_value_t = DEFAULTS.shutdown_grace.into())]
+    shutdown_grace: humantime::Duration,
     /// Source faces remembered by the picture's hash, so a repeated source is analysed once (0: off).
-    #[arg(long, value_name = "N", default_value_t = 32)]
+    #[arg(long, value_name = "N", default_value_t = DEFAULTS.source_cache)]
     source_cache: usize,
     /// Recheck the model files every SECS seconds, repairing and reloading them (0: never).
-    #[arg(long, value_name = "SECS", default_value_t = 5.0)]
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULTS.watch_interval.map_or(0.0, |d| d.as_secs_f64()))]
     watch_interval: f64,
     #[command(flatten)]
     swapper: SwapperArgs,
@@ -101,20 +126,29 @@ pub struct ServeArgs {
 /// The key from the file, else from FACESWAP_API_KEY.
 fn api_key(file: Option<&PathBuf>) -> Result<Option<String>> {
     if let Some(path) = file {
-        let key = std::fs::read_to_string(path)
+        // A key is a line; a megabyte is already no key (and /dev/zero is not one at all).
+        let bytes = faceswap::bounded_read::read_at_most(path, 1 << 20)
             .with_context(|| format!("cannot read the API key file {}", path.display()))?;
+        let key =
+            String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("the API key file {} is not text", path.display()))?;
         return Ok(Some(key.trim().to_string()));
     }
     Ok(std::env::var("FACESWAP_API_KEY").ok().filter(|k| !k.trim().is_empty()).map(|k| k.trim().to_string()))
 }
 
+fn parse_positive(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("{text} is not a whole number above 0")),
+    }
+}
+
 pub fn run(args: ServeArgs) -> Result<()> {
-    let defaults = ServerConfig::default();
-    let workers = args.workers.map_or(defaults.workers, usize::from);
     let watch = args.watch_interval;
     if !(watch.is_finite() && (0.0..=86_400.0).contains(&watch)) {
         anyhow::bail!("--watch-interval {watch} is not a number of seconds from 0 to 86400");
     }
+    let workers = args.workers.map_or(DEFAULTS.workers, usize::from);
     let config = ServerConfig {
         addr: args.addr,
         api_key: api_key(args.api_key_file.as_ref())?,
@@ -133,28 +167,28 @@ pub fn run(args: ServeArgs) -> Result<()> {
             RoleArg::All => Role::All,
         },
         part_seconds: args.segment_seconds,
-        lease: args.lease,
+        lease: args.lease.into(),
         max_attempts: args.max_attempts,
         workers,
-        queue_depth: args.queue_depth.map_or(4 * workers, usize::from),
+        queue_depth: args.queue_depth.map_or_else(|| ServerConfig::queue_depth_for(workers), usize::from),
         job_workers: usize::from(args.job_workers),
         source_cache: args.source_cache,
         max_queued_jobs: args.max_queued_jobs,
+        max_job_frames: args.max_job_frames,
+        max_job_seconds: args.max_job_seconds,
+        job_timeout: args.job_timeout.into(),
+        job_codecs: args.job_codecs.iter().map(|c| c.trim().to_ascii_lowercase()).filter(|c| !c.is_empty()).collect(),
+        max_connections: args.max_connections,
+        max_uploads: args.max_uploads,
+        upload_timeout: args.upload_timeout.into(),
         max_upload_bytes: args.max_upload_mb << 20,
-        keep_results: args.keep_results,
-        read_timeout: args.read_timeout,
-        request_timeout: args.request_timeout,
-        shutdown_grace: args.shutdown_grace,
+        keep_results: args.keep_results.into(),
+        read_timeout: args.read_timeout.into(),
+        request_timeout: args.request_timeout.into(),
+        shutdown_grace: args.shutdown_grace.into(),
         watch_interval: (watch > 0.0).then(|| Duration::from_secs_f64(watch)),
     };
-    let mut engine = args.engine.config(&args.swapper)?;
-    // Each worker runs one request at a time; more threads per model than cores per worker
-    // would only make the workers compete.
-    if engine.threads.is_none() {
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        engine.threads = Some((cores / workers).max(1));
-    }
-    server::run(engine, config, |addr| {
+    server::run(args.engine.service_config(&args.swapper)?, config, |addr| {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "faceswap serve: listening on http://{addr}");
         let _ = out.flush();

@@ -11,10 +11,9 @@ use std::{
 use anyhow::{Context, Result};
 use clap::Args;
 use faceswap::{
-    atomic_file::check_target,
+    atomic_file::{check_target, write_whole},
     engine::Engine,
     health::HealthServer,
-    imaging::{write_atomically, SaveMode},
     pipeline::{Controls, PipelineStats},
     signal,
     transcode::{check_paths, container_for, transcode, Progress, TranscodeJob, TranscodeOptions, TranscodeReport},
@@ -137,7 +136,11 @@ pub fn run(args: TranscodeArgs) -> Result<()> {
     check_paths(&args.input, &args.output, args.overwrite)?;
     container_for(&args.output)?;
     if let Some(path) = &args.stats_json {
-        check_target(path).context("--stats-json")?;
+        // Never over the input, the output, or the source pictures; over an old report only
+        // with --overwrite.
+        let mut inputs = vec![args.input.as_path(), args.output.as_path()];
+        inputs.push(args.source.source.as_path());
+        check_target(path, args.overwrite, &inputs).context("--stats-json")?;
     }
     let engine = Engine::open(args.engine.config(&args.swapper)?)?;
     let source = args.source.face(&engine)?;
@@ -183,8 +186,8 @@ pub fn run(args: TranscodeArgs) -> Result<()> {
         print_summary(&report)?;
     }
     if let Some(path) = &args.stats_json {
-        write_atomically(path, serde_json::to_string_pretty(&report.stats)?.as_bytes(), SaveMode::Overwrite)
-            .with_context(|| format!("cannot write {}", shown(path)))?;
+        write_whole(path, serde_json::to_string_pretty(&report.stats)?.as_bytes(), args.overwrite)
+            .with_context(|| format!("--stats-json: cannot write {}", shown(path)))?;
     }
     if report.interrupted {
         // The file is complete and kept, but not the whole video: scripts must see that.

@@ -5,6 +5,7 @@
 
 mod config;
 mod models;
+mod pool;
 mod supervisor;
 mod video;
 mod worker;
@@ -20,6 +21,7 @@ use image::RgbImage;
 
 pub use config::{EngineConfig, ProviderName};
 pub use models::{swapper_model, EngineModels};
+pub use pool::EnginePool;
 pub use supervisor::{ConsumerHandle, Deliver, ReloadedModel, Supervisor};
 pub use video::{EnginePipeline, VideoSwap};
 pub use worker::EngineWorker;
@@ -58,7 +60,7 @@ pub fn session_factory(config: &EngineConfig) -> Result<SessionFactory> {
     let runtime = OrtRuntime::load(config.ort_library.as_deref())?;
     let factory = SessionFactory::new(runtime, config.provider_choice())?;
     Ok(match config.threads {
-        Some(n) => factory.with_intra_threads(n),
+        Some(n) => factory.with_intra_threads(n)?,
         None => factory,
     })
 }
@@ -74,7 +76,16 @@ impl Engine {
         let models = EngineModels::prepare(&config)?;
         let health = HealthState::new(factory.runtime().version(), factory.provider().to_string());
         let supervisor = Supervisor::new(health, &models.in_use());
-        let swapper_files = Mutex::new(HashMap::from([(config.swapper, models.swapper.clone())]));
+        let mut swapper_files = HashMap::from([(config.swapper, models.swapper.clone())]);
+        if let Some(path) = &config.swapper_model {
+            // The operator's inswapper file is for every request that asks for inswapper,
+            // whichever swapper is the default: proven to be one (its interface, its emap) now,
+            // not at the first request.
+            let file = crate::models::ModelStore::unpinned(path)?;
+            drop(build_swapper(SwapperKind::Inswapper, Some(&file), &factory)?);
+            swapper_files.insert(SwapperKind::Inswapper, Some(file));
+        }
+        let swapper_files = Mutex::new(swapper_files);
         Ok(Self { config, factory, models, swapper_files, supervisor })
     }
 
@@ -189,7 +200,7 @@ impl Engine {
         if let Some(file) = files.get(&kind) {
             return Ok(file.clone());
         }
-        let explicit = self.config.swapper_model.as_deref().filter(|_| kind == self.config.swapper);
+        let explicit = self.config.swapper_model.as_deref().filter(|_| kind == SwapperKind::Inswapper);
         let file = swapper_model(self.store(), kind, explicit)?;
         files.insert(kind, file.clone());
         Ok(file)

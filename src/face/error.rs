@@ -1,6 +1,6 @@
 //! Errors from face analysis.
 
-use crate::{error::ErrorKind, runtime::RuntimeError};
+use crate::{error_kind::ErrorKind, runtime::RuntimeError};
 
 /// What went wrong analysing faces.
 #[derive(Debug, thiserror::Error)]

@@ -71,7 +71,7 @@ async fn ready(State(state): State<Arc<HealthState>>) -> (StatusCode, Json<Probe
 
 /// Errors starting the endpoint.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot serve health on {addr}: {source}")]
+#[error("cannot serve health on {addr}")]
 pub struct HealthError {
     addr: SocketAddr,
     #[source]

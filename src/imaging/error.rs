@@ -2,14 +2,14 @@
 
 use std::path::PathBuf;
 
-use crate::error::ErrorKind;
+use crate::error_kind::ErrorKind;
 
 /// What went wrong with a picture. `what` names it: a file path, or an upload's field.
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {
     #[error("picture {what} does not exist")]
     Missing { what: String },
-    #[error("picture {what} could not be read: {source}")]
+    #[error("picture {what} could not be read")]
     Unreadable {
         what: String,
         #[source]
@@ -23,10 +23,18 @@ pub enum ImageError {
     Damaged { what: String, reason: String },
     #[error("picture {what} is {width}×{height} ({pixels} pixels), over the limit of {limit} pixels")]
     TooLarge { what: String, width: u32, height: u32, pixels: u64, limit: u64 },
-    #[error("picture {what} is {bytes} bytes, over the limit of {limit} bytes")]
+    #[error("picture {what} is {bytes} bytes or more, over the limit of {limit} bytes")]
     FileTooLarge { what: String, bytes: u64, limit: u64 },
-    #[error("picture {path} could not be written: {reason}")]
-    Write { path: PathBuf, reason: String },
+    #[error("picture {path} could not be written")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: crate::atomic_file::WriteError,
+    },
+    #[error("output {path}: unknown picture format: use the extension .png, .jpg or .jpeg")]
+    UnknownExtension { path: PathBuf },
+    #[error(transparent)]
+    Target(crate::atomic_file::TargetError),
     #[error("picture could not be encoded as {format}: {reason}")]
     Encode { format: &'static str, reason: String },
     #[error("output {path} already exists")]
@@ -44,7 +52,12 @@ impl ImageError {
             Self::Truncated { .. } | Self::Damaged { .. } => ErrorKind::InvalidInput,
             Self::TooLarge { .. } | Self::FileTooLarge { .. } => ErrorKind::TooLarge,
             Self::Exists { .. } => ErrorKind::Exists,
-            Self::OutputIsInput { .. } => ErrorKind::InvalidInput,
+            Self::OutputIsInput { .. } | Self::UnknownExtension { .. } => ErrorKind::InvalidInput,
+            Self::Target(e) => match e {
+                crate::atomic_file::TargetError::NoFolder { .. } => ErrorKind::NotFound,
+                crate::atomic_file::TargetError::NotWritable { .. } => ErrorKind::Internal,
+                _ => ErrorKind::InvalidInput,
+            },
             Self::Unreadable { .. } | Self::Write { .. } | Self::Encode { .. } => ErrorKind::Internal,
         }
     }

@@ -1,18 +1,32 @@
 //! Picture files: read (size checked before memory is spent, see [`decode_rgb`]) and written
 //! atomically: a picture appears under its final name complete, or not at all.
 
-use std::{io::Write, path::Path};
+use std::path::Path;
 
 use image::{ImageFormat, RgbImage};
 
 use super::{decode_picture, encode_rgb, ImageError, Picture, PictureFormat, PictureLimits};
-use crate::atomic_file::{AtomicFile, CommitError};
+use crate::{
+    atomic_file::{CommitError, TargetError, WriteError},
+    bounded_read::{read_at_most, BoundedReadError},
+};
 
 /// Whether an existing file may be replaced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SaveMode {
     RefuseExisting,
     Overwrite,
+}
+
+impl SaveMode {
+    /// The mode an `--overwrite` flag asks for.
+    pub fn from_overwrite(overwrite: bool) -> Self {
+        if overwrite {
+            Self::Overwrite
+        } else {
+            Self::RefuseExisting
+        }
+    }
 }
 
 /// Reads the picture at `path` as 8-bit RGB within the default limits.
@@ -38,15 +52,14 @@ pub fn load_rgb_within(path: &Path, limits: PictureLimits) -> Result<RgbImage, I
 /// before reading), and every error of [`decode_picture`], each naming the file.
 pub fn load_picture_within(path: &Path, limits: PictureLimits) -> Result<Picture, ImageError> {
     let what = path.display().to_string();
-    let unreadable = |source: std::io::Error| match source.kind() {
-        std::io::ErrorKind::NotFound => ImageError::Missing { what: what.clone() },
-        _ => ImageError::Unreadable { what: what.clone(), source },
-    };
-    let size = std::fs::metadata(path).map_err(unreadable)?.len();
-    if size > limits.max_encoded_bytes() {
-        return Err(ImageError::FileTooLarge { what, bytes: size, limit: limits.max_encoded_bytes() });
-    }
-    let bytes = std::fs::read(path).map_err(unreadable)?;
+    let limit = limits.max_encoded_bytes();
+    let bytes = read_at_most(path, limit).map_err(|e| match e {
+        BoundedReadError::Io(source) if source.kind() == std::io::ErrorKind::NotFound => {
+            ImageError::Missing { what: what.clone() }
+        }
+        BoundedReadError::Io(source) => ImageError::Unreadable { what: what.clone(), source },
+        BoundedReadError::TooLarge { bytes, limit } => ImageError::FileTooLarge { what: what.clone(), bytes, limit },
+    })?;
     decode_picture(&bytes, &what, limits)
 }
 
@@ -58,10 +71,7 @@ pub fn format_for_path(path: &Path) -> Result<PictureFormat, ImageError> {
     match ImageFormat::from_path(path) {
         Ok(ImageFormat::Png) => Ok(PictureFormat::Png),
         Ok(ImageFormat::Jpeg) => Ok(PictureFormat::Jpeg),
-        _ => Err(ImageError::Write {
-            path: path.to_path_buf(),
-            reason: "unknown picture format: use the extension .png, .jpg or .jpeg".to_string(),
-        }),
+        _ => Err(ImageError::UnknownExtension { path: path.to_path_buf() }),
     }
 }
 
@@ -70,18 +80,18 @@ pub fn format_for_path(path: &Path) -> Result<PictureFormat, ImageError> {
 ///
 /// # Errors
 /// [`ImageError::OutputIsInput`], [`ImageError::Exists`] or [`ImageError::Write`].
-pub fn check_output(output: &Path, inputs: &[&Path], mode: SaveMode) -> Result<(), ImageError> {
-    let same = |a: &Path, b: &Path| matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y);
-    if inputs.iter().any(|input| same(input, output)) {
-        return Err(ImageError::OutputIsInput { path: output.to_path_buf() });
+pub fn check_output(output: &Path, inputs: &[&Path], mode: SaveMode) -> Result<PictureFormat, ImageError> {
+    let format = format_for_path(output)?;
+    crate::atomic_file::check_target(output, mode == SaveMode::Overwrite, inputs).map_err(target_error)?;
+    Ok(format)
+}
+
+fn target_error(e: TargetError) -> ImageError {
+    match e {
+        TargetError::IsAnInput { path } => ImageError::OutputIsInput { path },
+        TargetError::Exists { path } => ImageError::Exists { path },
+        other => ImageError::Target(other),
     }
-    crate::atomic_file::check_target(output)
-        .map_err(|e| ImageError::Write { path: output.to_path_buf(), reason: e.to_string() })?;
-    format_for_path(output)?;
-    if mode == SaveMode::RefuseExisting && output.exists() {
-        return Err(ImageError::Exists { path: output.to_path_buf() });
-    }
-    Ok(())
 }
 
 /// Writes `picture` to `path` in the format its extension names.
@@ -101,18 +111,13 @@ pub fn save_rgb(picture: &RgbImage, path: &Path, mode: SaveMode) -> Result<(), I
 ///
 /// # Errors
 /// [`ImageError::Exists`] when the file exists and `mode` refuses it (a file created meanwhile
-/// included), [`ImageError::Write`] for a missing or unwritable folder or a full disk.
+/// included), [`ImageError::Target`] for a path that cannot take it, [`ImageError::Write`] for
+/// a failed write.
 pub fn write_atomically(path: &Path, bytes: &[u8], mode: SaveMode) -> Result<(), ImageError> {
-    let write_error = |reason: String| ImageError::Write { path: path.to_path_buf(), reason };
-    let mut file = AtomicFile::create(path).map_err(|e| {
-        write_error(format!("cannot create a file in {}: {e}", path.parent().unwrap_or(Path::new(".")).display()))
-    })?;
-    if let Some(out) = file.file_mut() {
-        out.write_all(bytes).map_err(|e| write_error(e.to_string()))?;
-    }
-    file.commit(mode == SaveMode::Overwrite).map(drop).map_err(|e| match e {
-        CommitError::Exists { path } => ImageError::Exists { path },
-        CommitError::Io { source, .. } => write_error(source.to_string()),
+    crate::atomic_file::write_whole(path, bytes, mode == SaveMode::Overwrite).map_err(|e| match e {
+        WriteError::Target(e) => target_error(e),
+        WriteError::Commit(CommitError::Exists { path }) => ImageError::Exists { path },
+        other => ImageError::Write { path: path.to_path_buf(), source: other },
     })
 }
 

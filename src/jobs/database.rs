@@ -93,6 +93,15 @@ impl Dialect {
         }
     }
 
+    /// What a job insert takes first, so that two inserts never count the queue at once
+    /// (PostgreSQL reads committed rows only; SQLite's writes are serialised already).
+    pub fn insert_lock(self) -> Option<&'static str> {
+        match self {
+            Self::Sqlite => None,
+            Self::Postgres => Some("SELECT pg_advisory_xact_lock(7224931)"),
+        }
+    }
+
     /// The row lock of a claim: workers skip the rows another is claiming instead of waiting.
     /// (SQLite has one writer at a time: its claim statement is atomic as it is.)
     pub fn skip_locked(self, table: &str) -> String {

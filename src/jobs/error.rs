@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::{error::ErrorKind, storage::StorageError};
+use crate::{error_kind::ErrorKind, storage::StorageError};
 
 /// What went wrong with a job or the job store.
 #[derive(Debug, thiserror::Error)]
@@ -13,19 +13,19 @@ pub enum JobError {
     NotReady { id: String, status: &'static str },
     #[error("the job queue is full ({queued} jobs waiting)")]
     QueueFull { queued: u64 },
-    #[error("the job database {database} failed: {source}")]
+    #[error("the job database {database} failed")]
     Database {
         database: String,
         #[source]
         source: sqlx::Error,
     },
-    #[error("the job database {database} could not be brought up to date: {source}")]
+    #[error("the job database {database} could not be brought up to date")]
     Migrate {
         database: String,
         #[source]
         source: sqlx::migrate::MigrateError,
     },
-    #[error("the job file {path} could not be written or read: {source}")]
+    #[error("the job file {path} could not be written or read")]
     Files {
         path: PathBuf,
         #[source]
@@ -33,6 +33,16 @@ pub enum JobError {
     },
     #[error(transparent)]
     Storage(#[from] StorageError),
+    #[error("field \"input\" is not a video this server runs: {reason}")]
+    NotAVideo { reason: String },
+    #[error("the video has {frames} frames, over the limit of {limit} a job may have")]
+    TooManyFrames { frames: u64, limit: u64 },
+    #[error("the video plays for {seconds:.0} s, over the limit of {limit:.0} s a job may have")]
+    TooLong { seconds: f64, limit: f64 },
+    #[error("codec {codec} is not offered for jobs here (offered: {allowed})")]
+    CodecNotAllowed { codec: String, allowed: String },
+    #[error("the job ran past its limit of {seconds} s and was stopped")]
+    TimedOut { seconds: u64 },
     #[error("job record {id} is unreadable: {reason}")]
     Corrupt { id: String, reason: String },
 }
@@ -44,6 +54,9 @@ impl JobError {
             Self::NotFound { .. } | Self::Storage(StorageError::NotFound { .. }) => ErrorKind::NotFound,
             Self::NotReady { .. } => ErrorKind::Conflict,
             Self::QueueFull { .. } => ErrorKind::Busy,
+            Self::NotAVideo { .. } => ErrorKind::UnsupportedFormat,
+            Self::TooManyFrames { .. } | Self::TooLong { .. } | Self::TimedOut { .. } => ErrorKind::TooLarge,
+            Self::CodecNotAllowed { .. } => ErrorKind::InvalidInput,
             Self::Database { .. }
             | Self::Migrate { .. }
             | Self::Files { .. }

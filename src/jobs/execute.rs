@@ -10,7 +10,7 @@ use bytes::Bytes;
 use super::{ClaimedTask, JobError, JobFiles, JobRecord, JobStore, TaskKind};
 use crate::{
     engine::Engine,
-    error::ErrorKind,
+    error_kind::ErrorKind,
     face::FaceSelection,
     pipeline::Controls,
     transcode::{assemble, container_for, transcode, transcode_part, Progress, TranscodeJob, TranscodeOptions},

@@ -45,7 +45,10 @@ impl JobFiles {
             std::fs::create_dir_all(dir).map_err(io_error(dir))?;
             for entry in std::fs::read_dir(dir).map_err(io_error(dir))?.flatten() {
                 let name = entry.file_name();
-                if owner(&name.to_string_lossy()).is_some_and(alive) {
+                // Our own process id is no sign of life: nothing is ours yet, so those are a
+                // predecessor's that had the same id (a container's process is always 1).
+                let me = std::process::id();
+                if owner(&name.to_string_lossy()).is_some_and(|pid| pid != me && alive(pid)) {
                     continue;
                 }
                 let path = entry.path();

@@ -11,6 +11,7 @@ mod files;
 mod retention;
 mod runner;
 mod store;
+mod submit;
 mod tasks;
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -23,6 +24,7 @@ pub use files::JobFiles;
 pub use retention::Retention;
 pub use runner::{JobRunner, RunnerConfig};
 pub use store::{JobCounts, JobRecord, JobStore, NewTask, QueueDepth};
+pub use submit::{JobIntake, JobLimits, JobSubmission, TargetFaces};
 pub use tasks::ClaimedTask;
 
 use crate::{face::FaceSelection, transcode::PlannedPart, transcode::TranscodeOptions};
@@ -30,6 +32,39 @@ use crate::{face::FaceSelection, transcode::PlannedPart, transcode::TranscodeOpt
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Where a task is in its life (jobs have [`JobStatus`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TaskStatus {
+    /// Waiting for a worker.
+    Queued,
+    /// Held by a worker under a lease.
+    Running,
+    Done,
+}
+
+impl TaskStatus {
+    /// The name stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Done => "done",
+        }
+    }
+}
+
+impl std::str::FromStr for TaskStatus {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [Self::Queued, Self::Running, Self::Done]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| format!("unknown task status {s:?}"))
+    }
 }
 
 /// What a task does.

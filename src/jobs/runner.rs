@@ -16,7 +16,7 @@ use super::{
     execute::{execute, worth_retrying, TaskInputs, TaskOutcome},
     ClaimedTask, JobFiles, JobId, JobStore, TaskKind,
 };
-use crate::{engine::Engine, error::ErrorKind, pipeline::Controls, transcode::Progress};
+use crate::{engine::Engine, error_kind::ErrorKind, pipeline::Controls, transcode::Progress};
 
 /// How the runner works.
 #[derive(Debug, Clone)]
@@ -157,7 +157,7 @@ async fn work(shared: Arc<Shared>) {
                     "part of this job was started {} times and never finished: the workers running it stopped (killed, out of memory, or cut off from the database)",
                     task.attempts - 1
                 );
-                if let Err(e) = shared.store.fail(task.job, "internal", &detail).await {
+                if let Err(e) = shared.store.fail(task.job, ErrorKind::Internal, &detail).await {
                     tracing::error!(job = %task.job, error = %e, "cannot record the job's failure");
                 }
             }
@@ -311,8 +311,7 @@ async fn give_up_or_retry(shared: &Shared, task: &ClaimedTask, kind: ErrorKind, 
         return;
     }
     tracing::warn!(task = %task, error = reason, "task failed: its job fails");
-    let kind = serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(String::from));
-    if let Err(e) = shared.store.fail(task.job, kind.as_deref().unwrap_or("internal"), reason).await {
+    if let Err(e) = shared.store.fail(task.job, kind, &crate::redact::file_names_only(reason)).await {
         tracing::error!(job = %task.job, error = %e, "cannot record the job's failure");
     }
 }

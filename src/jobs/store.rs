@@ -8,7 +8,7 @@ use sqlx::{any::AnyRow, Row};
 
 use super::{
     database::{text, Database, QueueUrl},
-    JobError, JobId, JobRequest, JobStatus, TaskKind, TaskSpec,
+    JobError, JobId, JobRequest, JobStatus, TaskKind, TaskSpec, TaskStatus,
 };
 use crate::transcode::Progress;
 
@@ -26,7 +26,7 @@ pub struct JobRecord {
     pub attempts: i64,
     pub request: JobRequest,
     pub progress: Progress,
-    pub error_kind: Option<String>,
+    pub error_kind: Option<crate::error_kind::ErrorKind>,
     pub error: Option<String>,
 }
 
@@ -101,44 +101,54 @@ impl JobStore {
         self.db.url.redacted()
     }
 
-    /// Adds a queued job of `frames_total` frames with its tasks, in one transaction.
+    /// Adds a queued job of `frames_total` frames with its tasks, in one transaction, unless
+    /// `max_queued` jobs are queued already: the count and the insert are one decision, so
+    /// parallel submits cannot all pass a check made before any of them was stored.
     ///
     /// # Errors
-    /// [`JobError::Database`].
+    /// [`JobError::QueueFull`], [`JobError::Database`].
     pub async fn insert(
         &self,
         id: JobId,
         request: &JobRequest,
         frames_total: Option<u64>,
         tasks: &[NewTask],
+        max_queued: u64,
     ) -> Result<(), JobError> {
-        let now = now_ms();
+        let now = self.db.dialect.now_ms();
         let corrupt = |e: serde_json::Error| JobError::Corrupt { id: id.to_string(), reason: e.to_string() };
         let request = serde_json::to_string(request).map_err(corrupt)?;
         let mut tx = self.db.pool.begin().await.map_err(self.db.fail())?;
-        sqlx::query(
+        if let Some(lock) = self.db.dialect.insert_lock() {
+            sqlx::query(lock).execute(&mut *tx).await.map_err(self.db.fail())?;
+        }
+        let inserted = sqlx::query(&format!(
             "INSERT INTO jobs (id, status, created_at, updated_at, request, frames_total) \
-             VALUES ($1, 'queued', $2, $3, $4, $5)",
-        )
+             SELECT $1, $2, {now}, {now}, $3, $4 \
+             WHERE (SELECT COUNT(*) FROM jobs WHERE status = $2) < $5"
+        ))
         .bind(id.to_string())
-        .bind(now)
-        .bind(now)
+        .bind(JobStatus::Queued.as_str())
         .bind(request)
         .bind(frames_total.and_then(|t| i64::try_from(t).ok()))
+        .bind(i64::try_from(max_queued).unwrap_or(i64::MAX))
         .execute(&mut *tx)
         .await
         .map_err(self.db.fail())?;
+        if inserted.rows_affected() != 1 {
+            tx.rollback().await.map_err(self.db.fail())?;
+            return Err(JobError::QueueFull { queued: max_queued });
+        }
         for (seq, task) in tasks.iter().enumerate() {
-            sqlx::query(
+            sqlx::query(&format!(
                 "INSERT INTO tasks (job_id, seq, kind, status, spec, created_at, updated_at) \
-                 VALUES ($1, $2, $3, 'queued', $4, $5, $6)",
-            )
+                 VALUES ($1, $2, $3, $4, $5, {now}, {now})"
+            ))
             .bind(id.to_string())
             .bind(i64::try_from(seq).unwrap_or(i64::MAX))
             .bind(task.kind.as_str())
+            .bind(TaskStatus::Queued.as_str())
             .bind(serde_json::to_string(&task.spec).map_err(corrupt)?)
-            .bind(now)
-            .bind(now)
             .execute(&mut *tx)
             .await
             .map_err(self.db.fail())?;
@@ -191,14 +201,15 @@ impl JobStore {
     /// [`JobError::NotFound`], [`JobError::Database`].
     pub async fn cancel(&self, id: JobId) -> Result<JobStatus, JobError> {
         let before = self.get(id).await?.status;
-        let now = now_ms();
-        sqlx::query(
-            "UPDATE jobs SET status = 'cancelled', finished_at = $1, updated_at = $2 \
-             WHERE id = $3 AND status IN ('queued', 'running')",
-        )
-        .bind(now)
-        .bind(now)
+        let now = self.db.dialect.now_ms();
+        sqlx::query(&format!(
+            "UPDATE jobs SET status = $1, finished_at = {now}, updated_at = {now} \
+             WHERE id = $2 AND status IN ($3, $4)"
+        ))
+        .bind(JobStatus::Cancelled.as_str())
         .bind(id.to_string())
+        .bind(JobStatus::Queued.as_str())
+        .bind(JobStatus::Running.as_str())
         .execute(&self.db.pool)
         .await
         .map_err(self.db.fail())?;
@@ -222,13 +233,14 @@ impl JobStore {
     /// # Errors
     /// [`JobError::Database`].
     pub async fn finished_before(&self, cutoff_ms: i64) -> Result<Vec<JobId>, JobError> {
-        let rows = sqlx::query(
-            "SELECT id FROM jobs WHERE status IN ('succeeded', 'failed', 'cancelled') AND finished_at < $1",
-        )
-        .bind(cutoff_ms)
-        .fetch_all(&self.db.pool)
-        .await
-        .map_err(self.db.fail())?;
+        let rows = sqlx::query("SELECT id FROM jobs WHERE status IN ($1, $2, $3) AND finished_at < $4")
+            .bind(JobStatus::Succeeded.as_str())
+            .bind(JobStatus::Failed.as_str())
+            .bind(JobStatus::Cancelled.as_str())
+            .bind(cutoff_ms)
+            .fetch_all(&self.db.pool)
+            .await
+            .map_err(self.db.fail())?;
         rows.iter().map(|r| parse_id(&r.get::<String, _>("id"))).collect()
     }
 
@@ -255,29 +267,34 @@ impl JobStore {
         for row in rows {
             let n = u64::try_from(row.get::<i64, _>("n")).unwrap_or(0);
             let counts = &mut depth.jobs;
-            match row.get::<String, _>("status").as_str() {
-                "queued" => {
+            let status = row.get::<String, _>("status");
+            match status.parse::<JobStatus>() {
+                Ok(JobStatus::Queued) => {
                     counts.queued = n;
                     let oldest: i64 = row.get("oldest");
                     depth.oldest_queued = Some(Duration::from_millis(u64::try_from(now_ms() - oldest).unwrap_or(0)));
                 }
-                "running" => counts.running = n,
-                "succeeded" => counts.succeeded = n,
-                "failed" => counts.failed = n,
-                _ => counts.cancelled = n,
+                Ok(JobStatus::Running) => counts.running = n,
+                Ok(JobStatus::Succeeded) => counts.succeeded = n,
+                Ok(JobStatus::Failed) => counts.failed = n,
+                Ok(JobStatus::Cancelled) => counts.cancelled = n,
+                Err(reason) => return Err(JobError::Corrupt { id: "-".into(), reason }),
             }
         }
         let tasks = sqlx::query(
             "SELECT t.status AS status, COUNT(*) AS n FROM tasks t JOIN jobs j ON j.id = t.job_id \
-             WHERE j.status IN ('queued', 'running') AND t.status <> 'done' GROUP BY t.status",
+             WHERE j.status IN ($1, $2) AND t.status <> $3 GROUP BY t.status",
         )
+        .bind(JobStatus::Queued.as_str())
+        .bind(JobStatus::Running.as_str())
+        .bind(TaskStatus::Done.as_str())
         .fetch_all(&self.db.pool)
         .await
         .map_err(self.db.fail())?;
         for row in tasks {
             let n = u64::try_from(row.get::<i64, _>("n")).unwrap_or(0);
-            match row.get::<String, _>("status").as_str() {
-                "queued" => depth.tasks_queued = n,
+            match row.get::<String, _>("status").parse::<TaskStatus>() {
+                Ok(TaskStatus::Queued) => depth.tasks_queued = n,
                 _ => depth.tasks_running = n,
             }
         }
@@ -329,7 +346,8 @@ fn record(row: &AnyRow) -> Result<JobRecord, JobError> {
         attempts: row.try_get("task_attempts").unwrap_or(0),
         request,
         progress,
-        error_kind: text(row, "error_kind"),
+        // A kind this version does not know (a newer one wrote it) reads as internal.
+        error_kind: text(row, "error_kind").map(|k| k.parse().unwrap_or(crate::error_kind::ErrorKind::Internal)),
         error: text(row, "error"),
     })
 }

@@ -9,11 +9,8 @@ use std::time::Duration;
 
 use sqlx::Row;
 
-use super::{
-    store::{now_ms, parse_id},
-    JobError, JobId, JobStore, TaskKind, TaskSpec,
-};
-use crate::transcode::Progress;
+use super::{store::parse_id, JobError, JobId, JobStatus, JobStore, TaskKind, TaskSpec, TaskStatus};
+use crate::{error_kind::ErrorKind, transcode::Progress};
 
 /// A task a worker holds.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,6 +33,14 @@ fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
+/// The one test that a task is still `worker`'s: its row, held by that worker, running. Every
+/// statement that changes a held task says it, with the job, number and worker bound from
+/// parameter `$first` on and the running status at `$first + 3`.
+fn held(first: usize) -> String {
+    let [job, seq, worker, status] = [first, first + 1, first + 2, first + 3];
+    format!("job_id = ${job} AND seq = ${seq} AND worker = ${worker} AND status = ${status}")
+}
+
 impl JobStore {
     /// Claims the oldest task that is queued, or whose lease has run out, of a job still
     /// live; an assembly only once all its job's parts are done. Its job is marked running.
@@ -46,20 +51,27 @@ impl JobStore {
         let now = self.db.dialect.now_ms();
         let lock = self.db.dialect.skip_locked("t");
         let statement = format!(
-            "UPDATE tasks SET status = 'running', worker = $1, lease_until = {now} + $2, \
+            "UPDATE tasks SET status = $3, worker = $1, lease_until = {now} + $2, \
                  attempts = attempts + 1, frames_done = 0, fps = 0, updated_at = {now} \
              WHERE (job_id, seq) = ( \
                  SELECT t.job_id, t.seq FROM tasks t JOIN jobs j ON j.id = t.job_id \
-                 WHERE j.status IN ('queued', 'running') \
-                   AND (t.status = 'queued' OR (t.status = 'running' AND t.lease_until < {now})) \
-                   AND (t.kind <> 'assemble' OR NOT EXISTS ( \
-                        SELECT 1 FROM tasks p WHERE p.job_id = t.job_id AND p.kind = 'part' AND p.status <> 'done')) \
+                 WHERE j.status IN ($4, $5) \
+                   AND (t.status = $6 OR (t.status = $3 AND t.lease_until < {now})) \
+                   AND (t.kind <> $7 OR NOT EXISTS ( \
+                        SELECT 1 FROM tasks p WHERE p.job_id = t.job_id AND p.kind = $8 AND p.status <> $9)) \
                  ORDER BY t.created_at, t.job_id, t.seq LIMIT 1{lock}) \
              RETURNING job_id, seq, kind, spec, attempts"
         );
         let row = sqlx::query(&statement)
             .bind(worker.to_string())
             .bind(millis(lease))
+            .bind(TaskStatus::Running.as_str())
+            .bind(JobStatus::Queued.as_str())
+            .bind(JobStatus::Running.as_str())
+            .bind(TaskStatus::Queued.as_str())
+            .bind(TaskKind::Assemble.as_str())
+            .bind(TaskKind::Part.as_str())
+            .bind(TaskStatus::Done.as_str())
             .fetch_optional(&self.db.pool)
             .await
             .map_err(self.db.fail())?;
@@ -70,14 +82,13 @@ impl JobStore {
         let kind = row.get::<String, _>("kind").parse::<TaskKind>().map_err(corrupt)?;
         let spec = serde_json::from_str(&row.get::<String, _>("spec")).map_err(|e| corrupt(e.to_string()))?;
         let task = ClaimedTask { job, seq: row.get("seq"), kind, spec, attempts: row.get("attempts") };
-        let stamp = now_ms();
-        sqlx::query(
-            "UPDATE jobs SET status = 'running', started_at = COALESCE(started_at, $1), updated_at = $2 \
-             WHERE id = $3 AND status = 'queued'",
-        )
-        .bind(stamp)
-        .bind(stamp)
+        sqlx::query(&format!(
+            "UPDATE jobs SET status = $1, started_at = COALESCE(started_at, {now}), updated_at = {now} \
+             WHERE id = $2 AND status = $3"
+        ))
+        .bind(JobStatus::Running.as_str())
         .bind(job.to_string())
+        .bind(JobStatus::Queued.as_str())
         .execute(&self.db.pool)
         .await
         .map_err(self.db.fail())?;
@@ -99,8 +110,8 @@ impl JobStore {
         let now = self.db.dialect.now_ms();
         let done = sqlx::query(&format!(
             "UPDATE tasks SET lease_until = {now} + $1, frames_done = $2, fps = $3, updated_at = {now} \
-             WHERE job_id = $4 AND seq = $5 AND worker = $6 AND status = 'running' \
-               AND EXISTS (SELECT 1 FROM jobs j WHERE j.id = tasks.job_id AND j.status = 'running')"
+             WHERE {} AND EXISTS (SELECT 1 FROM jobs j WHERE j.id = tasks.job_id AND j.status = $8)",
+            held(4)
         ))
         .bind(millis(lease))
         .bind(i64::try_from(progress.frames_done).unwrap_or(i64::MAX))
@@ -108,6 +119,8 @@ impl JobStore {
         .bind(task.job.to_string())
         .bind(task.seq)
         .bind(worker.to_string())
+        .bind(TaskStatus::Running.as_str())
+        .bind(JobStatus::Running.as_str())
         .execute(&self.db.pool)
         .await
         .map_err(self.db.fail())?;
@@ -126,17 +139,19 @@ impl JobStore {
         frames: u64,
         outcome: Option<&Progress>,
     ) -> Result<bool, JobError> {
+        let now = self.db.dialect.now_ms();
         let mut tx = self.db.pool.begin().await.map_err(self.db.fail())?;
-        let stamp = now_ms();
-        let done = sqlx::query(
-            "UPDATE tasks SET status = 'done', lease_until = NULL, frames_done = $1, fps = 0, updated_at = $2 \
-             WHERE job_id = $3 AND seq = $4 AND worker = $5 AND status = 'running'",
-        )
+        let done = sqlx::query(&format!(
+            "UPDATE tasks SET status = $1, lease_until = NULL, frames_done = $2, fps = 0, updated_at = {now} \
+             WHERE {}",
+            held(3)
+        ))
+        .bind(TaskStatus::Done.as_str())
         .bind(i64::try_from(frames).unwrap_or(i64::MAX))
-        .bind(stamp)
         .bind(task.job.to_string())
         .bind(task.seq)
         .bind(worker.to_string())
+        .bind(TaskStatus::Running.as_str())
         .execute(&mut *tx)
         .await
         .map_err(self.db.fail())?;
@@ -145,16 +160,16 @@ impl JobStore {
             return Ok(false);
         }
         if let Some(progress) = outcome {
-            sqlx::query(
-                "UPDATE jobs SET status = 'succeeded', finished_at = $1, updated_at = $2, frames_done = $3, \
-                 frames_total = $4, fps = $5 WHERE id = $6 AND status = 'running'",
-            )
-            .bind(stamp)
-            .bind(stamp)
+            sqlx::query(&format!(
+                "UPDATE jobs SET status = $1, finished_at = {now}, updated_at = {now}, frames_done = $2, \
+                 frames_total = $3, fps = $4 WHERE id = $5 AND status = $6"
+            ))
+            .bind(JobStatus::Succeeded.as_str())
             .bind(i64::try_from(progress.frames_done).unwrap_or(i64::MAX))
             .bind(progress.frames_total.and_then(|t| i64::try_from(t).ok()))
             .bind(progress.fps)
             .bind(task.job.to_string())
+            .bind(JobStatus::Running.as_str())
             .execute(&mut *tx)
             .await
             .map_err(self.db.fail())?;
@@ -169,37 +184,47 @@ impl JobStore {
     /// # Errors
     /// [`JobError::Database`].
     pub async fn release(&self, task: &ClaimedTask, worker: &str, count_attempt: bool) -> Result<(), JobError> {
-        sqlx::query(
-            "UPDATE tasks SET status = 'queued', worker = NULL, lease_until = NULL, frames_done = 0, fps = 0, \
-                 attempts = attempts - $1, updated_at = $2 \
-             WHERE job_id = $3 AND seq = $4 AND worker = $5 AND status = 'running'",
-        )
-        .bind(i64::from(!count_attempt))
-        .bind(now_ms())
-        .bind(task.job.to_string())
-        .bind(task.seq)
+        self.requeue(task.job, task.seq, worker, i64::from(!count_attempt)).await.map(drop)
+    }
+
+    /// Puts a held task back in the queue, `uncount` attempts taken back; how many rows moved.
+    async fn requeue(&self, job: JobId, seq: i64, worker: &str, uncount: i64) -> Result<u64, JobError> {
+        let now = self.db.dialect.now_ms();
+        let done = sqlx::query(&format!(
+            "UPDATE tasks SET status = $1, worker = NULL, lease_until = NULL, frames_done = 0, fps = 0, \
+                 attempts = attempts - $2, updated_at = {now} \
+             WHERE {}",
+            held(3)
+        ))
+        .bind(TaskStatus::Queued.as_str())
+        .bind(uncount)
+        .bind(job.to_string())
+        .bind(seq)
         .bind(worker.to_string())
+        .bind(TaskStatus::Running.as_str())
         .execute(&self.db.pool)
         .await
         .map_err(self.db.fail())?;
-        Ok(())
+        Ok(done.rows_affected())
     }
 
-    /// Ends a live job as failed.
+    /// Ends a live job as failed; `detail` is shown to clients, so the caller has taken the
+    /// server's paths out of it.
     ///
     /// # Errors
     /// [`JobError::Database`].
-    pub async fn fail(&self, id: JobId, kind: &str, detail: &str) -> Result<(), JobError> {
-        let stamp = now_ms();
-        sqlx::query(
-            "UPDATE jobs SET status = 'failed', finished_at = $1, updated_at = $2, error_kind = $3, error = $4 \
-             WHERE id = $5 AND status IN ('queued', 'running')",
-        )
-        .bind(stamp)
-        .bind(stamp)
-        .bind(kind.to_string())
+    pub async fn fail(&self, id: JobId, kind: ErrorKind, detail: &str) -> Result<(), JobError> {
+        let now = self.db.dialect.now_ms();
+        sqlx::query(&format!(
+            "UPDATE jobs SET status = $1, finished_at = {now}, updated_at = {now}, error_kind = $2, error = $3 \
+             WHERE id = $4 AND status IN ($5, $6)"
+        ))
+        .bind(JobStatus::Failed.as_str())
+        .bind(kind.as_str())
         .bind(detail.chars().take(2000).collect::<String>())
         .bind(id.to_string())
+        .bind(JobStatus::Queued.as_str())
+        .bind(JobStatus::Running.as_str())
         .execute(&self.db.pool)
         .await
         .map_err(self.db.fail())?;
@@ -211,8 +236,9 @@ impl JobStore {
     /// # Errors
     /// [`JobError::Database`].
     pub async fn part_numbers(&self, id: JobId) -> Result<Vec<i64>, JobError> {
-        let rows = sqlx::query("SELECT seq FROM tasks WHERE job_id = $1 AND kind = 'part' ORDER BY seq")
+        let rows = sqlx::query("SELECT seq FROM tasks WHERE job_id = $1 AND kind = $2 ORDER BY seq")
             .bind(id.to_string())
+            .bind(TaskKind::Part.as_str())
             .fetch_all(&self.db.pool)
             .await
             .map_err(self.db.fail())?;
@@ -232,7 +258,8 @@ impl JobStore {
         own_name: &str,
         alive: impl Fn(u32) -> bool,
     ) -> Result<u64, JobError> {
-        let rows = sqlx::query("SELECT job_id, seq, worker FROM tasks WHERE status = 'running' AND worker LIKE $1")
+        let rows = sqlx::query("SELECT job_id, seq, worker FROM tasks WHERE status = $1 AND worker LIKE $2")
+            .bind(TaskStatus::Running.as_str())
             .bind(format!("{host}-%"))
             .fetch_all(&self.db.pool)
             .await
@@ -245,18 +272,10 @@ impl JobStore {
             if !dead {
                 continue;
             }
-            let done = sqlx::query(
-                "UPDATE tasks SET status = 'queued', worker = NULL, lease_until = NULL, frames_done = 0, fps = 0, \
-                 updated_at = $1 WHERE job_id = $2 AND seq = $3 AND worker = $4 AND status = 'running'",
-            )
-            .bind(now_ms())
-            .bind(row.get::<String, _>("job_id"))
-            .bind(row.get::<i64, _>("seq"))
-            .bind(worker)
-            .execute(&self.db.pool)
-            .await
-            .map_err(self.db.fail())?;
-            released += done.rows_affected();
+            let job = parse_id(&row.get::<String, _>("job_id"))?;
+            // A dead worker's start is counted: it may be what killed it.
+            let done = self.requeue(job, row.get::<i64, _>("seq"), &worker, 0).await?;
+            released += done;
         }
         Ok(released)
     }

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::error::ErrorKind;
+use crate::error_kind::ErrorKind;
 
 /// What is wrong with a model file or the manifest.
 #[derive(Debug, thiserror::Error)]
@@ -23,7 +23,7 @@ pub enum ModelError {
     Fetch { name: String, reason: String },
     #[error("model file {path} is {problem} and could not be fetched again: {reason}")]
     Repair { path: PathBuf, problem: String, reason: String },
-    #[error("model file {path} could not be read: {source}")]
+    #[error("model file {path} could not be read")]
     Io { path: PathBuf, source: std::io::Error },
 }
 

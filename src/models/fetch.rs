@@ -19,7 +19,10 @@ use reqwest::{blocking::Client, header, StatusCode, Url};
 use sha2::{Digest, Sha256};
 
 use super::{ModelEntry, ModelError};
-use crate::atomic_file::{remove_stale_partials, AtomicFile};
+use crate::{
+    atomic_file::{remove_stale_partials, AtomicFile},
+    redact::url as redacted,
+};
 
 /// How downloads are made.
 #[derive(Debug, Clone)]
@@ -31,6 +34,13 @@ pub struct FetchConfig {
     /// Wait before the second attempt; doubled for each one after.
     pub backoff: Duration,
     pub connect_timeout: Duration,
+    /// The longest a single read may wait for bytes before the attempt counts as broken.
+    pub read_timeout: Duration,
+    /// A transfer slower than `min_bytes` in every `rate_window` is broken too: a server that
+    /// drips a byte a second never trips the read time-out, and would hold a download (and a
+    /// server that repairs a model from it) for ever.
+    pub min_bytes: u64,
+    pub rate_window: Duration,
     /// Show a progress bar (on a terminal).
     pub progress: bool,
 }
@@ -42,6 +52,9 @@ impl Default for FetchConfig {
             attempts: 4,
             backoff: Duration::from_millis(500),
             connect_timeout: Duration::from_secs(10),
+            read_timeout: Duration::from_secs(20),
+            min_bytes: 64 * 1024,
+            rate_window: Duration::from_secs(20),
             progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
         }
     }
@@ -72,7 +85,7 @@ fn redirect_policy() -> reqwest::redirect::Policy {
 
 /// Only HTTPS leaves the machine; plain HTTP is for loopback mirrors (tests, local caches).
 fn check_url(url: &str) -> Result<Url, String> {
-    let parsed = Url::parse(url).map_err(|e| format!("{url} is not a URL: {e}"))?;
+    let parsed = Url::parse(url).map_err(|e| format!("{} is not a URL: {e}", redacted(url)))?;
     let loopback = match parsed.host() {
         Some(url::Host::Domain(d)) => d == "localhost",
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
@@ -82,7 +95,7 @@ fn check_url(url: &str) -> Result<Url, String> {
     match parsed.scheme() {
         "https" => Ok(parsed),
         "http" if loopback => Ok(parsed),
-        scheme => Err(format!("{url}: {scheme} is refused, only HTTPS (or HTTP on loopback) is used")),
+        scheme => Err(format!("{}: {scheme} is refused, only HTTPS (or HTTP on loopback) is used", redacted(url))),
     }
 }
 
@@ -102,6 +115,7 @@ impl Fetcher {
     pub fn new(config: FetchConfig) -> Result<Self, ModelError> {
         let client = Client::builder()
             .connect_timeout(config.connect_timeout)
+            .timeout(config.read_timeout)
             .redirect(redirect_policy())
             .user_agent(concat!("faceswap/", env!("CARGO_PKG_VERSION")))
             .build()
@@ -164,8 +178,9 @@ impl Fetcher {
             match self.fetch_from(entry, url, folder, dest) {
                 Ok(()) => return Ok(()),
                 Err(reason) => {
-                    tracing::warn!(model = %entry.name, %url, %reason, "download failed");
-                    failures.push(format!("{url}: {reason}"));
+                    let shown = redacted(url);
+                    tracing::warn!(model = %entry.name, url = %shown, %reason, "download failed");
+                    failures.push(format!("{shown}: {reason}"));
                 }
             }
         }
@@ -183,7 +198,7 @@ impl Fetcher {
         for attempt in 0..self.config.attempts.max(1) {
             if attempt > 0 {
                 self.back_off(self.config.backoff * 2u32.saturating_pow(attempt - 1));
-                tracing::info!(model = %entry.name, %url, resume_from = written, "retrying download");
+                tracing::info!(model = %entry.name, url = %redacted(url.as_str()), resume_from = written, "retrying download");
             }
             if self.cancelled() {
                 bar.abandon();
@@ -232,7 +247,7 @@ impl Fetcher {
         if *written > 0 {
             request = request.header(header::RANGE, format!("bytes={written}-"));
         }
-        let mut response = request.send().map_err(|e| Attempt::Retry(describe(&e)))?;
+        let mut response = request.send().map_err(|e| Attempt::Retry(describe(e)))?;
         let status = response.status();
         match status {
             StatusCode::PARTIAL_CONTENT if *written > 0 => {}
@@ -261,9 +276,19 @@ impl Fetcher {
             }
         }
         let mut block = vec![0u8; 1 << 16];
+        let (mut window_start, mut window_bytes) = (Instant::now(), 0u64);
         loop {
             if self.cancelled() {
                 return Err(Attempt::GiveUp("cancelled".to_string()));
+            }
+            if window_start.elapsed() >= self.config.rate_window {
+                if window_bytes < self.config.min_bytes {
+                    return Err(Attempt::Retry(format!(
+                        "too slow: {window_bytes} bytes in {:.0} s after {written} bytes",
+                        window_start.elapsed().as_secs_f64()
+                    )));
+                }
+                (window_start, window_bytes) = (Instant::now(), 0);
             }
             let n = match response.read(&mut block) {
                 Ok(0) => return Ok(()),
@@ -276,6 +301,7 @@ impl Fetcher {
             file.write_all(&block[..n]).map_err(|e| Attempt::GiveUp(format!("cannot write: {e}")))?;
             hasher.update(&block[..n]);
             *written += n as u64;
+            window_bytes += n as u64;
             bar.set_position(*written);
         }
     }
@@ -295,10 +321,12 @@ impl Fetcher {
     }
 }
 
-/// reqwest's errors nest their cause; the user wants all of it on one line.
-fn describe(error: &reqwest::Error) -> String {
+/// reqwest's errors nest their cause; the user wants all of it on one line, without the URL
+/// (the caller names it, redacted).
+fn describe(error: reqwest::Error) -> String {
+    let error = error.without_url();
     let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
+    let mut source = std::error::Error::source(&error);
     while let Some(cause) = source {
         text.push_str(": ");
         text.push_str(&cause.to_string());

@@ -1,6 +1,8 @@
 //! The staged pipeline: source → detect → swap → (caller's sink), one thread per stage, joined
 //! by bounded channels with a live (drop oldest) or lossless (block) policy.
 
+mod controls;
+mod error;
 mod frame;
 mod histogram;
 mod link;
@@ -10,10 +12,12 @@ mod smoothing;
 mod stages;
 mod tracker;
 
+pub use controls::Controls;
+pub use error::PipelineError;
 pub use frame::{Frame, StageTimes};
 pub use histogram::MillisHistogram;
 pub use link::{link, LinkReceiver, LinkSender, Policy};
 pub use metrics::{Percentiles, PipelineStats, SinkMeter};
-pub use run::{Controls, Pipeline, PipelineConfig, PipelineError, RunningPipeline, StageModels, StageUpdates};
+pub use run::{Pipeline, PipelineConfig, RunningPipeline, StageModels, StageUpdates};
 pub use smoothing::OneEuroFilter;
 pub use tracker::{FaceTracker, FrameDetector, TrackFollower, TrackUpdate, TrackerConfig};

@@ -3,66 +3,20 @@
 
 use std::{
     sync::{
-        atomic::{AtomicBool, AtomicU64, Ordering},
+        atomic::{AtomicBool, Ordering},
         Arc,
     },
     thread::JoinHandle,
 };
 
-use super::{link, stages, FaceTracker, Frame, LinkReceiver, Policy, TrackUpdate};
+use super::{
+    controls::Counters, link, stages, Controls, FaceTracker, Frame, LinkReceiver, PipelineError, Policy, TrackUpdate,
+};
 use crate::{
     face::{FaceSelection, ScrfdDetector},
     swap::{MouthMask, SourceFace, Swapper},
-    video::{FramePool, Pacing, SourceSpec, VideoError},
+    video::{FramePool, Pacing, SourceSpec},
 };
-
-/// Flags the stages read between frames: stop, and whether to swap at all.
-#[derive(Debug)]
-pub struct Controls {
-    stop: AtomicBool,
-    swapping: AtomicBool,
-    mouth_mask: AtomicBool,
-}
-
-impl Default for Controls {
-    fn default() -> Self {
-        Self { stop: AtomicBool::new(false), swapping: AtomicBool::new(true), mouth_mask: AtomicBool::new(false) }
-    }
-}
-
-impl Controls {
-    /// Asks the source to stop; the stages then drain and end.
-    pub fn stop(&self) {
-        self.stop.store(true, Ordering::Release);
-    }
-
-    pub fn is_stopped(&self) -> bool {
-        self.stop.load(Ordering::Acquire)
-    }
-
-    /// Turns swapping on or off; returns the new state.
-    pub fn toggle_swapping(&self) -> bool {
-        !self.swapping.fetch_xor(true, Ordering::AcqRel)
-    }
-
-    pub fn is_swapping(&self) -> bool {
-        self.swapping.load(Ordering::Acquire)
-    }
-
-    /// Turns the mouth mask on or off; returns the new state.
-    pub fn toggle_mouth_mask(&self) -> bool {
-        !self.mouth_mask.fetch_xor(true, Ordering::AcqRel)
-    }
-
-    /// Sets the mouth mask on or off.
-    pub fn set_mouth_mask(&self, on: bool) {
-        self.mouth_mask.store(on, Ordering::Release);
-    }
-
-    pub fn is_mouth_mask_on(&self) -> bool {
-        self.mouth_mask.load(Ordering::Acquire)
-    }
-}
 
 /// How to run the pipeline.
 #[derive(Debug, Clone)]
@@ -127,37 +81,6 @@ impl StageUpdates {
     pub fn none() -> Self {
         Self { detect: crossbeam_channel::never(), track: crossbeam_channel::never(), swap: crossbeam_channel::never() }
     }
-}
-
-/// A stage that failed.
-#[derive(Debug, thiserror::Error)]
-pub enum PipelineError {
-    #[error(transparent)]
-    Source(#[from] VideoError),
-    #[error("the {stage} stage could not start: {reason}")]
-    Spawn { stage: &'static str, reason: String },
-    #[error("the {stage} stage crashed")]
-    Panicked { stage: &'static str },
-}
-
-impl PipelineError {
-    /// What kind of failure this is.
-    pub fn kind(&self) -> crate::error::ErrorKind {
-        match self {
-            Self::Source(e) => e.kind(),
-            Self::Spawn { .. } | Self::Panicked { .. } => crate::error::ErrorKind::Internal,
-        }
-    }
-}
-
-/// Counts the stages keep while running.
-#[derive(Debug, Default)]
-pub struct Counters {
-    pub captured: AtomicU64,
-    pub dropped: Arc<AtomicU64>,
-    pub failed: AtomicU64,
-    /// Damaged input packets the source skipped.
-    pub bad_packets: AtomicU64,
 }
 
 /// The stages, running; the caller is the sink.

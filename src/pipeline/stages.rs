@@ -9,7 +9,8 @@ use std::{
 use crossbeam_channel::{Receiver, Sender};
 
 use super::{
-    run::Counters, Controls, Frame, FrameDetector, LinkReceiver, LinkSender, StageTimes, TrackFollower, TrackUpdate,
+    controls::Counters, Controls, Frame, FrameDetector, LinkReceiver, LinkSender, StageTimes, TrackFollower,
+    TrackUpdate,
 };
 use crate::{
     face::{FaceSelection, ScrfdDetector},

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::error::ErrorKind;
+use crate::error_kind::ErrorKind;
 
 /// What went wrong in the ONNX Runtime layer.
 #[derive(Debug, thiserror::Error)]
@@ -19,6 +19,8 @@ pub enum RuntimeError {
     Session { path: PathBuf, reason: String },
     #[error("model {model} does not have the expected interface: {detail}")]
     Interface { model: String, detail: String },
+    #[error("{threads} threads per model: use 1 to {max}", max = super::MAX_THREADS)]
+    Threads { threads: usize },
     #[error("inference with {model} failed: {reason}")]
     Inference { model: String, reason: String },
 }
@@ -28,6 +30,7 @@ impl RuntimeError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Self::Inference { .. } => ErrorKind::Internal,
+            Self::Threads { .. } => ErrorKind::InvalidInput,
             _ => ErrorKind::ModelUnavailable,
         }
     }

@@ -8,4 +8,4 @@ mod session;
 pub use error::RuntimeError;
 pub use library::{locate_library, OrtRuntime, DEFAULT_LIBRARY_DIR};
 pub use provider::{ExecutionProvider, ProviderChoice};
-pub use session::{tensor_shape, ModelSession, SessionFactory};
+pub use session::{tensor_shape, ModelSession, SessionFactory, MAX_THREADS};

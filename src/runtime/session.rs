@@ -12,6 +12,11 @@ use ort::{
 
 use super::{ExecutionProvider, OrtRuntime, ProviderChoice, RuntimeError};
 
+/// The most threads a model may be given. These models stop scaling long before (measured: 2
+/// to 8 threads is the useful range); more only cost memory and start-up, since every session
+/// of every stage has a pool of them.
+pub const MAX_THREADS: usize = 64;
+
 /// Builds ONNX Runtime sessions with the user's provider choice and thread settings.
 #[derive(Debug, Clone)]
 pub struct SessionFactory {
@@ -44,9 +49,15 @@ impl SessionFactory {
     }
 
     /// Limits each session's intra-op thread pool (default: ONNX Runtime's, one per core).
-    pub fn with_intra_threads(mut self, threads: usize) -> Self {
+    ///
+    /// # Errors
+    /// [`RuntimeError::Threads`] for none, or more than [`MAX_THREADS`].
+    pub fn with_intra_threads(mut self, threads: usize) -> Result<Self, RuntimeError> {
+        if !(1..=MAX_THREADS).contains(&threads) {
+            return Err(RuntimeError::Threads { threads });
+        }
         self.intra_threads = Some(threads);
-        self
+        Ok(self)
     }
 
     /// The loaded runtime.

@@ -6,7 +6,10 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 use serde::{Deserialize, Serialize};
 
 use super::ServeError;
-use crate::{jobs::QueueUrl, storage::StorageUrl};
+use crate::{
+    jobs::{JobLimits, QueueUrl},
+    storage::StorageUrl,
+};
 
 /// What a replica does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -56,7 +59,7 @@ pub struct ServerConfig {
     /// Videos longer than this are cut into parts that workers swap apart (0: never).
     pub part_seconds: f64,
     /// How long a worker's claim on a task holds without renewal.
-    #[serde(with = "humantime_serde_compat")]
+    #[serde(with = "humantime_serde")]
     pub lease: Duration,
     /// Starts of one task before its job fails.
     pub max_attempts: u32,
@@ -70,28 +73,48 @@ pub struct ServerConfig {
     pub source_cache: usize,
     /// Jobs that may wait; beyond that submitting answers 429.
     pub max_queued_jobs: u64,
+    /// The most frames a job's video may have.
+    pub max_job_frames: u64,
+    /// The longest a job's video may play, in seconds.
+    pub max_job_seconds: f64,
+    /// The longest one task of a job may run before the job fails (a runaway encoder).
+    #[serde(with = "humantime_serde")]
+    pub job_timeout: Duration,
+    /// The codecs jobs may ask for (empty: every codec the encoder has).
+    pub job_codecs: Vec<String>,
+    /// Connections served at once; more wait in the listen queue (keep it under the process's
+    /// open-file limit).
+    pub max_connections: usize,
+    /// Request bodies received at once; one more is refused at once (429) before a byte of it
+    /// is read.
+    pub max_uploads: usize,
+    /// The longest a job's upload may take in all (a client that sends a byte every few
+    /// seconds is cut off at this, not only when it pauses past the read time-out).
+    #[serde(with = "humantime_serde")]
+    pub upload_timeout: Duration,
     /// The largest request body.
     pub max_upload_bytes: u64,
     /// How long finished jobs and their results are kept.
-    #[serde(with = "humantime_serde_compat")]
+    #[serde(with = "humantime_serde")]
     pub keep_results: Duration,
     /// How long a client may take to send the request head, or pause while sending the body.
-    #[serde(with = "humantime_serde_compat")]
+    #[serde(with = "humantime_serde")]
     pub read_timeout: Duration,
     /// The longest a picture request may take in all.
-    #[serde(with = "humantime_serde_compat")]
+    #[serde(with = "humantime_serde")]
     pub request_timeout: Duration,
     /// How long in-flight requests get to finish after a stop signal.
-    #[serde(with = "humantime_serde_compat")]
+    #[serde(with = "humantime_serde")]
     pub shutdown_grace: Duration,
     /// How often the model files are checked (none: never).
-    #[serde(with = "humantime_serde_compat::option")]
+    #[serde(with = "humantime_serde")]
     pub watch_interval: Option<Duration>,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        let jobs = JobLimits::default();
         Self {
             addr: SocketAddr::from(([127, 0, 0, 1], 8787)),
             api_key: None,
@@ -100,14 +123,21 @@ impl Default for ServerConfig {
             queue: None,
             storage: None,
             role: Role::All,
-            part_seconds: 60.0,
+            part_seconds: jobs.part_seconds,
             lease: Duration::from_secs(30),
             max_attempts: 3,
             workers: cores,
-            queue_depth: 4 * cores,
+            queue_depth: Self::queue_depth_for(cores),
             job_workers: 1,
             source_cache: 32,
-            max_queued_jobs: 100,
+            max_queued_jobs: jobs.max_queued,
+            max_job_frames: jobs.max_frames,
+            max_job_seconds: jobs.max_seconds,
+            job_timeout: Duration::from_secs(3600),
+            job_codecs: jobs.codecs,
+            max_connections: 512,
+            max_uploads: 16,
+            upload_timeout: Duration::from_secs(900),
             max_upload_bytes: 512 << 20,
             keep_results: Duration::from_secs(24 * 3600),
             read_timeout: Duration::from_secs(15),
@@ -150,7 +180,40 @@ impl ServerConfig {
         if self.max_attempts == 0 {
             return fail("a task needs at least one attempt");
         }
+        if self.max_connections == 0 || self.max_uploads == 0 {
+            return fail("at least one connection and one upload must be allowed");
+        }
+        if !(self.max_job_seconds.is_finite() && self.max_job_seconds > 0.0) || self.max_job_frames == 0 {
+            return fail("a job must be allowed some frames and some seconds");
+        }
+        if self.job_timeout < Duration::from_secs(1) || self.upload_timeout < Duration::from_secs(1) {
+            return fail("the job and upload time limits must be at least a second");
+        }
         Ok(())
+    }
+
+    /// The picture queue a number of workers gets unless told otherwise: four requests each.
+    pub fn queue_depth_for(workers: usize) -> usize {
+        4 * workers
+    }
+
+    /// What a job may be.
+    pub fn job_limits(&self) -> JobLimits {
+        JobLimits {
+            max_queued: self.max_queued_jobs,
+            part_seconds: self.part_seconds,
+            max_frames: self.max_job_frames,
+            max_seconds: self.max_job_seconds,
+            codecs: self.job_codecs.clone(),
+        }
+    }
+
+    /// Threads per model for each picture worker when the engine's configuration leaves it
+    /// open: the cores shared out, since each worker runs one request at a time and more
+    /// would only make them compete.
+    pub fn threads_per_worker(&self) -> usize {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        (cores / self.workers.max(1)).max(1)
     }
 
     /// The job table: the one configured, else SQLite in the data folder.
@@ -161,40 +224,5 @@ impl ServerConfig {
     /// The job files: the storage configured, else the data folder.
     pub fn storage_url(&self) -> StorageUrl {
         self.storage.clone().unwrap_or_else(|| StorageUrl::File(self.data_dir.clone()))
-    }
-}
-
-/// Durations as humantime text (`24h`, `15s`) in settings files.
-mod humantime_serde_compat {
-    use std::time::Duration;
-
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&humantime::format_duration(*d).to_string())
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        let text = String::deserialize(d)?;
-        humantime::parse_duration(&text).map_err(serde::de::Error::custom)
-    }
-
-    pub mod option {
-        use std::time::Duration;
-
-        use serde::{Deserialize, Deserializer, Serializer};
-
-        pub fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
-            match d {
-                Some(d) => super::serialize(d, s),
-                None => s.serialize_none(),
-            }
-        }
-
-        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
-            Option::<String>::deserialize(d)?
-                .map(|text| humantime::parse_duration(&text).map_err(serde::de::Error::custom))
-                .transpose()
-        }
     }
 }

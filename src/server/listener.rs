@@ -14,18 +14,33 @@ use hyper_util::{
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
+/// How connections are bounded.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionLimits {
+    /// For the request head (and the first byte).
+    pub read_timeout: Duration,
+    /// For in-flight requests after a stop.
+    pub grace: Duration,
+    /// Connections served at once: the next is accepted when one ends, so the process never
+    /// runs out of descriptors and what it has open keeps being served.
+    pub max_connections: usize,
+}
+
 /// Serves `app` on `listener` until `stop` is cancelled, then drains for up to `grace`.
-pub async fn serve(
-    listener: TcpListener,
-    app: Router,
-    read_timeout: Duration,
-    grace: Duration,
-    stop: CancellationToken,
-) {
+pub async fn serve(listener: TcpListener, app: Router, limits: ConnectionLimits, stop: CancellationToken) {
+    let ConnectionLimits { read_timeout, grace, max_connections } = limits;
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(max_connections));
     let graceful = GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new()).header_read_timeout(read_timeout).keep_alive(true);
     loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+            () = stop.cancelled() => break,
+        };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(connection) => connection,
@@ -40,6 +55,7 @@ pub async fn serve(
         };
         let (http, app, watcher) = (http.clone(), app.clone(), graceful.watcher());
         tokio::spawn(async move {
+            let _slot = slot;
             // hyper's head deadline starts with the first byte; a connection that sends
             // nothing at all gets the same deadline here.
             let mut first = [0u8; 1];

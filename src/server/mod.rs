@@ -8,7 +8,6 @@ mod auth;
 mod config;
 mod listener;
 mod metrics;
-mod pool;
 mod problem;
 mod routes;
 mod source_cache;
@@ -27,10 +26,10 @@ use axum::{
 use tokio_util::sync::CancellationToken;
 use tower_http::{catch_panic::CatchPanicLayer, limit::RequestBodyLimitLayer, timeout::RequestBodyTimeoutLayer};
 
+use crate::engine::EnginePool;
 pub use auth::ApiKey;
 pub use config::{Role, ServerConfig};
 pub use metrics::Metrics;
-pub use pool::EnginePool;
 pub use problem::{Problem, PROBLEM_JSON};
 pub use routes::ops::ApiDoc;
 pub use source_cache::SourceCache;
@@ -54,7 +53,7 @@ pub enum ServeError {
     Jobs(#[from] JobError),
     #[error(transparent)]
     Storage(#[from] StorageError),
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}")]
     Bind {
         addr: SocketAddr,
         #[source]
@@ -79,6 +78,8 @@ pub struct AppState {
     pub retention: Option<Retention>,
     pub config: ServerConfig,
     pub source_cache: Arc<SourceCache>,
+    /// One permit per request body being received.
+    pub uploads: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -90,6 +91,22 @@ impl AppState {
         self.pool
             .as_ref()
             .ok_or_else(|| Problem::new(StatusCode::SERVICE_UNAVAILABLE, "wrong_role", "this replica only runs jobs"))
+    }
+
+    /// A slot for one request body, or a 429 at once: bodies are refused before they are read,
+    /// so slow or huge uploads cannot pile up in memory, descriptors or disk.
+    ///
+    /// # Errors
+    /// [`Problem`] 429 with Retry-After when every slot is taken.
+    pub fn upload_slot(&self) -> Result<tokio::sync::OwnedSemaphorePermit, Problem> {
+        self.uploads.clone().try_acquire_owned().map_err(|_| {
+            Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "busy",
+                format!("{} uploads are being received already: try again shortly", self.config.max_uploads),
+            )
+            .retry_after(2)
+        })
     }
 
     /// The largest picture field: the upload limit, or what a picture within the pixel limit
@@ -110,9 +127,14 @@ pub fn router(state: Arc<AppState>) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             config.request_timeout,
         ));
+    // An upload has a deadline for the whole of it, not only for its pauses.
+    let submit = Router::new()
+        .route("/v1/jobs", post(routes::jobs::submit))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, config.upload_timeout));
     let api = Router::new()
         .merge(pictures)
-        .route("/v1/jobs", post(routes::jobs::submit).get(routes::jobs::list))
+        .merge(submit)
+        .route("/v1/jobs", get(routes::jobs::list))
         .route("/v1/jobs/{id}", get(routes::jobs::get).delete(routes::jobs::remove))
         .route("/v1/jobs/{id}/result", get(routes::jobs::result));
     // A worker replica answers only for its health and metrics.
@@ -189,6 +211,10 @@ pub fn run(
     on_listening: impl FnOnce(SocketAddr) + Send,
 ) -> Result<(), ServeError> {
     config.check()?;
+    let mut engine_config = engine_config;
+    if engine_config.threads.is_none() {
+        engine_config.threads = Some(config.threads_per_worker());
+    }
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|source| JobError::Files { path: config.data_dir.clone(), source })?;
     // Opened outside the async runtime: model verification and session building block.
@@ -258,6 +284,7 @@ async fn serve(
         runner,
         retention,
         source_cache: Arc::new(SourceCache::new(config.source_cache)),
+        uploads: Arc::new(tokio::sync::Semaphore::new(config.max_uploads)),
         config,
     });
     let addr = listener::bound(&listener, state.config.addr);
@@ -272,7 +299,12 @@ async fn serve(
         });
     }
     let app = router(state.clone());
-    listener::serve(listener, app, state.config.read_timeout, state.config.shutdown_grace, stop).await;
+    let limits = listener::ConnectionLimits {
+        read_timeout: state.config.read_timeout,
+        grace: state.config.shutdown_grace,
+        max_connections: state.config.max_connections,
+    };
+    listener::serve(listener, app, limits, stop).await;
     tracing::info!("stopping: tasks in progress are given back to the queue");
     if let Some(runner) = &state.runner {
         runner.shutdown().await;

@@ -8,7 +8,7 @@ use axum::{
 };
 use serde::Serialize;
 
-use crate::{Error, ErrorKind};
+use crate::{error_kind::ErrorKind, Error};
 
 /// The media type of problem answers.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -75,10 +75,6 @@ impl Problem {
     }
 }
 
-fn kind_name(kind: ErrorKind) -> String {
-    serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_else(|| "internal".into())
-}
-
 impl From<Error> for Problem {
     fn from(error: Error) -> Self {
         let kind = error.kind();
@@ -86,7 +82,8 @@ impl From<Error> for Problem {
         if kind == ErrorKind::Internal {
             return Self::internal(&error);
         }
-        let problem = Self::new(status, &kind_name(kind), error.to_string());
+        // The message names what was wrong; the server's folders are not the client's business.
+        let problem = Self::new(status, kind.as_str(), crate::redact::file_names_only(&error.to_string()));
         match kind {
             ErrorKind::Busy => problem.retry_after(1),
             ErrorKind::ModelUnavailable => problem.retry_after(5),

@@ -99,16 +99,32 @@ fn multipart_problem(error: MultipartError) -> Problem {
         StatusCode::PAYLOAD_TOO_LARGE => {
             Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "the request body is over the upload limit")
         }
-        // The body itself failed: the client paused past the read deadline, or went away.
-        status if status.is_server_error() => Problem::new(
+        // The body itself failed: the client paused past the read deadline, or sent a body
+        // that is not HTTP (a broken chunked encoding), or went away.
+        status if status.is_server_error() && timed_out(&error) => Problem::new(
             StatusCode::REQUEST_TIMEOUT,
             "request_timeout",
             "the request body stopped arriving before it was complete: send it without pausing",
         ),
+        status if status.is_server_error() => {
+            Problem::bad_request("the request body is malformed (its transfer encoding is broken): send it whole")
+        }
         status => {
             Problem::new(status, "bad_request", format!("the multipart body could not be read: {}", error.body_text()))
         }
     }
+}
+
+/// Whether the body failed because it paused past the read deadline.
+fn timed_out(error: &MultipartError) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = cause {
+        if e.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
 }
 
 /// The most of a refused request's body read and thrown away before answering.
@@ -179,7 +195,8 @@ async fn read_fields(
 ) -> Result<Form, Problem> {
     let mut form = Form::default();
     while let Some(field) = multipart.next_field().await.map_err(multipart_problem)? {
-        let given = field.name().unwrap_or_default().to_string();
+        // A name is shown back at most this long: a megabyte of it is not echoed.
+        let given: String = field.name().unwrap_or_default().chars().take(64).collect();
         let Some(&(name, kind)) = spec.iter().find(|(n, _)| *n == given) else {
             let known: Vec<&str> = spec.iter().map(|(n, _)| *n).collect();
             return Err(Problem::bad_request(format!(

@@ -11,14 +11,14 @@ pub enum StorageError {
     NotFound { key: String },
     #[error("the stored file {key} is {size} bytes, over the {limit} expected")]
     TooLarge { key: String, size: u64, limit: u64 },
-    #[error("the storage {url} failed on {key}: {source}")]
+    #[error("the storage {url} failed on {key}")]
     Object {
         url: String,
         key: String,
         #[source]
         source: Box<object_store::Error>,
     },
-    #[error("the local file {path} could not be read or written: {source}")]
+    #[error("the local file {path} could not be read or written")]
     Local {
         path: PathBuf,
         #[source]

@@ -274,8 +274,10 @@ impl Storage {
             }
         }
         if let Backend::Local { root } = &self.backend {
-            // Empty folders are left by the store's clean-up only up to the first level.
-            let _ = std::fs::remove_dir_all(root.join(prefix));
+            // Empty folders are left by the store's clean-up only up to the first level; a
+            // folder tree is removed off the async threads.
+            let folder = root.join(prefix);
+            let _ = tokio::task::spawn_blocking(move || std::fs::remove_dir_all(folder)).await;
         }
         Ok(count)
     }

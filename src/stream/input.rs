@@ -39,9 +39,9 @@ pub type InputMonitor = Arc<Mutex<InputStats>>;
 /// Whether `text` names a network stream rather than a file.
 pub fn is_network(text: &str) -> bool {
     ["rtsp", "rtsps", "udp", "tcp", "srt", "http", "https", "rtmp", "rtmps"].iter().any(|scheme| {
-        text.len() > scheme.len() + 3
-            && text[..scheme.len()].eq_ignore_ascii_case(scheme)
-            && text[scheme.len()..].starts_with("://")
+        // By characters, not bytes: a name may start with any letter (`café.mp4`).
+        text.get(..scheme.len()).is_some_and(|head| head.eq_ignore_ascii_case(scheme))
+            && text.get(scheme.len()..).is_some_and(|rest| rest.len() > 3 && rest.starts_with("://"))
     })
 }
 

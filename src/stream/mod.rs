@@ -13,7 +13,7 @@ pub use input::{is_network, InputMonitor, InputStats, NetworkSource};
 pub use output::{OutputStats, Outputs};
 pub use target::OutputTarget;
 
-use crate::error::ErrorKind;
+use crate::error_kind::ErrorKind;
 
 /// What went wrong with a live input or output.
 #[derive(Debug, thiserror::Error)]

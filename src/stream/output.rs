@@ -38,6 +38,8 @@ pub struct OutputStats {
     pub encode_ms: Percentiles,
     /// From the frame's capture to its packet handed to the network (or device, or file).
     pub delay_ms: Percentiles,
+    /// Why the output stopped for good (a recording whose disk is full), when it did.
+    pub failed: Option<String>,
 }
 
 #[derive(Default)]
@@ -47,6 +49,7 @@ struct Counters {
     reconnects: AtomicU64,
     connected: AtomicBool,
     times: Mutex<(MillisHistogram, MillisHistogram)>,
+    failed: Mutex<Option<String>>,
 }
 
 impl Counters {
@@ -60,6 +63,7 @@ impl Counters {
             connected: self.connected.load(Ordering::Relaxed),
             encode_ms: times.0.percentiles(),
             delay_ms: times.1.percentiles(),
+            failed: self.failed.lock().unwrap_or_else(PoisonError::into_inner).clone(),
         }
     }
 }
@@ -193,7 +197,7 @@ impl Sink {
                 settings: EncoderSettings::h264_live(fps),
             },
             OutputTarget::V4l2 { device } => Self::Device { device: device.display().to_string(), shape },
-            OutputTarget::Record { path } => {
+            OutputTarget::Record { path, overwrite } => {
                 let open = |e: &dyn std::fmt::Display| StreamError::Open {
                     url: path.display().to_string(),
                     reason: e.to_string(),
@@ -201,7 +205,7 @@ impl Sink {
                 let container = container_for(path).map_err(|e| open(&e))?;
                 let mut settings = encoder_settings(container, None, None, "veryfast", 1).map_err(|e| open(&e))?;
                 settings.threads = Some(1);
-                let pending = PendingOutput::create(path, false).map_err(|e| open(&e))?;
+                let pending = PendingOutput::create(path, *overwrite).map_err(|e| open(&e))?;
                 Self::Record { pending, shape, settings }
             }
         })
@@ -259,7 +263,17 @@ fn run(
     let mut backoff = BACKOFF_FIRST;
     let mut next_attempt = Instant::now();
     let mut failures = 0u64;
+    // A file is not a receiver that comes back: a recording that cannot be written (a full
+    // disk) stops for good, keeps what it holds, and says so; reopening would start it again
+    // over what was recorded.
+    let recording = matches!(sink, Sink::Record { .. });
+    let mut stopped = false;
     for frame in &frames {
+        if stopped {
+            counters.dropped.fetch_add(1, Ordering::Relaxed);
+            let _ = recycle.try_send(frame.image);
+            continue;
+        }
         if writer.is_none() && Instant::now() >= next_attempt {
             match sink.open() {
                 Ok(w) => {
@@ -267,6 +281,11 @@ fn run(
                     counters.connected.store(true, Ordering::Relaxed);
                     backoff = BACKOFF_FIRST;
                     tracing::info!(output = name, "output connected");
+                }
+                Err(reason) if recording => {
+                    tracing::error!(output = name, %reason, "the recording cannot be written; it stops");
+                    *counters.failed.lock().unwrap_or_else(PoisonError::into_inner) = Some(reason);
+                    stopped = true;
                 }
                 Err(reason) => {
                     failures += 1;
@@ -290,6 +309,12 @@ fn run(
                         times.0.record(started.elapsed().as_secs_f32() * 1000.0);
                         times.1.record(frame.captured.elapsed().as_secs_f32() * 1000.0);
                     }
+                    Err(e) if recording => {
+                        tracing::error!(output = name, error = %e, "the recording cannot be written; it stops here");
+                        *counters.failed.lock().unwrap_or_else(PoisonError::into_inner) = Some(e.to_string());
+                        counters.dropped.fetch_add(1, Ordering::Relaxed);
+                        stopped = true;
+                    }
                     Err(e) => {
                         tracing::warn!(output = name, error = %e, "output lost its receiver; reconnecting");
                         writer = None;
@@ -310,6 +335,10 @@ fn run(
     if let Some(w) = writer {
         if let Err(e) = w.finish() {
             tracing::warn!(output = name, error = %e, "output not finished cleanly");
+            if recording {
+                let mut failed = counters.failed.lock().unwrap_or_else(PoisonError::into_inner);
+                failed.get_or_insert_with(|| format!("the recording could not be finished: {e}"));
+            }
             return;
         }
     }

@@ -15,8 +15,9 @@ pub enum OutputTarget {
     V4l2 { device: PathBuf },
     /// A network stream: the URL and ffmpeg's muxer for it.
     Network { url: String, muxer: String },
-    /// A recording file (temporary name, renamed when finished).
-    Record { path: PathBuf },
+    /// A recording file (temporary name, renamed when finished, over an existing file only
+    /// when `overwrite`).
+    Record { path: PathBuf, overwrite: bool },
 }
 
 /// The schemes a network output may use, and the container each is sent in.
@@ -44,7 +45,7 @@ impl OutputTarget {
         match self {
             Self::V4l2 { device } => format!("v4l2:{}", device.display()),
             Self::Network { url, .. } => url.clone(),
-            Self::Record { path } => format!("record:{}", path.display()),
+            Self::Record { path, .. } => format!("record:{}", path.display()),
         }
     }
 

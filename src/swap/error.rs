@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::{error::ErrorKind, face::FaceError, runtime::RuntimeError};
+use crate::{error_kind::ErrorKind, face::FaceError, runtime::RuntimeError};
 
 /// What went wrong putting a face onto another.
 #[derive(Debug, thiserror::Error)]

@@ -147,7 +147,7 @@ pub fn assemble(input: &Path, parts: &[PathBuf], output: &Path, overwrite: bool)
     let shape = probe(input)?;
     let open = |path: &Path| -> Result<ffmpeg::format::context::Input> {
         crate::video::init_ffmpeg()
-            .and_then(|()| ffmpeg::format::input(path))
+            .and_then(|()| crate::video::open_input(path))
             .map_err(|e| VideoError::Open { path: PathBuf::from(display_name(path)), reason: e.to_string() }.into())
     };
     let video_of = |input: &ffmpeg::format::context::Input, path: &Path| {

@@ -49,7 +49,8 @@ pub const CONTAINERS: [Container; 4] = [
     Container { extensions: &["webm"], muxer: "webm", default_codec: "vp9" },
 ];
 
-fn known_extensions() -> String {
+/// The extensions of the containers we write, for messages.
+pub fn known_extensions() -> String {
     CONTAINERS.iter().flat_map(|c| c.extensions.iter().map(|e| format!(".{e}"))).collect::<Vec<_>>().join(", ")
 }
 
@@ -58,11 +59,16 @@ fn known_extensions() -> String {
 /// # Errors
 /// [`TranscodeError::UnknownContainer`] listing the extensions that work.
 pub fn container_for(path: &Path) -> Result<Container, TranscodeError> {
-    let extension = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
-    CONTAINERS
-        .into_iter()
-        .find(|c| c.extensions.contains(&extension.as_str()))
+    path.extension()
+        .and_then(|e| e.to_str())
+        .and_then(container_named)
         .ok_or_else(|| TranscodeError::UnknownContainer { path: path.to_path_buf(), known: known_extensions() })
+}
+
+/// The container a file extension (`mp4`, `MKV`) names.
+pub fn container_named(extension: &str) -> Option<Container> {
+    let extension = extension.to_ascii_lowercase();
+    CONTAINERS.into_iter().find(|c| c.extensions.contains(&extension.as_str()))
 }
 
 /// The codec `name` names (`hevc` is h265).

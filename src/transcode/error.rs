@@ -2,19 +2,19 @@
 
 use std::path::PathBuf;
 
-use crate::error::ErrorKind;
+use crate::error_kind::ErrorKind;
 
 /// Why a transcode cannot run as asked.
 #[derive(Debug, thiserror::Error)]
 pub enum TranscodeError {
     #[error("input video {path} does not exist")]
     InputMissing { path: PathBuf },
-    #[error("output folder {path} does not exist")]
-    OutputFolder { path: PathBuf },
+    #[error("input video {path} is {what}, not a video file")]
+    InputNotAFile { path: PathBuf, what: crate::atomic_file::NotAFile },
+    #[error(transparent)]
+    Target(crate::atomic_file::TargetError),
     #[error("output {path} is the input")]
     OutputIsInput { path: PathBuf },
-    #[error("output {path} is a folder: name a file")]
-    OutputIsFolder { path: PathBuf },
     #[error("output {path} already exists")]
     OutputExists { path: PathBuf },
     #[error("output {path}: no container for this extension (known: {known})")]
@@ -29,7 +29,7 @@ pub enum TranscodeError {
     PartMismatch { index: usize, reason: String },
     #[error("there are no swapped parts to join")]
     NoParts,
-    #[error("the output {path} could not be written: {source}")]
+    #[error("the output {path} could not be written")]
     Output {
         path: PathBuf,
         #[source]
@@ -41,8 +41,12 @@ impl TranscodeError {
     /// What kind of failure this is.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Self::InputMissing { .. } | Self::OutputFolder { .. } => ErrorKind::NotFound,
-            Self::OutputIsInput { .. } | Self::OutputIsFolder { .. } | Self::Crf { .. } => ErrorKind::InvalidInput,
+            Self::InputMissing { .. } => ErrorKind::NotFound,
+            Self::Target(crate::atomic_file::TargetError::NoFolder { .. }) => ErrorKind::NotFound,
+            Self::Target(crate::atomic_file::TargetError::NotWritable { .. }) => ErrorKind::Internal,
+            Self::OutputIsInput { .. } | Self::InputNotAFile { .. } | Self::Target(_) | Self::Crf { .. } => {
+                ErrorKind::InvalidInput
+            }
             Self::OutputExists { .. } => ErrorKind::Exists,
             Self::UnknownContainer { .. } | Self::UnknownCodec { .. } | Self::CodecNotInContainer { .. } => {
                 ErrorKind::UnsupportedFormat

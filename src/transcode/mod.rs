@@ -18,9 +18,12 @@ use std::{
 use serde::{Deserialize, Serialize};
 
 pub use assemble::{assemble, AssembleReport, PartOffset};
-pub use codec::{codec_named, container_for, encoder_settings, Container, VideoCodec, CODECS, CONTAINERS};
+pub use codec::{
+    codec_named, container_for, container_named, encoder_settings, known_extensions, Container, VideoCodec, CODECS,
+    CONTAINERS,
+};
 pub use error::TranscodeError;
-pub use output::{check_paths, PendingOutput};
+pub use output::{check_input, check_paths, PendingOutput};
 pub use plan::{plan_parts, PartPlan, PlannedPart};
 
 use crate::{

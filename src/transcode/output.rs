@@ -5,7 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use super::TranscodeError;
-use crate::atomic_file::{remove_stale_partials, AtomicFile, CommitError};
+use crate::atomic_file::{
+    check_target, not_a_file, remove_stale_partials, AtomicFile, CommitError, NotAFile, TargetError,
+};
 
 /// An output being written.
 pub struct PendingOutput {
@@ -17,45 +19,41 @@ fn folder_of(path: &Path) -> &Path {
     path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."))
 }
 
-/// Refuses what would lose the user's files: the input as output, an existing output.
+/// Refuses what would lose the user's files, before any work: an input that is not a
+/// regular file, the input as output, an existing output, a path that cannot take a file.
 ///
 /// # Errors
-/// [`TranscodeError::InputMissing`], [`TranscodeError::OutputFolder`],
-/// [`TranscodeError::OutputIsInput`] or [`TranscodeError::OutputExists`].
+/// [`TranscodeError::InputMissing`], [`TranscodeError::InputNotAFile`],
+/// [`TranscodeError::OutputIsInput`], [`TranscodeError::OutputExists`] or
+/// [`TranscodeError::Target`].
 pub fn check_paths(input: &Path, output: &Path, overwrite: bool) -> Result<(), TranscodeError> {
-    if crate::video::is_url(input) {
-        return check_output(output, overwrite);
+    let mut inputs = Vec::new();
+    if !crate::video::is_url(input) {
+        check_input(input)?;
+        inputs.push(input);
     }
-    if !input.is_file() {
-        return Err(TranscodeError::InputMissing { path: input.to_path_buf() });
-    }
-    if output.is_dir() {
-        return Err(TranscodeError::OutputIsFolder { path: output.to_path_buf() });
-    }
-    let folder = folder_of(output);
-    let name = output.file_name().ok_or_else(|| TranscodeError::OutputFolder { path: output.to_path_buf() })?;
-    let output_abs =
-        folder.canonicalize().map_err(|_| TranscodeError::OutputFolder { path: folder.to_path_buf() })?.join(name);
-    let input_abs = input.canonicalize().map_err(|_| TranscodeError::InputMissing { path: input.to_path_buf() })?;
-    if output_abs == input_abs || output_abs.canonicalize().is_ok_and(|o| o == input_abs) {
-        return Err(TranscodeError::OutputIsInput { path: output.to_path_buf() });
-    }
-    check_output(output, overwrite)
+    check_target(output, overwrite, &inputs).map_err(|e| match e {
+        TargetError::IsAnInput { path } => TranscodeError::OutputIsInput { path },
+        TargetError::Exists { path } => TranscodeError::OutputExists { path },
+        other => TranscodeError::Target(other),
+    })
 }
 
-/// The output's own checks: a file name in a folder that exists, not there unless replacing.
-fn check_output(output: &Path, overwrite: bool) -> Result<(), TranscodeError> {
-    if output.is_dir() {
-        return Err(TranscodeError::OutputIsFolder { path: output.to_path_buf() });
+/// A video input is a regular file that is there (a device or a pipe never ends; a folder is
+/// no video).
+///
+/// # Errors
+/// [`TranscodeError::InputMissing`] or [`TranscodeError::InputNotAFile`].
+pub fn check_input(input: &Path) -> Result<(), TranscodeError> {
+    match std::fs::metadata(input) {
+        Err(_) => Err(TranscodeError::InputMissing { path: input.to_path_buf() }),
+        Ok(meta) if meta.is_file() => Ok(()),
+        // Followed through links: a link to a video is a video.
+        Ok(_) => Err(TranscodeError::InputNotAFile {
+            path: input.to_path_buf(),
+            what: std::fs::canonicalize(input).ok().and_then(|p| not_a_file(&p)).unwrap_or(NotAFile::Device),
+        }),
     }
-    let folder = folder_of(output);
-    if output.file_name().is_none() || !folder.is_dir() {
-        return Err(TranscodeError::OutputFolder { path: folder.to_path_buf() });
-    }
-    if output.exists() && !overwrite {
-        return Err(TranscodeError::OutputExists { path: output.to_path_buf() });
-    }
-    Ok(())
 }
 
 impl PendingOutput {
@@ -91,6 +89,10 @@ impl PendingOutput {
         self.file.commit(self.overwrite).map_err(|e| match e {
             CommitError::Exists { path } => TranscodeError::OutputExists { path },
             CommitError::Io { path, source } => TranscodeError::Output { path, source },
+            e @ CommitError::NotAFile { .. } => {
+                let path = e.path().to_path_buf();
+                TranscodeError::Output { path, source: std::io::Error::other(e.to_string()) }
+            }
         })
     }
 }

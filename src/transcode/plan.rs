@@ -37,7 +37,7 @@ pub struct PartPlan {
 pub fn plan_parts(path: &Path, part_seconds: f64) -> Result<PartPlan, VideoError> {
     let open = |e: &dyn std::fmt::Display| VideoError::Open { path: path.to_path_buf(), reason: e.to_string() };
     crate::video::init_ffmpeg().map_err(|e| open(&e))?;
-    let mut input = ffmpeg::format::input(path).map_err(|e| open(&e))?;
+    let mut input = crate::video::open_input(path).map_err(|e| open(&e))?;
     let stream = input
         .streams()
         .best(ffmpeg::media::Type::Video)

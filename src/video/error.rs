@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::error::ErrorKind;
+use crate::error_kind::ErrorKind;
 
 /// What went wrong with a camera, video file or window.
 #[derive(Debug, thiserror::Error)]

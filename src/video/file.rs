@@ -160,7 +160,7 @@ impl VideoFileSource {
         if !is_url(path) && !path.is_file() {
             return Err(VideoError::Missing { path: path.to_path_buf() });
         }
-        let mut input = ffmpeg::format::input(path).map_err(|e| open_error(path, e))?;
+        let mut input = super::media_io::open_input(path).map_err(|e| open_error(path, e))?;
         let stream = input
             .streams()
             .best(ffmpeg::media::Type::Video)

@@ -4,6 +4,7 @@
 mod camera;
 mod error;
 mod file;
+mod media_io;
 mod muxer;
 mod overlay;
 mod pool;
@@ -14,6 +15,7 @@ mod writer;
 pub use camera::{list_cameras, CameraSelector, CameraSource};
 pub use error::VideoError;
 pub use file::{display_name, is_url, quarter_turns, FrameWindow, VideoFileSource, VideoInfo};
+pub use media_io::{open_input, open_output, scalable};
 pub use muxer::{CopySummary, Muxer};
 pub use overlay::draw_text;
 pub use pool::FramePool;

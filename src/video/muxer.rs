@@ -96,11 +96,7 @@ impl Muxer {
     pub fn output(path: &Path, format: Option<&str>) -> Result<ffmpeg::format::context::Output, VideoError> {
         let fail = |e: &dyn std::fmt::Display| VideoError::Write { path: path.to_path_buf(), reason: e.to_string() };
         super::init_ffmpeg().map_err(|e| fail(&e))?;
-        match format {
-            Some(f) => ffmpeg::format::output_as(path, f),
-            None => ffmpeg::format::output(path),
-        }
-        .map_err(|e| fail(&e))
+        super::media_io::open_output(path, format, ffmpeg::Dictionary::new()).map_err(|e| fail(&e))
     }
 
     /// Adds every audio and subtitle stream of `input` (when given) to `output`, whose video
@@ -118,7 +114,7 @@ impl Muxer {
     ) -> Result<Self, VideoError> {
         let fail = |e: &dyn std::fmt::Display| VideoError::Write { path: path.to_path_buf(), reason: e.to_string() };
         let copy_input = match input {
-            Some(input) => Some(ffmpeg::format::input(input).map_err(|e| fail(&e))?),
+            Some(input) => Some(super::media_io::open_input(input).map_err(|e| fail(&e))?),
             None => None,
         };
         let mut map = Vec::new();

@@ -95,7 +95,7 @@ pub fn has_container_for(path: &Path) -> bool {
 pub fn probe(path: &Path) -> Result<StreamShape, VideoError> {
     let open = |e: &dyn std::fmt::Display| VideoError::Open { path: path.to_path_buf(), reason: e.to_string() };
     super::init_ffmpeg().map_err(|e| open(&e))?;
-    let input = ffmpeg::format::input(path).map_err(|e| open(&e))?;
+    let input = super::media_io::open_input(path).map_err(|e| open(&e))?;
     let stream = input
         .streams()
         .best(media::Type::Video)
@@ -195,7 +195,7 @@ impl VideoWriter {
         for (key, value) in io_options {
             options.set(key, value);
         }
-        let output = ffmpeg::format::output_as_with(path, format, options).map_err(|e| fail(&e))?;
+        let output = super::media_io::open_output(path, Some(format), options).map_err(|e| fail(&e))?;
         Self::open(path, output, None, shape, settings, &[])
     }
 

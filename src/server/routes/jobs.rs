@@ -3,7 +3,7 @@
 //! honoured), `DELETE /v1/jobs/{id}` (cancel and remove).
 
 use std::{
-    path::{Path, PathBuf},
+    path::Path,
     sync::Arc,
     time::{Duration, UNIX_EPOCH},
 };
@@ -14,9 +14,7 @@ use axum::{
     response::{IntoResponse, Response},
     Json,
 };
-use bytes::Bytes;
 use serde::{Deserialize, Serialize};
-use tempfile::TempPath;
 
 use super::{
     super::{
@@ -24,15 +22,12 @@ use super::{
         upload::{read_form, rejection, FieldKind},
         AppState,
     },
-    pictures::{check_source, mouth_mask, swapper_kind, target_faces, TargetFaces},
+    pictures::{mouth_mask, swapper_kind, target_faces},
 };
 use crate::{
-    face::FaceSelection,
-    jobs::{JobError, JobFiles, JobId, JobRecord, JobRequest, JobStatus, NewTask, TargetChoice, TaskKind, TaskSpec},
+    jobs::{JobError, JobFiles, JobId, JobIntake, JobRecord, JobStatus, JobSubmission},
     storage::StorageError,
-    transcode::{container_for, encoder_settings, plan_parts, PartPlan, Progress, TranscodeOptions},
-    video::probe,
-    Error,
+    transcode::{Progress, TranscodeOptions},
 };
 
 /// The form of `POST /v1/jobs`.
@@ -81,7 +76,8 @@ pub struct JobLinks {
 pub struct JobView {
     pub id: String,
     /// queued, running, succeeded, failed or cancelled.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: JobStatus,
     /// RFC 3339.
     pub created_at: String,
     pub updated_at: String,
@@ -92,7 +88,8 @@ pub struct JobView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error_kind: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub error_kind: Option<crate::error_kind::ErrorKind>,
     pub links: JobLinks,
 }
 
@@ -107,7 +104,8 @@ pub struct JobList {
 pub struct Removed {
     pub id: String,
     /// `cancelled` when it had not finished, else how it had ended.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: JobStatus,
     pub removed: bool,
 }
 
@@ -123,14 +121,14 @@ fn view(job: &JobRecord, live: Option<Progress>) -> JobView {
         progress.eta_s = progress.frames_total.map(|t| t.saturating_sub(progress.frames_done) as f64 / progress.fps);
     }
     JobView {
-        status: job.status.as_str().to_string(),
+        status: job.status,
         created_at: rfc3339(job.created_at),
         updated_at: rfc3339(job.updated_at),
         attempts: job.attempts,
         input_name: job.request.input_name.clone(),
         progress,
         error: job.error.clone(),
-        error_kind: job.error_kind.clone(),
+        error_kind: job.error_kind,
         links: JobLinks { this: format!("/v1/jobs/{id}"), result: format!("/v1/jobs/{id}/result") },
         id,
     }
@@ -152,45 +150,6 @@ const JOB_FIELDS: [(&str, FieldKind); 13] = [
     ("swapper", FieldKind::Text),
 ];
 
-/// The extension of a picture's format, from its bytes.
-fn picture_extension(bytes: &[u8]) -> &'static str {
-    match image::guess_format(bytes) {
-        Ok(image::ImageFormat::Jpeg) => "jpg",
-        _ => "png",
-    }
-}
-
-/// A file name's extension, lower case and plain (letters and digits only), or `fallback`.
-fn plain_extension<'a>(name: Option<&'a str>, fallback: &'a str) -> String {
-    name.and_then(|n| Path::new(n).extension())
-        .and_then(|e| e.to_str())
-        .filter(|e| !e.is_empty() && e.len() <= 8 && e.chars().all(|c| c.is_ascii_alphanumeric()))
-        .map_or_else(|| fallback.to_string(), str::to_ascii_lowercase)
-}
-
-/// Why a video could not be read, without the server's file names.
-fn video_reason(error: &crate::video::VideoError) -> String {
-    use crate::video::VideoError;
-    match error {
-        VideoError::Open { reason, .. } | VideoError::Decode { reason, .. } => reason.clone(),
-        VideoError::NoVideoStream { .. } => "it has no video stream".into(),
-        VideoError::Missing { .. } => "it is empty".into(),
-        _ => "it could not be opened".into(),
-    }
-}
-
-/// Writes `bytes` to a new incoming file, synced.
-fn store_picture(path: PathBuf, bytes: &Bytes) -> Result<TempPath, Problem> {
-    use std::io::Write;
-    let path = TempPath::try_from_path(&path).map_err(|source| Problem::from(JobError::Files { path, source }))?;
-    let written = std::fs::File::create(&path).and_then(|mut f| {
-        f.write_all(bytes)?;
-        f.sync_all()
-    });
-    written.map_err(|source| Problem::from(JobError::Files { path: path.to_path_buf(), source }))?;
-    Ok(path)
-}
-
 #[utoipa::path(
     post, path = "/v1/jobs", tag = "jobs",
     request_body(content = JobForm, content_type = "multipart/form-data"),
@@ -207,6 +166,7 @@ pub async fn submit(
     State(state): State<Arc<AppState>>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, Problem> {
+    let _slot = state.upload_slot()?;
     let limit = state.picture_upload_limit();
     let mut form = read_form(multipart.map_err(rejection)?, &JOB_FIELDS, limit, || state.files.incoming()).await?;
     let source = form.picture("source")?;
@@ -216,97 +176,31 @@ pub async fn submit(
     let swapper = swapper_kind(&form, state.engine.config().swapper)?;
     let codec = form.parsed::<String>("codec", "a codec name")?;
     let crf = form.parsed::<u32>("crf", "a whole number")?;
-    let input_extension = plain_extension(input.file_name.as_deref(), "mp4");
-    let output_extension = match form.parsed::<String>("container", "mp4, mkv, mov or webm")? {
-        Some(container) => container.to_ascii_lowercase(),
-        None if container_for(Path::new(&format!("x.{input_extension}"))).is_ok() => input_extension.clone(),
-        None => "mp4".to_string(),
-    };
+    let container = form.parsed::<String>("container", "mp4, mkv, mov or webm")?;
     let mouth_mask = mouth_mask(&form)?;
-    let options = TranscodeOptions { codec, crf, swapper, mouth_mask, ..TranscodeOptions::default() };
-
-    // Everything is checked before the job is accepted: a job that cannot run is refused now.
-    let depth = state.store.depth().await?;
-    if depth.jobs.queued >= state.config.max_queued_jobs {
-        return Err(JobError::QueueFull { queued: depth.jobs.queued }.into());
-    }
-    let video = input.path.to_path_buf();
-    let (encoder_options, output_for_check) = (options.clone(), format!("result.{output_extension}"));
-    let part_seconds = state.config.part_seconds;
-    // The cuts are planned here, from the packet index, while the upload is on this machine.
-    let plan = tokio::task::spawn_blocking(move || -> crate::Result<PartPlan> {
-        let container = container_for(Path::new(&output_for_check))?;
-        encoder_settings(container, encoder_options.codec.as_deref(), encoder_options.crf, &encoder_options.preset, 1)?;
-        probe(&video)?;
-        Ok(plan_parts(&video, part_seconds)?)
-    })
-    .await
-    .map_err(|e| Problem::internal(&e))?
-    .map_err(|e| match e {
-        // The input is a temporary file: name the field, not the server's path.
-        Error::Video(v) => Problem::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_format",
-            format!("field \"input\" is not a video this server reads ({})", video_reason(&v)),
-        ),
-        other => other.into(),
-    })?;
-    check_source(&state, source.clone(), "source", source_face).await?;
-    let (target, reference) = match faces {
-        TargetFaces::Fixed(FaceSelection::Index(n)) => (TargetChoice::Index(n), None),
-        TargetFaces::Fixed(FaceSelection::All) => (TargetChoice::All, None),
-        TargetFaces::Fixed(_) => (TargetChoice::Largest, None),
-        TargetFaces::LikeReference(bytes) => {
-            check_source(&state, bytes.clone(), "reference", None).await?;
-            (TargetChoice::Reference, Some(bytes))
-        }
-    };
-
-    let id = JobId::new();
-    let request = JobRequest {
-        source_extension: picture_extension(&source).to_string(),
+    let submission = JobSubmission {
+        source,
         source_face,
-        input_extension,
-        input_name: input.file_name.clone().unwrap_or_else(|| "input".into()).chars().take(200).collect(),
-        reference_extension: reference.as_ref().map(|b| picture_extension(b).to_string()),
-        target,
-        output_extension,
-        options,
+        input: input.path.to_path_buf(),
+        input_name: input.file_name.clone(),
+        faces,
+        container,
+        options: TranscodeOptions { codec, crf, swapper, mouth_mask, ..TranscodeOptions::default() },
     };
-    let (new_source, new_reference) = (state.files.incoming(), state.files.incoming());
-    let (source_file, reference_file) = tokio::task::spawn_blocking(move || -> Result<_, Problem> {
-        let source_file = store_picture(new_source, &source)?;
-        let reference_file = reference.as_ref().map(|b| store_picture(new_reference, b)).transpose()?;
-        Ok((source_file, reference_file))
-    })
-    .await
-    .map_err(|e| Problem::internal(&e))??;
-    let mut uploads = vec![
-        (source_file.to_path_buf(), JobFiles::source(id, &request)),
-        (input.path.to_path_buf(), JobFiles::input(id, &request)),
-    ];
-    if let (Some(file), Some(key)) = (&reference_file, JobFiles::reference(id, &request)) {
-        uploads.push((file.to_path_buf(), key));
-    }
-    // Stored (moved, or sent and removed): the temporary names are gone either way.
-    state.files.adopt(id, &uploads).await?;
-    let tasks = if plan.parts.len() > 1 {
-        let parts =
-            plan.parts.iter().map(|part| NewTask { kind: TaskKind::Part, spec: TaskSpec { part: Some(*part) } });
-        parts.chain([NewTask { kind: TaskKind::Assemble, spec: TaskSpec::default() }]).collect()
-    } else {
-        vec![NewTask { kind: TaskKind::Whole, spec: TaskSpec::default() }]
+    let intake = JobIntake {
+        engine: &state.engine,
+        pool: state.pool()?,
+        store: &state.store,
+        files: &state.files,
+        limits: &state.config.job_limits(),
     };
-    if let Err(e) = state.store.insert(id, &request, Some(plan.frames), &tasks).await {
-        let _ = state.files.remove(id).await;
-        return Err(e.into());
-    }
+    let job = intake.submit(submission).await?;
+    // The upload was stored under the job; what is left of the temporary name is nothing.
+    drop(input);
     if let Some(runner) = &state.runner {
         runner.wake();
     }
-    tracing::info!(job = %id, parts = plan.parts.len(), frames = plan.frames, "job queued");
-    let job = state.store.get(id).await?;
-    let location = HeaderValue::from_str(&format!("/v1/jobs/{id}")).map_err(|e| Problem::internal(&e))?;
+    let location = HeaderValue::from_str(&format!("/v1/jobs/{}", job.id)).map_err(|e| Problem::internal(&e))?;
     Ok((StatusCode::ACCEPTED, [(header::LOCATION, location)], Json(view(&job, None))).into_response())
 }
 
@@ -372,8 +266,10 @@ pub async fn result(
     let gone = || Problem::from(JobError::NotFound { id: id.to_string() });
     let info = storage.info(&key).await.map_err(JobError::from)?.ok_or_else(gone)?;
     let asked = request.headers().get(header::RANGE).and_then(|v| v.to_str().ok());
-    let range = match asked.map(|text| http_range_header::parse_range_header(text).and_then(|r| r.validate(info.size)))
-    {
+    // A Range header that does not parse is ignored (RFC 9110 §14.2); one that parses but
+    // lies outside the file is answered 416.
+    let parsed = asked.and_then(|text| http_range_header::parse_range_header(text).ok());
+    let range = match parsed.map(|r| r.validate(info.size)) {
         // One range is served as asked; several (rare for video) get the whole file.
         Some(Ok(ranges)) if ranges.len() == 1 => ranges.first().map(|r| *r.start()..*r.end() + 1),
         Some(Err(_)) => {
@@ -456,5 +352,5 @@ pub async fn remove(
     state.store.delete(id).await?;
     let status = if before.is_final() { before } else { JobStatus::Cancelled };
     tracing::info!(job = %id, was = before.as_str(), "job removed");
-    Ok(Json(Removed { id: id.to_string(), status: status.as_str().to_string(), removed: true }))
+    Ok(Json(Removed { id: id.to_string(), status, removed: true }))
 }

@@ -16,9 +16,10 @@ use utoipa::OpenApi;
 use super::super::{
     metrics::{RequestCounts, Snapshot},
     problem::Problem,
-    AppState, EnginePool, Role,
+    AppState, Role,
 };
 use crate::{
+    engine::EnginePool,
     health::{for_peer, report_status, HealthReport},
     jobs::QueueDepth,
 };

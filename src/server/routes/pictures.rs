@@ -9,7 +9,6 @@ use axum::{
     response::{IntoResponse, Response},
     Json,
 };
-use bytes::Bytes;
 
 use super::super::{
     problem::Problem,
@@ -20,7 +19,8 @@ use super::super::{
 use crate::{
     face::{Analysis, DetectionReport, FaceSelection},
     imaging::{encode_with_alpha, PictureFormat},
-    swap::{MouthMask, SourceFace, SwapSettings, SwapperKind},
+    jobs::TargetFaces,
+    swap::{MouthMask, SwapSettings, SwapperKind},
 };
 
 const FACES_SWAPPED: HeaderName = HeaderName::from_static("x-faces-swapped");
@@ -84,12 +84,6 @@ const SWAP_FIELDS: [(&str, FieldKind); 11] = [
     ("format", FieldKind::Text),
 ];
 
-/// Which faces a form asks for.
-pub enum TargetFaces {
-    Fixed(FaceSelection),
-    LikeReference(Bytes),
-}
-
 /// Reads `face`, `all_faces` and `reference` (at most one of them).
 pub fn target_faces(form: &mut Form) -> Result<TargetFaces, Problem> {
     let face = form.parsed::<usize>("face", "a face number from 0")?;
@@ -146,6 +140,12 @@ pub async fn swap(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, Problem> {
     let started = Instant::now();
+    // Refused before a byte of the body is read: every worker's queue full, or every upload
+    // slot taken.
+    if state.pool()?.is_full() {
+        return Err(crate::Error::Busy.into());
+    }
+    let _slot = state.upload_slot()?;
     let limit = state.picture_upload_limit();
     let mut form = read_form(multipart.map_err(rejection)?, &SWAP_FIELDS, limit, || state.files.incoming()).await?;
     let source = form.picture("source")?;
@@ -203,25 +203,6 @@ fn selection(
     }
 }
 
-/// Checks, on a worker, that a picture has the face to take as the source (face `face`, else
-/// any).
-pub async fn check_source(
-    state: &AppState,
-    bytes: Bytes,
-    field: &'static str,
-    face: Option<usize>,
-) -> Result<(), Problem> {
-    state
-        .pool()?
-        .run(move |worker, engine| {
-            let picture = engine.decode_picture(&bytes, &format!("in field {field:?}"))?;
-            let _: SourceFace = worker.source_face(&picture, &format!("the picture in field {field:?}"), face)?;
-            Ok(())
-        })
-        .await?;
-    Ok(())
-}
-
 const DETECT_FIELDS: [(&str, FieldKind); 3] =
     [("image", FieldKind::Picture), ("landmarks", FieldKind::Text), ("embeddings", FieldKind::Text)];
 
@@ -241,6 +222,10 @@ pub async fn detect(
     State(state): State<Arc<AppState>>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Json<DetectionReport>, Problem> {
+    if state.pool()?.is_full() {
+        return Err(crate::Error::Busy.into());
+    }
+    let _slot = state.upload_slot()?;
     let limit = state.picture_upload_limit();
     let mut form = read_form(multipart.map_err(rejection)?, &DETECT_FIELDS, limit, || state.files.incoming()).await?;
     let image = form.picture("image")?;

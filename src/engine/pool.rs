@@ -3,6 +3,7 @@
 //! "busy" (429), not a slow time-out; a request whose client has gone is skipped.
 
 use std::{
+    panic::AssertUnwindSafe,
     sync::{
         atomic::{AtomicUsize, Ordering},
         Arc, Mutex, PoisonError,
@@ -12,10 +13,8 @@ use std::{
 
 use crossbeam_channel::{Sender, TrySendError};
 
-use crate::{
-    engine::{Engine, EngineWorker},
-    Error, Result,
-};
+use super::{Engine, EngineWorker};
+use crate::{Error, Result};
 
 type Task = Box<dyn FnOnce(&mut EngineWorker, &Engine) + Send>;
 
@@ -25,6 +24,7 @@ pub struct EnginePool {
     threads: Mutex<Vec<JoinHandle<()>>>,
     waiting: Arc<AtomicUsize>,
     busy: Arc<AtomicUsize>,
+    queue_depth: usize,
 }
 
 impl EnginePool {
@@ -47,8 +47,18 @@ impl EnginePool {
                     for task in tasks {
                         waiting.fetch_sub(1, Ordering::Relaxed);
                         busy.fetch_add(1, Ordering::Relaxed);
-                        task(&mut worker, &engine);
+                        // A request that panics answers 500 (its reply is dropped) and costs
+                        // this worker nothing: the thread goes on, with fresh sessions, since
+                        // the old ones may have been left mid-run.
+                        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| task(&mut worker, &engine)));
                         busy.fetch_sub(1, Ordering::Relaxed);
+                        if outcome.is_err() {
+                            tracing::error!(worker = n, "a request panicked in an engine worker; rebuilding its sessions");
+                            match engine.worker() {
+                                Ok(fresh) => worker = fresh,
+                                Err(e) => tracing::error!(worker = n, error = %e, "kept the old sessions: new ones could not be built"),
+                            }
+                        }
                     }
                 })
                 .map_err(|e| {
@@ -56,10 +66,13 @@ impl EnginePool {
                 })?;
             threads.push(thread);
         }
-        Ok(Self { queue: Mutex::new(Some(queue)), threads: Mutex::new(threads), waiting, busy })
+        Ok(Self { queue: Mutex::new(Some(queue)), threads: Mutex::new(threads), waiting, busy, queue_depth })
     }
 
     /// Runs `work` on a worker and returns its result.
+    ///
+    /// A panic in `work` is caught on the worker (the worker keeps serving) and answered as
+    /// [`crate::pipeline::PipelineError::Panicked`].
     ///
     /// # Errors
     /// [`Error::Busy`] at once when the queue is full; `work`'s own error.
@@ -87,6 +100,12 @@ impl EnginePool {
         answer
             .await
             .map_err(|_| Error::Pipeline(crate::pipeline::PipelineError::Panicked { stage: "engine worker" }))?
+    }
+
+    /// Whether one more request would be refused now: the queue is full. Asked before a
+    /// request's body is read, so a refused upload costs nothing.
+    pub fn is_full(&self) -> bool {
+        self.waiting() >= self.queue_depth
     }
 
     /// Requests waiting for a worker.
