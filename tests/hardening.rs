@@ -23,14 +23,14 @@ use crate::{
     transcode::{ffmpeg, ffprobe, frame_times},
 };
 
-fn faceswap() -> Command {
+pub fn faceswap() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_faceswap"));
     cmd.current_dir(root()).env("FACESWAP_MODELS_DIR", models_dir()).env_remove("ORT_DYLIB_PATH");
     cmd
 }
 
 /// A run that must fail with one line starting "error:" (log lines allowed before it).
-fn one_line_error(out: &Output) -> String {
+pub fn one_line_error(out: &Output) -> String {
     assert!(!out.status.success(), "expected failure: {}", String::from_utf8_lossy(&out.stdout));
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     let lines: Vec<&str> =
@@ -40,13 +40,13 @@ fn one_line_error(out: &Output) -> String {
     lines[0].to_string()
 }
 
-fn swap(source: &Path, target: &Path, output: &Path) -> Command {
+pub fn swap(source: &Path, target: &Path, output: &Path) -> Command {
     let mut cmd = faceswap();
     cmd.arg("swap").arg("--source").arg(source).arg("--target").arg(target).arg("--output").arg(output);
     cmd
 }
 
-fn transcode(input: &Path, output: &Path) -> Command {
+pub fn transcode(input: &Path, output: &Path) -> Command {
     let mut cmd = faceswap();
     cmd.arg("transcode")
         .arg("--source")
@@ -659,7 +659,16 @@ fn a_second_ctrl_c_ends_a_transcode_at_once() {
     ]);
     let child =
         transcode(&long, &dir.path().join("out.mp4")).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
+    // The output's partial appears once the transcode runs (its signal handling is set by
+    // then), however long a busy machine takes to get there.
+    let until = Instant::now() + Duration::from_secs(60);
+    let started = || {
+        std::fs::read_dir(dir.path()).unwrap().flatten().any(|e| e.file_name().to_string_lossy().starts_with(".out."))
+    };
+    while !started() && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(300));
     let sent = Instant::now();
     for _ in 0..2 {
         Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();

@@ -20,6 +20,8 @@ pub struct Behaviour {
     pub cut_once: Vec<String>,
     /// Delay before each answer.
     pub delay: Duration,
+    /// Send this many bytes of the body, then one byte a second (a server that drips).
+    pub drip_after: Option<usize>,
 }
 
 /// Every request seen: (path, Range header).
@@ -50,8 +52,8 @@ impl ModelServer {
                 }
                 let Ok(stream) = stream else { continue };
                 let (folder, log, cut) = (folder.clone(), log.clone(), cut.clone());
-                let delay = behaviour.delay;
-                std::thread::spawn(move || serve(stream, &folder, &log, &cut, delay));
+                let (delay, drip) = (behaviour.delay, behaviour.drip_after);
+                std::thread::spawn(move || serve(stream, &folder, &log, &cut, delay, drip));
             }
         });
         Self { base: format!("http://127.0.0.1:{port}"), requests, stop, thread: Some(thread), port }
@@ -74,6 +76,7 @@ fn serve(
     log: &Mutex<Vec<(String, Option<String>)>>,
     cut: &Mutex<HashMap<String, bool>>,
     delay: Duration,
+    drip_after: Option<usize>,
 ) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut line = String::new();
@@ -119,6 +122,16 @@ fn serve(
     let _ = stream.write_all(head.as_bytes());
     let cut_now = cut.lock().unwrap().get_mut(&path).is_some_and(|first| std::mem::replace(first, false));
     let sent = if cut_now { &body[..body.len() / 2] } else { body };
+    if let Some(first) = drip_after {
+        let _ = stream.write_all(&sent[..first.min(sent.len())]);
+        for byte in sent.iter().skip(first) {
+            std::thread::sleep(Duration::from_secs(1));
+            if stream.write_all(&[*byte]).and_then(|()| stream.flush()).is_err() {
+                return;
+            }
+        }
+        return;
+    }
     let _ = stream.write_all(sent);
     let _ = stream.flush();
     // Dropping the stream closes the connection: after half the body when cutting.

@@ -114,6 +114,41 @@ fn not_found_and_refused_are_clear_errors() {
 }
 
 #[test]
+fn a_mirror_that_drips_is_given_up_on_not_waited_on_for_ever() {
+    let server = ModelServer::start(models_dir(), Behaviour { drip_after: Some(1000), ..Behaviour::default() });
+    let dir = tempfile::tempdir().unwrap();
+    let fetcher = Fetcher::new(FetchConfig {
+        mirrors: vec![server.base.clone()],
+        attempts: 2,
+        backoff: Duration::from_millis(50),
+        progress: false,
+        rate_window: Duration::from_secs(2),
+        ..FetchConfig::default()
+    })
+    .unwrap();
+    let started = Instant::now();
+    let err = fetcher.fetch(&entry("2d106det"), &dir.path().join("2d106det.onnx")).unwrap_err().to_string();
+    assert!(err.contains("too slow"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(20), "gave up after {:?}", started.elapsed());
+    assert!(!dir.path().join("2d106det.onnx").exists());
+}
+
+#[test]
+fn a_mirrors_password_is_never_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let out = faceswap()
+        .args(["-v", "models", "fetch", "2d106det", "--mirror", &format!("http://user:s3cret@127.0.0.1:{port}")])
+        .arg("--models-dir")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("s3cret") && stderr.contains("user:***@"), "{stderr}");
+}
+
+#[test]
 fn plain_http_off_loopback_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let err = fetcher("http://example.invalid").fetch(&entry("2d106det"), &dir.path().join("m.onnx")).unwrap_err();

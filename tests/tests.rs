@@ -8,6 +8,8 @@ mod cli;
 mod cluster;
 mod cluster_support;
 mod hardening;
+mod hostile;
+mod hostile_serve;
 mod live;
 mod model_server;
 mod models;

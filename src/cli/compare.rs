@@ -45,10 +45,6 @@ pub struct CompareArgs {
     pub engine: EngineArgs,
 }
 
-fn is_picture(path: &std::path::Path) -> bool {
-    image::ImageFormat::from_path(path).is_ok()
-}
-
 fn print_face(n: usize, f: &FaceFigures) -> std::io::Result<()> {
     outln!(
         "face {n}: identity {:+.3} -> {:+.3}  eyes {:.3} -> {:.3}  mouth {:.3} -> {:.3}  drift {:.1}%",
@@ -74,7 +70,7 @@ pub fn run(args: CompareArgs) -> Result<()> {
     let engine = Engine::open(args.engine.analysis_config()?)?;
     let source = args.source.face(&engine)?;
     let mut analyzer = engine.analyzer()?;
-    let sheet = if is_picture(&args.original) {
+    let sheet = if faceswap::imaging::is_picture_path(&args.original) {
         let (original, result) = (engine.load_picture(&args.original)?, engine.load_picture(&args.result)?);
         let comparison = compare_pictures(&mut analyzer, source.identity(), &original, &result)?;
         if args.json {

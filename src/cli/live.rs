@@ -86,10 +86,6 @@ pub struct LiveArgs {
     pub engine: EngineArgs,
 }
 
-fn is_picture(path: &Path) -> bool {
-    image::ImageFormat::from_path(path).is_ok()
-}
-
 fn parse_output(text: &str) -> Result<OutputTarget, String> {
     text.parse::<OutputTarget>().map_err(|e| e.to_string())
 }
@@ -116,7 +112,7 @@ pub fn run(args: LiveArgs) -> Result<()> {
         Some(path) if is_network(&path.to_string_lossy()) => {
             SourceSpec::Network { url: path.to_string_lossy().into_owned(), limits, monitor: monitor.clone() }
         }
-        Some(path) if is_picture(path) => {
+        Some(path) if faceswap::imaging::is_picture_path(path) => {
             SourceSpec::Still { path: path.clone(), fps: f64::from(args.fps.unwrap_or(30)), limits }
         }
         Some(path) => {

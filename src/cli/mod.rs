@@ -22,7 +22,7 @@ mod serve;
 mod swap;
 mod transcode;
 
-use std::process::ExitCode;
+use std::{path::Path, process::ExitCode};
 
 use clap::{Parser, Subcommand};
 
@@ -93,6 +93,10 @@ pub struct Exit(pub u8);
 /// included), 1 with a one-line error, or the status an [`Exit`] names.
 pub fn run(cli: Cli) -> ExitCode {
     init_logging(cli.verbose);
+    if stdout_was_closed() {
+        eprintln!("error: standard output is closed, so what this command prints would be lost: redirect it to a file or /dev/null");
+        return ExitCode::from(2);
+    }
     let context = cli.command.hint_context();
     let outcome = match cli.command {
         Command::Detect(args) => detect::run(args),
@@ -118,6 +122,19 @@ pub fn run(cli: Cli) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Whether the program was started with its standard output closed (`>&-`). Rust's runtime
+/// then puts /dev/null there, opened for reading and writing, so every result would be lost and
+/// the run would still say it succeeded; a shell's own `>/dev/null` opens it for writing only.
+fn stdout_was_closed() -> bool {
+    let on_null = std::fs::read_link("/proc/self/fd/1").is_ok_and(|target| target == Path::new("/dev/null"));
+    let read_write = std::fs::read_to_string("/proc/self/fdinfo/1").ok().and_then(|info| {
+        let flags = info.lines().find_map(|l| l.strip_prefix("flags:"))?.trim().to_string();
+        u32::from_str_radix(&flags, 8).ok()
+    });
+    // O_ACCMODE is 3, O_RDWR 2.
+    on_null && read_write.is_some_and(|flags| flags & 3 == 2)
 }
 
 fn is_broken_pipe(error: &anyhow::Error) -> bool {

@@ -51,10 +51,7 @@ pub fn run(args: SwapArgs) -> Result<()> {
     let started = Instant::now();
     let source = worker.source_face(&source_picture, &args.source.what(), args.source.source_face)?;
     args.source.note(&source);
-    let selection = match &args.faces.reference {
-        Some(path) => worker.most_like(&engine.load_picture(path)?, &format!("the reference {}", shown(path)))?,
-        None => args.faces.without_reference(),
-    };
+    let selection = args.faces.selection(&engine)?;
     let kind = engine.config().swapper;
     let what = format!("the target {}", shown(&args.target));
     let settings = SwapSettings { swapper: kind, mouth_mask: args.mouth.mask()? };

@@ -8,6 +8,7 @@ mod models;
 mod pool;
 mod supervisor;
 mod video;
+mod watchdog;
 mod worker;
 
 use std::{
@@ -24,6 +25,7 @@ pub use models::{swapper_model, EngineModels};
 pub use pool::EnginePool;
 pub use supervisor::{ConsumerHandle, Deliver, ReloadedModel, Supervisor};
 pub use video::{EnginePipeline, VideoSwap};
+pub use watchdog::{Rebuild, Watchdog, WatchdogHandle};
 pub use worker::EngineWorker;
 
 use crate::{
@@ -44,6 +46,9 @@ pub struct Engine {
     /// Swapper files verified on first use (the configured swapper's at open).
     swapper_files: Mutex<HashMap<SwapperKind, Option<VerifiedModel>>>,
     supervisor: Supervisor,
+    /// The sessions behind [`Engine::source_face`] and [`Engine::most_like`]: built on first
+    /// use and kept, not built anew for every call.
+    analysis: Mutex<Option<EngineWorker>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -86,7 +91,7 @@ impl Engine {
             swapper_files.insert(SwapperKind::Inswapper, Some(file));
         }
         let swapper_files = Mutex::new(swapper_files);
-        Ok(Self { config, factory, models, swapper_files, supervisor })
+        Ok(Self { config, factory, models, swapper_files, supervisor, analysis: Mutex::new(None) })
     }
 
     /// The configuration it was opened with.
@@ -213,6 +218,20 @@ impl Engine {
     pub fn swapper(&self, kind: SwapperKind) -> Result<Box<dyn Swapper>> {
         let file = self.swapper_file(kind)?;
         Ok(build_swapper(kind, file.as_ref(), &self.factory)?)
+    }
+
+    /// Runs `work` on the engine's own analysis worker (built on first use). Callers take turns;
+    /// a service's requests go to its pool of workers instead.
+    ///
+    /// # Errors
+    /// When the worker's sessions cannot be built; `work`'s own error.
+    pub fn with_analysis<T>(&self, work: impl FnOnce(&mut EngineWorker) -> Result<T>) -> Result<T> {
+        let mut slot = self.analysis.lock().unwrap_or_else(PoisonError::into_inner);
+        let worker = match slot.as_mut() {
+            Some(worker) => worker,
+            None => slot.insert(EngineWorker::analysis_only(self)?),
+        };
+        work(worker)
     }
 
     /// A worker for pictures: its own sessions, registered for model reloads.

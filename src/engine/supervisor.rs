@@ -10,10 +10,12 @@ use std::{
 
 use crossbeam_channel::Sender;
 
+use super::watchdog::{Watchdog, WatchdogHandle};
+
 use crate::{
     face::{ArcFaceEmbedder, DetectorConfig, Landmarker106, ScrfdDetector},
     health::{HealthState, ModelHealth},
-    models::{Fetcher, ModelRole, ModelStore, VerifiedModel, Watchdog, WatchdogHandle},
+    models::{Fetcher, ModelRole, ModelStore, VerifiedModel},
     pipeline::{StageUpdates, TrackUpdate},
     runtime::SessionFactory,
     swap::{InSwapper, Swapper},

@@ -6,7 +6,7 @@ use std::{ops::Deref, sync::Arc};
 
 use image::RgbImage;
 
-use super::{worker::most_like, ConsumerHandle, Engine};
+use super::{ConsumerHandle, Engine};
 use crate::{
     face::FaceSelection,
     pipeline::{
@@ -57,7 +57,7 @@ impl Engine {
     /// # Errors
     /// When the picture has no face (or not that one), or a model fails.
     pub fn source_face(&self, picture: &RgbImage, what: &str, face: Option<usize>) -> Result<SourceFace> {
-        Ok(SourceFace::in_picture(picture, &mut self.analyzer()?, what, face)?)
+        self.with_analysis(|worker| worker.source_face(picture, what, face))
     }
 
     /// The selection that picks the face most like the largest face of `reference`.
@@ -65,7 +65,7 @@ impl Engine {
     /// # Errors
     /// When the reference has no face, or a model fails.
     pub fn most_like(&self, reference: &RgbImage, what: &str) -> Result<FaceSelection> {
-        most_like(&mut self.analyzer()?, reference, what)
+        self.with_analysis(|worker| worker.most_like(reference, what))
     }
 
     /// Builds the stages' models and starts the pipeline on `source`.

@@ -24,11 +24,18 @@ pub struct EngineWorker {
 
 impl EngineWorker {
     pub(super) fn new(engine: &Engine) -> Result<Self> {
+        let mut worker = Self::analysis_only(engine)?;
+        worker.swappers.push(engine.swapper(engine.config().swapper)?);
+        Ok(worker)
+    }
+
+    /// A worker that builds a swapper only when it first swaps (the engine's own, for source
+    /// faces and references).
+    pub(super) fn analysis_only(engine: &Engine) -> Result<Self> {
         let analyzer = engine.analyzer()?;
         let (to, updates) = crossbeam_channel::unbounded();
         let registration = engine.supervisor().register_channel(crate::face::DetectorConfig::scrfd(), to);
-        let swappers = vec![engine.swapper(engine.config().swapper)?];
-        Ok(Self { analyzer, swappers, mouth: MouthKeeper::default(), updates, _registration: registration })
+        Ok(Self { analyzer, swappers: Vec::new(), mouth: MouthKeeper::default(), updates, _registration: registration })
     }
 
     /// Takes up models the watchdog rebuilt since the last call.
@@ -124,7 +131,7 @@ impl EngineWorker {
 }
 
 /// See [`EngineWorker::most_like`].
-pub(super) fn most_like(analyzer: &mut FaceAnalyzer, reference: &RgbImage, what: &str) -> Result<FaceSelection> {
+fn most_like(analyzer: &mut FaceAnalyzer, reference: &RgbImage, what: &str) -> Result<FaceSelection> {
     let faces = analyzer.analyze(reference, Analysis { landmarks: false, embedding: true })?;
     let best = FaceSelection::Largest.pick(&faces, what)?;
     let identity = best.first().and_then(|&i| faces[i].embedding.clone());

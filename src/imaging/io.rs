@@ -63,6 +63,12 @@ pub fn load_picture_within(path: &Path, limits: PictureLimits) -> Result<Picture
     decode_picture(&bytes, &what, limits)
 }
 
+/// Whether `path` names a picture by its extension (what `live` and `compare` take as a still
+/// rather than a video).
+pub fn is_picture_path(path: &Path) -> bool {
+    ImageFormat::from_path(path).is_ok()
+}
+
 /// The format a file name asks for (`.png`, `.jpg`, `.jpeg`).
 ///
 /// # Errors

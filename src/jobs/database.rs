@@ -35,11 +35,32 @@ impl FromStr for QueueUrl {
             return Ok(Self::Sqlite(PathBuf::from(path)));
         }
         if text.starts_with("postgres://") || text.starts_with("postgresql://") {
-            url::Url::parse(text).map_err(|e| format!("{}: {e}", redact(text)))?;
-            return Ok(Self::Postgres(text.to_string()));
+            let text = with_socket_host(text);
+            url::Url::parse(&text).map_err(|e| format!("{}: {e}", redact(&text)))?;
+            return Ok(Self::Postgres(text));
         }
         Err(format!("{:?} is not a queue URL: use sqlite:PATH or postgres://USER@HOST/DB", redact(text)))
     }
+}
+
+/// libpq's form for a Unix socket, `postgresql://USER@/DB?host=/run/postgresql` (what a local
+/// server or a cloud SQL proxy gives), has no host, which URL parsers refuse: a placeholder
+/// host is put in, and the socket folder (libpq's default on Debian when none is named) kept in
+/// `host=`, which the driver takes over the placeholder.
+fn with_socket_host(text: &str) -> String {
+    let Some((scheme, rest)) = text.split_once("://") else { return text.to_string() };
+    let (authority, tail) = rest.split_at(rest.find(['/', '?']).unwrap_or(rest.len()));
+    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    if !host.is_empty() {
+        return text.to_string();
+    }
+    let has_socket = tail.split_once('?').is_some_and(|(_, query)| query.split('&').any(|p| p.starts_with("host=")));
+    let mut url = format!("{scheme}://{authority}localhost{tail}");
+    if !has_socket {
+        url.push(if tail.contains('?') { '&' } else { '?' });
+        url.push_str("host=/var/run/postgresql");
+    }
+    url
 }
 
 /// `text` with any password replaced by `***`.
@@ -194,6 +215,16 @@ pub fn text(row: &AnyRow, column: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn libpqs_unix_socket_form_is_taken() {
+        let url: QueueUrl = "postgresql://user@/db?host=/run/postgresql".parse().unwrap();
+        assert_eq!(url, QueueUrl::Postgres("postgresql://user@localhost/db?host=/run/postgresql".into()));
+        let url: QueueUrl = "postgres:///db".parse().unwrap();
+        assert_eq!(url, QueueUrl::Postgres("postgres://localhost/db?host=/var/run/postgresql".into()));
+        let url: QueueUrl = "postgres://u:p@db.example:5432/jobs".parse().unwrap();
+        assert_eq!(url, QueueUrl::Postgres("postgres://u:p@db.example:5432/jobs".into()));
+    }
 
     #[test]
     fn queue_urls_parse_and_never_show_a_password() {

@@ -5,11 +5,9 @@ mod fetch;
 mod manifest;
 mod store;
 mod verify;
-mod watchdog;
 
 pub use error::ModelError;
 pub use fetch::{backup_path, FetchConfig, Fetcher};
 pub use manifest::{Manifest, ModelEntry, ModelRole, DEFAULT_PACK};
 pub use store::{ModelStore, VerifiedModel, DEFAULT_MODELS_DIR};
 pub use verify::sha256_file;
-pub use watchdog::{Rebuild, Watchdog, WatchdogHandle};

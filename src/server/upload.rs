@@ -165,6 +165,16 @@ async fn drain_fields(multipart: &mut Multipart) {
     let _ = tokio::time::timeout(DRAIN_TIME, reading).await;
 }
 
+/// Refuses a request whose body is still arriving: what is left of it is read and thrown away
+/// (within [`DRAIN_LIMIT`] and [`DRAIN_TIME`], never kept), so that a client still sending
+/// receives `problem` instead of a broken pipe.
+pub async fn refuse(multipart: Result<Multipart, MultipartRejection>, problem: Problem) -> Problem {
+    if let Ok(mut multipart) = multipart {
+        drain_fields(&mut multipart).await;
+    }
+    problem
+}
+
 /// Reads `multipart`, accepting the fields of `spec` only: pictures up to `picture_limit`
 /// bytes, videos into files made by `new_file`.
 ///

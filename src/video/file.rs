@@ -199,6 +199,11 @@ impl VideoFileSource {
         if turns > 0 {
             tracing::info!(path = %path.display(), degrees = turns * 90, "turning the frames upright, as the video's display matrix asks");
         }
+        if !super::media_io::scalable(decoder.format()) {
+            // swscale asserts on a format it does not know (a stream whose format the demuxer
+            // could not tell is "none"): refused here instead.
+            return Err(open_error(path, "its pixel format is unknown or not one this program converts"));
+        }
         let scaler = scaling::Context::get(
             decoder.format(),
             decoder.width(),
@@ -336,10 +341,20 @@ impl FrameSource for VideoFileSource {
                 _ => break,
             }
         }
-        self.scaler
-            .run(&self.decoded, &mut self.rgb)
-            .map_err(|e| VideoError::Decode { path: self.path.clone(), reason: e.to_string() })?;
+        let decode_error = |reason: String| VideoError::Decode { path: self.path.clone(), reason };
         let (w, h) = self.size;
+        let input = self.scaler.input();
+        let (format, width, height) = (self.decoded.format(), self.decoded.width(), self.decoded.height());
+        if (input.format, input.width, input.height) != (format, width, height) {
+            // The stream changed its frames mid-way (a new size, a new pixel format): the
+            // frames keep the size they started with.
+            if !super::media_io::scalable(format) || width == 0 || height == 0 {
+                return Err(decode_error(format!("its frames changed to a pixel format this program cannot convert ({format:?})")));
+            }
+            self.scaler = scaling::Context::get(format, width, height, Pixel::RGB24, w, h, scaling::Flags::BILINEAR)
+                .map_err(|e| decode_error(e.to_string()))?;
+        }
+        self.scaler.run(&self.decoded, &mut self.rgb).map_err(|e| decode_error(e.to_string()))?;
         let mut image = reuse_or_new(into, self.info.width, self.info.height);
         let stride = self.rgb.stride(0);
         let data = self.rgb.data(0);

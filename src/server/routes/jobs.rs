@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use super::{
     super::{
         problem::Problem,
-        upload::{read_form, rejection, FieldKind},
+        upload::{read_form, refuse, rejection, FieldKind},
         AppState,
     },
     pictures::{mouth_mask, swapper_kind, target_faces},
@@ -166,7 +166,10 @@ pub async fn submit(
     State(state): State<Arc<AppState>>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, Problem> {
-    let _slot = state.upload_slot()?;
+    let _slot = match state.upload_slot() {
+        Ok(slot) => slot,
+        Err(problem) => return Err(refuse(multipart, problem).await),
+    };
     let limit = state.picture_upload_limit();
     let mut form = read_form(multipart.map_err(rejection)?, &JOB_FIELDS, limit, || state.files.incoming()).await?;
     let source = form.picture("source")?;

@@ -13,7 +13,7 @@ use axum::{
 use super::super::{
     problem::Problem,
     source_cache::SourceCache,
-    upload::{read_form, rejection, FieldKind, Form},
+    upload::{read_form, refuse, rejection, FieldKind, Form},
     AppState,
 };
 use crate::{
@@ -143,9 +143,12 @@ pub async fn swap(
     // Refused before a byte of the body is read: every worker's queue full, or every upload
     // slot taken.
     if state.pool()?.is_full() {
-        return Err(crate::Error::Busy.into());
+        return Err(refuse(multipart, crate::Error::Busy.into()).await);
     }
-    let _slot = state.upload_slot()?;
+    let _slot = match state.upload_slot() {
+        Ok(slot) => slot,
+        Err(problem) => return Err(refuse(multipart, problem).await),
+    };
     let limit = state.picture_upload_limit();
     let mut form = read_form(multipart.map_err(rejection)?, &SWAP_FIELDS, limit, || state.files.incoming()).await?;
     let source = form.picture("source")?;
@@ -223,9 +226,12 @@ pub async fn detect(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Json<DetectionReport>, Problem> {
     if state.pool()?.is_full() {
-        return Err(crate::Error::Busy.into());
+        return Err(refuse(multipart, crate::Error::Busy.into()).await);
     }
-    let _slot = state.upload_slot()?;
+    let _slot = match state.upload_slot() {
+        Ok(slot) => slot,
+        Err(problem) => return Err(refuse(multipart, problem).await),
+    };
     let limit = state.picture_upload_limit();
     let mut form = read_form(multipart.map_err(rejection)?, &DETECT_FIELDS, limit, || state.files.incoming()).await?;
     let image = form.picture("image")?;

@@ -12,8 +12,10 @@ use std::{
 
 use crossbeam_channel::{bounded, select, Sender};
 
-use super::{Fetcher, ModelRole, ModelStore, VerifiedModel};
-use crate::health::{HealthState, ModelHealth};
+use crate::{
+    health::{HealthState, ModelHealth},
+    models::{Fetcher, ModelRole, ModelStore, VerifiedModel},
+};
 
 /// Builds a session on a verified file and sends it to its stage; the error says why not.
 pub type Rebuild = Box<dyn FnMut(&VerifiedModel) -> Result<(), String> + Send>;
