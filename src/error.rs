@@ -28,6 +28,8 @@ pub enum Error {
     #[error(transparent)]
     Transcode(#[from] TranscodeError),
     #[error(transparent)]
+    Stream(#[from] crate::stream::StreamError),
+    #[error(transparent)]
     Job(#[from] crate::jobs::JobError),
     #[error("every engine worker is busy and the queue is full")]
     Busy,
@@ -45,6 +47,7 @@ impl Error {
             Self::Video(e) => e.kind(),
             Self::Pipeline(e) => e.kind(),
             Self::Transcode(e) => e.kind(),
+            Self::Stream(e) => e.kind(),
             Self::Job(e) => e.kind(),
             Self::Busy => ErrorKind::Busy,
         }

@@ -17,6 +17,7 @@ pub mod face;
 pub mod health;
 pub mod imaging;
 pub mod jobs;
+pub mod live;
 pub mod models;
 pub mod paths;
 pub mod pipeline;

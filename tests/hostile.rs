@@ -197,7 +197,11 @@ fn output_to_a_closed_stdout_is_an_error_not_lost() {
         .output()
         .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("standard output"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("standard output"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A tmpfs of `kib` KiB at a new folder; unmounted when dropped.

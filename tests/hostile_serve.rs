@@ -132,11 +132,7 @@ fn uploads_are_refused_before_they_are_read_when_every_slot_is_taken() {
     .unwrap();
     std::thread::sleep(Duration::from_millis(500));
     let started = Instant::now();
-    let answer = request(&[
-        "-F",
-        &form("image", &media("t1.jpg")),
-        &server.url("/v1/detect"),
-    ]);
+    let answer = request(&["-F", &form("image", &media("t1.jpg")), &server.url("/v1/detect")]);
     answer.problem(429);
     assert!(answer.header("retry-after").is_some());
     assert!(started.elapsed() < Duration::from_secs(5), "answered at once: {:?}", started.elapsed());

@@ -10,9 +10,7 @@ use std::{
 
 use faceswap::{
     face::{largest_face, Analysis, Face, FaceSelection},
-    pipeline::{
-        Controls, FaceTracker, Pipeline, PipelineConfig, SinkMeter, StageModels, StageUpdates, TrackerConfig,
-    },
+    pipeline::{Controls, FaceTracker, Pipeline, PipelineConfig, SinkMeter, StageModels, StageUpdates, TrackerConfig},
     swap::{SourceFace, SwapError, Swapper, SwapperKind},
     video::{Pacing, SourceSpec},
 };
@@ -63,15 +61,15 @@ fn run_slow(config: PipelineConfig) -> (faceswap::pipeline::PipelineStats, Vec<u
     let controls = Arc::new(Controls::default());
     let models = models(Duration::from_millis(80));
     let pipeline = Pipeline::start(carphone(), models, config, controls.clone(), StageUpdates::none()).unwrap();
-    let mut meter = SinkMeter::new("display");
+    let mut meter = SinkMeter::new(faceswap::pipeline::Stage::Display);
     let mut seqs = Vec::new();
     while let Some(frame) = pipeline.frames().recv() {
         seqs.push(frame.seq);
         meter.record(&frame, 0.0);
         pipeline.recycle(frame);
     }
-    let (captured, dropped, failed) = pipeline.finish(&controls).unwrap();
-    (meter.finish(captured, dropped, failed), seqs)
+    let counts = pipeline.finish(&controls).unwrap();
+    (meter.finish(counts), seqs)
 }
 
 #[test]

@@ -4,7 +4,7 @@
 use std::{
     path::{Path, PathBuf},
     sync::Arc,
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use anyhow::{bail, Context, Result};
@@ -12,13 +12,13 @@ use clap::Args;
 use faceswap::{
     atomic_file::check_target,
     engine::{Engine, VideoSwap},
-    health::{HealthServer, HealthState, StreamHealth},
-    imaging::{save_rgb, SaveMode},
-    pipeline::{Controls, PipelineConfig, PipelineStats, SinkMeter, TrackerConfig},
+    health::HealthServer,
+    live::{LiveInput, LiveOptions, LiveStats},
+    pipeline::{Controls, TrackerConfig},
     signal,
-    stream::{is_network, InputMonitor, OutputTarget, Outputs},
+    stream::OutputTarget,
     transcode::container_for,
-    video::{list_cameras, CameraSelector, SourceSpec, WindowEvent, WindowSink},
+    video::{list_cameras, CameraSelector},
 };
 
 use super::{
@@ -106,19 +106,9 @@ pub fn run(args: LiveArgs) -> Result<()> {
     for target in &targets {
         target.check()?;
     }
-    let limits = faceswap::imaging::PictureLimits { max_pixels: args.engine.max_pixels };
-    let monitor = InputMonitor::default();
-    let spec = match &args.input {
-        Some(path) if is_network(&path.to_string_lossy()) => {
-            SourceSpec::Network { url: path.to_string_lossy().into_owned(), limits, monitor: monitor.clone() }
-        }
-        Some(path) if faceswap::imaging::is_picture_path(path) => {
-            SourceSpec::Still { path: path.clone(), fps: f64::from(args.fps.unwrap_or(30)), limits }
-        }
-        Some(path) => {
-            SourceSpec::File { path: path.clone(), resolution: args.resolution, looping: args.looping, limits }
-        }
-        None => SourceSpec::Camera { selector: args.camera.clone(), resolution: args.resolution, fps: args.fps },
+    let input = match &args.input {
+        Some(path) => LiveInput::for_path(path, args.resolution, args.fps, args.looping),
+        None => LiveInput::Camera { selector: args.camera.clone(), resolution: args.resolution, fps: args.fps },
     };
     if args.headless && args.frames.is_none() && args.input.is_none() {
         tracing::info!("headless with a camera and no --frames: stop with Ctrl-C");
@@ -135,187 +125,44 @@ pub fn run(args: LiveArgs) -> Result<()> {
             ..TrackerConfig::default()
         },
     };
-    let context =
-        format!("ep {}  swapper {}  detect every {}", engine.factory().provider(), swap.swapper, args.detect_every);
     if let Some(interval) = args.supervision.interval() {
         engine.watch_models(interval).context("cannot start the model watchdog")?;
     }
     let health = engine.supervisor().health().clone();
-    let _health_server =
-        args.supervision.health_addr.map(|addr| HealthServer::start(addr, health.clone())).transpose()?;
-
+    let _health_server = args.supervision.health_addr.map(|addr| HealthServer::start(addr, health)).transpose()?;
     let controls = Arc::new(Controls::default());
     let _stop = signal::stop_on_signal(&controls)?;
-    let base = if args.lossless {
-        PipelineConfig { pacing: None, ..PipelineConfig::lossless() }
-    } else {
-        PipelineConfig::live()
+    let options = LiveOptions {
+        input,
+        outputs: targets,
+        output_fps: args.fps.unwrap_or(30),
+        window: !args.headless,
+        frames: args.frames,
+        lossless: args.lossless,
+        swap,
+        mouth_mask: args.mouth.mask()?,
+        publish_every: Duration::from_secs(1),
     };
-    let config =
-        PipelineConfig { max_frames: args.frames.filter(|_| args.lossless), mouth_mask: args.mouth.mask()?, ..base };
-    let pipeline = engine.start_pipeline(spec, swap, config, controls.clone())?;
-    tracing::info!(source = pipeline.source(), "live");
-
-    let mut meter = SinkMeter::new("display");
-    let mut window: Option<WindowSink> = None;
-    let mut outputs: Option<Outputs> = None;
-    let mut published = Instant::now();
-    let mut output_lines: Vec<String> = Vec::new();
-    let epoch = Instant::now();
-    let mut sink_error = None;
-    loop {
-        let frame = match pipeline.frames().recv_timeout(Duration::from_millis(100)) {
-            Ok(frame) => frame,
-            Err(true) => break,
-            // A lossless run drains what is in flight; a live one just stops.
-            Err(false) if controls.is_stopped() && !args.lossless => break,
-            Err(false) => continue,
-        };
-        let shown_at = Instant::now();
-        if outputs.is_none() && !targets.is_empty() {
-            let fps = f64::from(args.fps.unwrap_or(30));
-            match Outputs::start(&targets, frame.image.width(), frame.image.height(), fps, epoch) {
-                Ok(started) => outputs = Some(started),
-                Err(e) => {
-                    sink_error = Some(anyhow::Error::from(e));
-                    break;
-                }
-            }
-        }
-        if let Some(outputs) = &outputs {
-            outputs.send(&frame.image, frame.captured);
-            if published.elapsed() >= Duration::from_secs(1) {
-                published = Instant::now();
-                output_lines = publish(&health, outputs, &monitor);
-            }
-        }
-        if !args.headless {
-            if window.is_none() {
-                match WindowSink::open("faceswap", frame.image.width(), frame.image.height()) {
-                    Ok(w) => window = Some(w),
-                    Err(e) => {
-                        sink_error = Some(anyhow::Error::from(e));
-                        break;
-                    }
-                }
-            }
-            if let Some(w) = window.as_mut() {
-                let mut lines = meter.overlay(&context, frame.faces.len(), controls.is_swapping());
-                lines.extend(output_lines.iter().cloned());
-                let events = match w.show(&frame.image, &lines) {
-                    Ok(events) => events,
-                    Err(e) => {
-                        sink_error = Some(e.into());
-                        break;
-                    }
-                };
-                for event in events {
-                    match event {
-                        WindowEvent::Quit => controls.stop(),
-                        WindowEvent::ToggleSwap => {
-                            let on = controls.toggle_swapping();
-                            tracing::info!(swapping = on, "swap toggled");
-                        }
-                        WindowEvent::ToggleMouthMask => {
-                            let on = controls.toggle_mouth_mask();
-                            tracing::info!(mouth_mask = on, "mouth mask toggled");
-                        }
-                        WindowEvent::Snapshot => snapshot(&frame.image),
-                    }
-                }
-            }
-        }
-        meter.record(&frame, shown_at.elapsed().as_secs_f32() * 1000.0);
-        health.frame_done(meter.recent_fps());
-        pipeline.recycle(frame);
-        if args.frames.is_some_and(|n| meter.shown() >= n) {
-            controls.stop();
-        }
-        if controls.is_stopped() && !args.lossless {
-            break;
-        }
-    }
-    // The window goes first (it is on this thread), then the stages are stopped and joined.
-    drop(window);
-    let finished = pipeline.finish(&controls);
-    health.set_running(false);
-    let (captured, dropped, failed) = finished?;
-    let mut stats = meter.finish(captured, dropped, failed);
-    stats.outputs = outputs.map(Outputs::finish).unwrap_or_default();
-    stats.input = args
-        .input
-        .as_ref()
-        .filter(|p| is_network(&p.to_string_lossy()))
-        .map(|_| monitor.lock().map(|m| m.clone()).unwrap_or_default());
+    let stats = faceswap::live::run(&engine, options, &controls)?;
     report(&stats, args.stats_json.as_deref(), args.overwrite)?;
-    if let Some((name, reason)) = stats.outputs.iter().find_map(|o| Some((&o.name, o.failed.as_ref()?))) {
+    if let Some((output, reason)) = stats.failed_output() {
         // A recording cut short is a failed run, whatever the window showed.
-        bail!(
-            "{name} stopped after {} frames: {reason}",
-            stats.outputs.iter().find(|o| &o.name == name).map_or(0, |o| o.frames_sent)
-        );
+        bail!("{} stopped after {} frames: {reason}", output.name, output.frames_sent);
     }
-    match sink_error {
-        Some(e) => Err(e),
-        None => Ok(()),
-    }
-}
-
-/// Puts the outputs' and the input's state in the health report; returns the overlay's lines.
-fn publish(health: &HealthState, outputs: &Outputs, monitor: &InputMonitor) -> Vec<String> {
-    let mut lines = Vec::new();
-    for o in outputs.stats() {
-        let state = StreamHealth {
-            connected: o.connected,
-            frames: o.frames_sent,
-            dropped: o.frames_dropped,
-            reconnects: o.reconnects,
-        };
-        health.set_stream(&o.name, state);
-        lines.push(format!(
-            "{} {}  sent {}  dropped {}  reconnects {}  {:.0} ms",
-            if o.connected { "->" } else { "x " },
-            o.name,
-            o.frames_sent,
-            o.frames_dropped,
-            o.reconnects,
-            o.delay_ms.p50
-        ));
-    }
-    if let Ok(input) = monitor.lock() {
-        if !input.url.is_empty() {
-            let state = StreamHealth {
-                connected: input.connected,
-                frames: input.frames_received,
-                dropped: input.frames_repeated,
-                reconnects: input.reconnects,
-            };
-            health.set_stream(&input.url, state);
-        }
-    }
-    lines
-}
-
-fn snapshot(image: &image::RgbImage) {
-    let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
-    let path = PathBuf::from(format!("faceswap-snapshot-{stamp}.png"));
-    match save_rgb(image, &path, SaveMode::RefuseExisting) {
-        Ok(()) => tracing::warn!(path = %path.display(), "snapshot saved"),
-        Err(e) => tracing::warn!(error = %e, "snapshot failed"),
-    }
+    Ok(())
 }
 
 /// Prints the summary line and writes the stats file.
-pub fn report(stats: &PipelineStats, json: Option<&Path>, overwrite: bool) -> Result<()> {
+pub fn report(stats: &LiveStats, json: Option<&Path>, overwrite: bool) -> Result<()> {
     outln!(
         "{} frames shown ({} swapped, {} dropped, {} failed) at {:.1} fps; delay p50 {:.0} ms, p95 {:.0} ms",
-        stats.frames_shown,
-        stats.frames_swapped,
-        stats.frames_dropped,
-        stats.frames_failed,
-        stats.fps,
-        stats.latency_ms.p50,
-        stats.latency_ms.p95
+        stats.pipeline.frames_shown,
+        stats.pipeline.frames_swapped,
+        stats.pipeline.frames_dropped,
+        stats.pipeline.frames_failed,
+        stats.pipeline.fps,
+        stats.pipeline.latency_ms.p50,
+        stats.pipeline.latency_ms.p95
     )?;
     for o in &stats.outputs {
         outln!(

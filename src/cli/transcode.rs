@@ -14,7 +14,7 @@ use faceswap::{
     atomic_file::{check_target, write_whole},
     engine::Engine,
     health::HealthServer,
-    pipeline::{Controls, PipelineStats},
+    pipeline::{Controls, PipelineStats, Stage},
     signal,
     transcode::{check_paths, container_for, transcode, Progress, TranscodeJob, TranscodeOptions, TranscodeReport},
 };
@@ -220,13 +220,14 @@ fn print_summary(report: &TranscodeReport) -> std::io::Result<()> {
 }
 
 fn stage_shares(stats: &PipelineStats) -> String {
-    let stages = ["capture", "detect", "track", "swap", "encode"];
-    let total: f32 = stages.iter().filter_map(|s| stats.stage_ms.get(*s)).map(|p| p.mean).sum();
-    stages
+    let total: f32 = stats.stage_ms.values().map(|p| p.mean).sum();
+    stats
+        .stage_ms
         .iter()
-        .filter_map(|s| stats.stage_ms.get(*s).map(|p| (s, p.mean)))
-        .map(|(s, ms)| {
-            let name = if *s == "capture" { "decode" } else { s };
+        .map(|(stage, p)| (stage, p.mean))
+        .map(|(stage, ms)| {
+            // A transcode's capture is the decoder.
+            let name = if *stage == Stage::Capture { "decode" } else { stage.as_str() };
             format!("{name} {:.0}%", if total > 0.0 { 100.0 * ms / total } else { 0.0 })
         })
         .collect::<Vec<_>>()

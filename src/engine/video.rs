@@ -10,7 +10,8 @@ use super::{ConsumerHandle, Engine};
 use crate::{
     face::FaceSelection,
     pipeline::{
-        Controls, FaceTracker, Pipeline, PipelineConfig, PipelineError, RunningPipeline, StageModels, TrackerConfig,
+        Controls, FaceTracker, FrameCounts, Pipeline, PipelineConfig, PipelineError, RunningPipeline, StageModels,
+        TrackerConfig,
     },
     swap::{SourceFace, SwapperKind},
     video::SourceSpec,
@@ -45,7 +46,7 @@ impl EnginePipeline {
     ///
     /// # Errors
     /// The first stage error.
-    pub fn finish(self, controls: &Controls) -> Result<(u64, u64, u64), PipelineError> {
+    pub fn finish(self, controls: &Controls) -> Result<FrameCounts, PipelineError> {
         self.running.finish(controls)
     }
 }

@@ -18,7 +18,8 @@ pub use blend::blend_masked;
 pub use error::ImageError;
 pub use filter::{box_blur3, erode_binary, erode_square, gaussian_blur, gaussian_kernel};
 pub use io::{
-    check_output, format_for_path, is_picture_path, load_picture_within, load_rgb, load_rgb_within, save_rgb, write_atomically, SaveMode,
+    check_output, format_for_path, is_picture_path, load_picture_within, load_rgb, load_rgb_within, save_rgb,
+    write_atomically, SaveMode,
 };
 pub use letterbox::{Letterbox, LetterboxResizer};
 pub use picture::{

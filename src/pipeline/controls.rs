@@ -54,6 +54,16 @@ impl Controls {
     }
 }
 
+/// What a pipeline did with its frames, as its stages counted them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct FrameCounts {
+    pub captured: u64,
+    /// Dropped by a full link (live policy).
+    pub dropped: u64,
+    /// Passed on unswapped after a stage failed on them.
+    pub failed: u64,
+}
+
 /// Counts the stages keep while running.
 #[derive(Debug, Default)]
 pub struct Counters {
@@ -62,4 +72,15 @@ pub struct Counters {
     pub failed: AtomicU64,
     /// Damaged input packets the source skipped.
     pub bad_packets: AtomicU64,
+}
+
+impl Counters {
+    /// The counts now.
+    pub fn frames(&self) -> FrameCounts {
+        FrameCounts {
+            captured: self.captured.load(Ordering::Relaxed),
+            dropped: self.dropped.load(Ordering::Relaxed),
+            failed: self.failed.load(Ordering::Relaxed),
+        }
+    }
 }

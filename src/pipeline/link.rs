@@ -7,6 +7,7 @@ use std::sync::{
     Arc,
 };
 
+pub use crossbeam_channel::RecvTimeoutError;
 use crossbeam_channel::{bounded, Receiver, Sender, TryRecvError, TrySendError};
 
 /// What a full channel does.
@@ -111,9 +112,10 @@ impl<T> LinkReceiver<T> {
         self.rx.recv().ok()
     }
 
-    /// The next item if one arrives within `timeout`; `Err(true)` when the sender is gone.
-    pub fn recv_timeout(&self, timeout: std::time::Duration) -> Result<T, bool> {
-        self.rx.recv_timeout(timeout).map_err(|e| e.is_disconnected())
+    /// The next item if one arrives within `timeout`; [`RecvTimeoutError::Disconnected`] once the
+    /// sender is gone and the link is empty.
+    pub fn recv_timeout(&self, timeout: std::time::Duration) -> Result<T, RecvTimeoutError> {
+        self.rx.recv_timeout(timeout)
     }
 }
 

@@ -29,6 +29,35 @@ impl Percentiles {
     }
 }
 
+/// A step every frame goes through, as the stats name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// Reading or decoding the frame.
+    Capture,
+    Detect,
+    Track,
+    Swap,
+    /// The live sink: the window or the headless meter.
+    Display,
+    /// The transcode sink.
+    Encode,
+}
+
+impl Stage {
+    /// The name in the stats.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Capture => "capture",
+            Self::Detect => "detect",
+            Self::Track => "track",
+            Self::Swap => "swap",
+            Self::Display => "display",
+            Self::Encode => "encode",
+        }
+    }
+}
+
 /// The run's figures, as `--stats-json` writes them.
 #[derive(Debug, Clone, Serialize)]
 pub struct PipelineStats {
@@ -42,14 +71,8 @@ pub struct PipelineStats {
     pub frames_out_of_order: u64,
     pub fps: f64,
     pub duration_s: f64,
-    pub stage_ms: BTreeMap<String, Percentiles>,
+    pub stage_ms: BTreeMap<Stage, Percentiles>,
     pub latency_ms: Percentiles,
-    /// Live outputs (virtual camera, streams, recording), when there were any.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub outputs: Vec<crate::stream::OutputStats>,
-    /// A network input, when it was one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub input: Option<crate::stream::InputStats>,
 }
 
 /// Counts and times frames as the sink takes them.
@@ -71,12 +94,12 @@ pub struct SinkMeter {
     recent_fps: f32,
     recent: [f32; 6],
     last_shown: Option<Instant>,
-    output_name: &'static str,
+    output_stage: Stage,
 }
 
 impl SinkMeter {
-    /// A meter whose last stage is called `output_name` (`display`, `encode`, …).
-    pub fn new(output_name: &'static str) -> Self {
+    /// A meter whose last stage is `output_stage` ([`Stage::Display`], [`Stage::Encode`]).
+    pub fn new(output_stage: Stage) -> Self {
         Self {
             started: Instant::now(),
             shown: 0,
@@ -92,7 +115,7 @@ impl SinkMeter {
             recent_fps: 0.0,
             recent: [0.0; 6],
             last_shown: None,
-            output_name,
+            output_stage,
         }
     }
 
@@ -154,25 +177,26 @@ impl SinkMeter {
             ),
             format!(
                 "capture {capture:.1}  detect {detect:.1}  track {track:.1}  swap {swap:.1}  {} {output:.1} ms",
-                self.output_name
+                self.output_stage.as_str()
             ),
             context.to_string(),
             "H overlay  Space swap  M mouth mask  S snapshot  Q quit".to_string(),
         ]
     }
 
-    /// The final figures; `captured`, `dropped` and `failed` come from the stages.
-    pub fn finish(self, captured: u64, dropped: u64, failed: u64) -> PipelineStats {
+    /// The final figures; what was captured, dropped and failed comes from the stages.
+    pub fn finish(self, counts: super::FrameCounts) -> PipelineStats {
+        let super::FrameCounts { captured, dropped, failed } = counts;
         let duration = self.started.elapsed().as_secs_f64();
         let mut stage_ms = BTreeMap::new();
-        for (name, samples) in [
-            ("capture", &self.capture),
-            ("detect", &self.detect),
-            ("track", &self.track),
-            ("swap", &self.swap),
-            (self.output_name, &self.output),
+        for (stage, samples) in [
+            (Stage::Capture, &self.capture),
+            (Stage::Detect, &self.detect),
+            (Stage::Track, &self.track),
+            (Stage::Swap, &self.swap),
+            (self.output_stage, &self.output),
         ] {
-            stage_ms.insert(name.to_string(), samples.percentiles());
+            stage_ms.insert(stage, samples.percentiles());
         }
         PipelineStats {
             frames_captured: captured,
@@ -185,8 +209,6 @@ impl SinkMeter {
             duration_s: duration,
             stage_ms,
             latency_ms: self.latency.percentiles(),
-            outputs: Vec::new(),
-            input: None,
         }
     }
 }

@@ -12,12 +12,12 @@ mod smoothing;
 mod stages;
 mod tracker;
 
-pub use controls::Controls;
+pub use controls::{Controls, FrameCounts};
 pub use error::PipelineError;
 pub use frame::{Frame, StageTimes};
 pub use histogram::MillisHistogram;
-pub use link::{link, LinkReceiver, LinkSender, Policy};
-pub use metrics::{Percentiles, PipelineStats, SinkMeter};
+pub use link::{link, LinkReceiver, LinkSender, Policy, RecvTimeoutError};
+pub use metrics::{Percentiles, PipelineStats, SinkMeter, Stage};
 pub use run::{Pipeline, PipelineConfig, RunningPipeline, StageModels, StageUpdates};
 pub use smoothing::OneEuroFilter;
 pub use tracker::{FaceTracker, FrameDetector, TrackFollower, TrackUpdate, TrackerConfig};

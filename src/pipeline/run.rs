@@ -10,7 +10,8 @@ use std::{
 };
 
 use super::{
-    controls::Counters, link, stages, Controls, FaceTracker, Frame, LinkReceiver, PipelineError, Policy, TrackUpdate,
+    controls::Counters, link, stages, Controls, FaceTracker, Frame, FrameCounts, LinkReceiver, PipelineError, Policy,
+    TrackUpdate,
 };
 use crate::{
     face::{FaceSelection, ScrfdDetector},
@@ -215,9 +216,8 @@ impl RunningPipeline {
     }
 
     /// Frames captured, dropped and failed so far.
-    pub fn counts(&self) -> (u64, u64, u64) {
-        let c = &self.counters;
-        (c.captured.load(Ordering::Relaxed), c.dropped.load(Ordering::Relaxed), c.failed.load(Ordering::Relaxed))
+    pub fn counts(&self) -> FrameCounts {
+        self.counters.frames()
     }
 
     /// Stops the stages and joins them, source first in line: dropping the sink's end makes
@@ -225,7 +225,7 @@ impl RunningPipeline {
     ///
     /// # Errors
     /// The source's error (a camera unplugged mid-run) or a stage that panicked.
-    pub fn finish(self, controls: &Controls) -> Result<(u64, u64, u64), PipelineError> {
+    pub fn finish(self, controls: &Controls) -> Result<FrameCounts, PipelineError> {
         controls.stop();
         let Self { frames, handles, counters, .. } = self;
         drop(frames);
@@ -239,11 +239,7 @@ impl RunningPipeline {
         }
         match first_error {
             Some(e) => Err(e),
-            None => Ok((
-                counters.captured.load(Ordering::Relaxed),
-                counters.dropped.load(Ordering::Relaxed),
-                counters.failed.load(Ordering::Relaxed),
-            )),
+            None => Ok(counters.frames()),
         }
     }
 }

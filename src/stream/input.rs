@@ -306,7 +306,10 @@ fn read_stream(url: &str, shared: &Arc<Shared>, limits: PictureLimits) -> Result
             // A stream may change its size or pixel format mid-way: the scaler follows, and a
             // format swscale cannot take is an error, not an abort inside it.
             if !crate::video::scalable(decoded.format()) {
-                return Err(format!("its frames are in a pixel format this program cannot convert ({:?})", decoded.format()));
+                return Err(format!(
+                    "its frames are in a pixel format this program cannot convert ({:?})",
+                    decoded.format()
+                ));
             }
             if scaler.as_ref().is_none_or(|(c, sw, sh)| (*sw, *sh) != (w, h) || c.input().format != decoded.format()) {
                 let context = ffmpeg::software::scaling::Context::get(

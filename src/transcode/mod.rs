@@ -248,7 +248,7 @@ fn swap_into(
     let config = PipelineConfig { mouth_mask: options.mouth_mask, ..PipelineConfig::lossless() };
     let pipeline = engine.start_pipeline(spec, swap, config, controls.clone())?;
     let health = engine.supervisor().health().clone();
-    let mut meter = SinkMeter::new("encode");
+    let mut meter = SinkMeter::new(crate::pipeline::Stage::Encode);
     let started = Instant::now();
     let mut last_report = started;
     let mut write_error = None;
@@ -270,7 +270,7 @@ fn swap_into(
     }
     let bad_packets = pipeline.bad_packets();
     let interrupted = controls.is_stopped();
-    let (captured, dropped, failed) = pipeline.finish(controls)?;
+    let counts = pipeline.finish(controls)?;
     if let Some(e) = write_error {
         // `pending` drops here with its temporary file; nothing appears under the final name.
         return Err(Error::Video(output_named(e)));
@@ -278,7 +278,7 @@ fn swap_into(
     let summary = writer.finish().map_err(output_named)?;
     on_progress(&progress(meter.shown(), frames_total, started));
     let output = pending.commit()?;
-    let stats = meter.finish(captured, dropped, failed);
+    let stats = meter.finish(counts);
     Ok(TranscodeReport {
         output,
         frame_size: (shape.width, shape.height),

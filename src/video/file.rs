@@ -349,7 +349,9 @@ impl FrameSource for VideoFileSource {
             // The stream changed its frames mid-way (a new size, a new pixel format): the
             // frames keep the size they started with.
             if !super::media_io::scalable(format) || width == 0 || height == 0 {
-                return Err(decode_error(format!("its frames changed to a pixel format this program cannot convert ({format:?})")));
+                return Err(decode_error(format!(
+                    "its frames changed to a pixel format this program cannot convert ({format:?})"
+                )));
             }
             self.scaler = scaling::Context::get(format, width, height, Pixel::RGB24, w, h, scaling::Flags::BILINEAR)
                 .map_err(|e| decode_error(e.to_string()))?;

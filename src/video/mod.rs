@@ -117,14 +117,8 @@ pub enum SourceSpec {
         fps: f64,
         limits: PictureLimits,
     },
-    /// A network stream (RTSP, UDP, SRT, TCP, HTTP), read as it arrives; `monitor` gets its
-    /// figures as frames are taken.
-    Network {
-        url: String,
-        limits: PictureLimits,
-        monitor: crate::stream::InputMonitor,
-    },
-    /// Any source, opened by the function on the capture thread (benchmarks, tests).
+    /// Any source, opened by the function on the capture thread (network streams, benchmarks,
+    /// tests): sources this module does not know plug in here.
     Custom(SourceOpener),
 }
 
@@ -159,10 +153,6 @@ impl SourceSpec {
                 let picture = crate::imaging::load_rgb_within(path, *limits)?;
                 Box::new(StillSource::new(picture, *fps, path.display().to_string()))
             }
-            Self::Network { url, limits, monitor } => Box::new(
-                crate::stream::NetworkSource::open(url, *limits, monitor.clone())
-                    .map_err(|e| VideoError::Open { path: PathBuf::from(url), reason: e.to_string() })?,
-            ),
             Self::Custom(open) => (open.0)()?,
         })
     }
