@@ -30,6 +30,8 @@ pub enum Error {
     #[error(transparent)]
     Stream(#[from] crate::stream::StreamError),
     #[error(transparent)]
+    Compare(#[from] crate::quality::CompareError),
+    #[error(transparent)]
     Job(#[from] crate::jobs::JobError),
     #[error("every engine worker is busy and the queue is full")]
     Busy,
@@ -48,6 +50,7 @@ impl Error {
             Self::Pipeline(e) => e.kind(),
             Self::Transcode(e) => e.kind(),
             Self::Stream(e) => e.kind(),
+            Self::Compare(e) => e.kind(),
             Self::Job(e) => e.kind(),
             Self::Busy => ErrorKind::Busy,
         }

@@ -59,19 +59,14 @@ pub fn transcode(input: &Path, output: &Path) -> Command {
 }
 
 /// A tiny PNG whose header claims `side`×`side` pixels (its CRC right).
-fn picture_bomb(path: &Path, side: u32) {
+pub fn picture_bomb(path: &Path, side: u32) {
     let mut bytes = Vec::new();
     image::RgbImage::new(1, 1).write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png).unwrap();
     bytes[16..20].copy_from_slice(&side.to_be_bytes());
     bytes[20..24].copy_from_slice(&side.to_be_bytes());
-    let mut crc = !0u32;
-    for &byte in &bytes[12..29] {
-        crc ^= u32::from(byte);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
-        }
-    }
-    bytes[29..33].copy_from_slice(&(!crc).to_be_bytes());
+    // The IHDR chunk's CRC covers its type and data.
+    let crc = crc32fast::hash(&bytes[12..29]);
+    bytes[29..33].copy_from_slice(&crc.to_be_bytes());
     std::fs::write(path, bytes).unwrap();
 }
 
@@ -473,16 +468,7 @@ fn outputs_get_the_umask_mode_and_keep_a_replaced_files_mode() {
 #[test]
 fn a_killed_transcode_leaves_no_partial_for_good() {
     let dir = tempfile::tempdir().unwrap();
-    let long = dir.path().join("long.mp4");
-    ffmpeg(&[
-        "-stream_loop",
-        "19",
-        "-i",
-        media("carphone.mp4").to_str().unwrap(),
-        "-c",
-        "copy",
-        long.to_str().unwrap(),
-    ]);
+    let long = crate::serve_support::long_clip(dir.path(), 20);
     let output = dir.path().join("out.mp4");
     let mut child = transcode(&long, &output).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
     let partial = |dir: &Path| -> Vec<PathBuf> {
@@ -647,16 +633,7 @@ fn transparency_is_kept_and_other_video_streams_are_named() {
 #[test]
 fn a_second_ctrl_c_ends_a_transcode_at_once() {
     let dir = tempfile::tempdir().unwrap();
-    let long = dir.path().join("long.mp4");
-    ffmpeg(&[
-        "-stream_loop",
-        "29",
-        "-i",
-        media("carphone.mp4").to_str().unwrap(),
-        "-c",
-        "copy",
-        long.to_str().unwrap(),
-    ]);
+    let long = crate::serve_support::long_clip(dir.path(), 30);
     let child =
         transcode(&long, &dir.path().join("out.mp4")).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
     // The output's partial appears once the transcode runs (its signal handling is set by

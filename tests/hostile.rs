@@ -253,3 +253,41 @@ fn a_recording_that_fills_the_disk_fails_the_run_instead_of_starting_over() {
     assert!(stderr.contains("record:") && stderr.contains("stopped after"), "{stderr}");
     assert!(!stderr.contains("reconnecting"), "a file is not reconnected: {stderr}");
 }
+
+#[test]
+fn compare_refuses_what_it_cannot_measure_and_says_what_it_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = media("t1.jpg");
+    let (w, h) = image::image_dimensions(&original).unwrap();
+    let compare = |result: &Path, original: &Path| {
+        faceswap()
+            .args(["compare", "--samples", "4", "--source"])
+            .arg(media("astronaut.png"))
+            .arg("--original")
+            .arg(original)
+            .arg("--result")
+            .arg(result)
+            .output()
+            .unwrap()
+    };
+    // A result with no face in it, and one of another size: errors, not identity 0.000.
+    let blank = dir.path().join("blank.png");
+    image::RgbImage::from_pixel(w, h, image::Rgb([128, 128, 128])).save(&blank).unwrap();
+    assert!(one_line_error(&compare(&blank, &original)).contains("no face of the original"));
+    let small = dir.path().join("small.png");
+    image::RgbImage::new(w / 2, h / 2).save(&small).unwrap();
+    assert!(one_line_error(&compare(&small, &original)).contains(&format!("{}×{}", w / 2, h / 2)));
+    // A video against a cut of itself: measured on the common frames, with a warning.
+    let cut = dir.path().join("cut.mp4");
+    crate::transcode::ffmpeg(&[
+        "-i",
+        media("carphone.mp4").to_str().unwrap(),
+        "-frames:v",
+        "30",
+        cut.to_str().unwrap(),
+    ]);
+    let out = compare(&cut, &media("carphone.mp4"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("has 30 frames and the original 1") && stderr.contains("first 30"), "{stderr}");
+}

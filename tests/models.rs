@@ -271,15 +271,7 @@ fn transcode_loses_no_frame_while_a_model_is_repaired() {
         ModelServer::start(models_dir(), Behaviour { delay: Duration::from_millis(200), ..Behaviour::default() });
     let models = models_copy();
     let dir = tempfile::tempdir().unwrap();
-    let long = dir.path().join("long.mp4");
-    let status = Command::new("ffmpeg")
-        .args(["-loglevel", "error", "-y", "-stream_loop", "9", "-i"])
-        .arg(media("carphone.mp4"))
-        .args(["-c", "copy"])
-        .arg(&long)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let long = crate::serve_support::long_clip(dir.path(), 10);
     let output = dir.path().join("out.mp4");
     let child = faceswap()
         .args(["transcode", "--watch-interval", "0.3", "--mirror", &server.base, "--models-dir"])

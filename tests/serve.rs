@@ -15,6 +15,7 @@ use std::{
 use faceswap::face::{Analysis, Face};
 
 use crate::{
+    hardening::picture_bomb,
     model_server::{Behaviour, ModelServer},
     models::{models_copy, valid},
     serve_support::{curl, long_clip, python_client, request, wait_for, Answer, Server},
@@ -292,27 +293,6 @@ fn a_model_repaired_mid_traffic_fails_no_request() {
     assert_eq!(health["requests"]["failed"], 0, "{health}");
 }
 
-/// A tiny PNG whose header claims 100000×100000 pixels (with a valid CRC).
-fn picture_bomb(path: &Path) {
-    let mut bytes = Vec::new();
-    image::codecs::png::PngEncoder::new(&mut bytes)
-        .write_image(&[0u8; 3], 1, 1, image::ExtendedColorType::Rgb8)
-        .unwrap();
-    bytes[16..20].copy_from_slice(&100_000u32.to_be_bytes());
-    bytes[20..24].copy_from_slice(&100_000u32.to_be_bytes());
-    let mut crc = !0u32;
-    for &byte in &bytes[12..29] {
-        crc ^= u32::from(byte);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
-        }
-    }
-    bytes[29..33].copy_from_slice(&(!crc).to_be_bytes());
-    std::fs::write(path, bytes).unwrap();
-}
-
-use image::ImageEncoder;
-
 #[test]
 fn bad_input_of_every_kind_gets_a_problem_json_answer() {
     let dir = tempfile::tempdir().unwrap();
@@ -324,7 +304,7 @@ fn bad_input_of_every_kind_gets_a_problem_json_answer() {
     let t1 = std::fs::read(media("t1.jpg")).unwrap();
     std::fs::write(&truncated, &t1[..t1.len() * 4 / 10]).unwrap();
     let bomb = dir.path().join("bomb.png");
-    picture_bomb(&bomb);
+    picture_bomb(&bomb, 100_000);
     let big = dir.path().join("big.bin");
     std::fs::write(&big, vec![7u8; 3 << 20]).unwrap();
     let wall = dir.path().join("wall.png");

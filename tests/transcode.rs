@@ -165,17 +165,8 @@ fn variable_frame_rate_timestamps_are_kept() {
 #[test]
 fn ctrl_c_finishes_the_file_with_every_frame_processed() {
     let dir = tempfile::tempdir().unwrap();
-    let long = dir.path().join("long.mp4");
     // 3600 frames: far more than a fast machine gets through before the signal.
-    ffmpeg(&[
-        "-stream_loop",
-        "29",
-        "-i",
-        media("carphone.mp4").to_str().unwrap(),
-        "-c",
-        "copy",
-        long.to_str().unwrap(),
-    ]);
+    let long = crate::serve_support::long_clip(dir.path(), 30);
     let output = dir.path().join("stopped.mp4");
     let child = transcode(&long, &output).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     std::thread::sleep(Duration::from_millis(2500));

@@ -6,8 +6,8 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use faceswap::{
     bench::{self, BenchConfig, BenchInput, BenchReport},
-    engine::{EngineModels, ProviderName},
-    runtime::{ExecutionProvider, OrtRuntime},
+    engine::{Engine, ProviderName},
+    runtime::ExecutionProvider,
 };
 
 use super::engine::{parse_resolution, EngineArgs, Ep, SwapperArgs};
@@ -66,10 +66,10 @@ pub fn run(args: BenchArgs) -> Result<()> {
         inputs.extend(args.input.as_deref());
         faceswap::atomic_file::check_target(path, args.overwrite, &inputs).context("--json")?;
     }
-    // The runtime and the model files are the same for every provider measured.
+    // The runtime and the model files are the same for every provider measured: the engine
+    // opened on the CPU provider finds, verifies and repairs them once.
     let config = EngineArgs { ep: vec![Ep::Cpu], ..args.engine.clone() }.config(&args.swapper)?;
-    let runtime = OrtRuntime::load(config.ort_library.as_deref())?;
-    let models = EngineModels::prepare(&config)?;
+    let engine = Engine::open(config.clone())?;
     let input = match (&args.input, args.synthetic) {
         (Some(path), _) => BenchInput::Video(path.clone()),
         (None, Some((width, height))) => BenchInput::Synthetic { width, height },
@@ -80,15 +80,15 @@ pub fn run(args: BenchArgs) -> Result<()> {
         frames: args.frames as usize,
         detect_every: args.detect_every,
         source_photo: source,
-        models: models.faces,
+        models: engine.face_models().clone(),
         swapper: config.swapper,
-        swapper_model: models.swapper,
+        swapper_model: engine.swapper_file(config.swapper)?,
         threads: config.threads,
         encode: !args.no_encode,
     };
     let providers: Vec<ExecutionProvider> =
         args.engine.ep.iter().map(|ep| ProviderName::from(*ep).on_device(config.device)).collect();
-    let report = bench::run(&runtime, &providers, &bench)?;
+    let report = bench::run(engine.factory().runtime(), &providers, &bench)?;
     print_table(&report)?;
     if let Some(path) = &args.json {
         faceswap::atomic_file::write_whole(path, serde_json::to_string_pretty(&report)?.as_bytes(), args.overwrite)

@@ -90,6 +90,14 @@ pub fn run(args: CompareArgs) -> Result<()> {
     } else {
         let samples = usize::try_from(args.samples).unwrap_or(40);
         let comparison = compare_videos(&mut analyzer, source.identity(), &args.original, &args.result, samples)?;
+        if comparison.frames_original != comparison.frames_result {
+            eprintln!(
+                "warning: the result has {} frames and the original {}: only the first {} were compared",
+                comparison.frames_result,
+                comparison.frames_original,
+                comparison.frames_original.min(comparison.frames_result)
+            );
+        }
         if args.json {
             outln!("{}", serde_json::to_string_pretty(&comparison)?)?;
         } else {

@@ -20,6 +20,15 @@ pub const INNER_MOUTH: [usize; 12] = [52, 65, 66, 62, 70, 69, 61, 58, 57, 60, 54
 /// The lips' outer edge, in the same order.
 pub const OUTER_MOUTH: [usize; 12] = [52, 64, 63, 71, 67, 68, 61, 58, 59, 53, 56, 55];
 
+/// Every point of each eye (rim and pupils) and of the mouth (both lip edges), as ranges.
+pub const LEFT_EYE_POINTS: std::ops::RangeInclusive<usize> = 33..=42;
+pub const RIGHT_EYE_POINTS: std::ops::RangeInclusive<usize> = 87..=96;
+pub const MOUTH_POINTS: std::ops::RangeInclusive<usize> = 52..=71;
+/// The corners of each eye (outer, inner) and of the mouth.
+pub const LEFT_EYE_CORNERS: (usize, usize) = (35, 39);
+pub const RIGHT_EYE_CORNERS: (usize, usize) = (89, 93);
+pub const MOUTH_CORNERS: (usize, usize) = (52, 61);
+
 /// (outer corner, inner corner, upper lid middle, lower lid middle) of each eye.
 const EYE_MEASURES: [[usize; 4]; 2] = [[35, 39, 40, 33], [89, 93, 94, 87]];
 /// (corner, corner, upper inner lip middle, lower inner lip middle).

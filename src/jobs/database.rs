@@ -160,17 +160,14 @@ impl Database {
                     std::fs::create_dir_all(folder)
                         .map_err(|source| JobError::Files { path: folder.to_path_buf(), source })?;
                 }
-                let escaped: String = path
-                    .to_string_lossy()
-                    .chars()
-                    .flat_map(|c| match c {
-                        '%' => "%25".chars().collect::<Vec<_>>(),
-                        '?' => "%3F".chars().collect(),
-                        '#' => "%23".chars().collect(),
-                        c => vec![c],
-                    })
-                    .collect();
-                (format!("sqlite://{escaped}?mode=rwc"), Dialect::Sqlite, 4)
+                // The path percent-encoded as a URL's (a `?`, `#`, `%` or space in a folder name
+                // is part of the name), which the driver decodes.
+                let absolute = crate::paths::absolute(path);
+                let file_url = url::Url::from_file_path(&absolute).map_err(|()| JobError::Files {
+                    path: absolute.clone(),
+                    source: std::io::ErrorKind::InvalidInput.into(),
+                })?;
+                (format!("sqlite://{}?mode=rwc", file_url.path()), Dialect::Sqlite, 4)
             }
             QueueUrl::Postgres(text) => (text.clone(), Dialect::Postgres, 8),
         };

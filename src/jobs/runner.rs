@@ -37,11 +37,12 @@ pub struct RunnerConfig {
 impl RunnerConfig {
     /// This machine's name.
     pub fn host() -> String {
-        std::fs::read_to_string("/proc/sys/kernel/hostname")
-            .map(|h| h.trim().to_string())
-            .ok()
-            .filter(|h| !h.is_empty())
-            .unwrap_or_else(|| "host".into())
+        let name = gethostname::gethostname().to_string_lossy().trim().to_string();
+        if name.is_empty() {
+            "host".into()
+        } else {
+            name
+        }
     }
 
     /// This machine's name and this process's id, for `name`.

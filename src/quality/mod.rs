@@ -4,12 +4,14 @@
 //! their correlations, and flicker (frame-to-frame change inside the face boxes, result over
 //! original). [`sheet`] draws them on a before/after contact sheet.
 
+mod error;
 mod sheet;
 mod video;
 
 use image::RgbImage;
 use serde::Serialize;
 
+pub use error::CompareError;
 pub use sheet::{picture_sheet, video_sheet};
 pub use video::{compare_videos, FrameFigures, VideoComparison};
 
@@ -77,6 +79,10 @@ pub(crate) fn figures(before: &Face, after: &Face, identity: &[f32]) -> Option<F
     })
 }
 
+fn size_mismatch((original_w, original_h): (u32, u32), (result_w, result_h): (u32, u32)) -> CompareError {
+    CompareError::SizeMismatch { original_w, original_h, result_w, result_h }
+}
+
 /// Cosine of two L2-normalised vectors.
 pub(crate) fn cosine(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
@@ -86,17 +92,27 @@ pub(crate) fn cosine(a: &[f32], b: &[f32]) -> f32 {
 /// identity vector.
 ///
 /// # Errors
-/// When a model fails.
+/// [`CompareError`] when they differ in size, the original has no face, or none of its faces
+/// is in the result; a model's error.
 pub fn compare_pictures(
     analyzer: &mut FaceAnalyzer,
     identity: &[f32],
     original: &RgbImage,
     result: &RgbImage,
 ) -> Result<PictureComparison> {
+    if original.dimensions() != result.dimensions() {
+        return Err(size_mismatch(original.dimensions(), result.dimensions()).into());
+    }
     let before = analyzer.analyze(original, Analysis::FULL)?;
+    if before.is_empty() {
+        return Err(CompareError::NoFaceInOriginal.into());
+    }
     let after = analyzer.analyze(result, Analysis::FULL)?;
     let faces: Vec<FaceFigures> =
         before.iter().filter_map(|b| matching(&after, b).and_then(|a| figures(b, a, identity))).collect();
+    if faces.is_empty() {
+        return Err(CompareError::NoFaceInResult.into());
+    }
     let mean = |f: &dyn Fn(&FaceFigures) -> f32| {
         if faces.is_empty() {
             0.0

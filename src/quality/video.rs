@@ -11,7 +11,7 @@ use super::{figures, matching, FaceFigures};
 use crate::{
     face::{largest_face, Analysis, FaceAnalyzer},
     imaging::{PictureLimits, Rect},
-    video::{FrameSource, VideoError, VideoFileSource},
+    video::{FrameSource, VideoFileSource},
     Result,
 };
 
@@ -35,6 +35,10 @@ pub struct VideoComparison {
     /// Mean absolute change between consecutive frames inside the face box, the result's over
     /// the original's (1: the result changes as much as the original; above: it flickers).
     pub flicker: f32,
+    /// How many frames each has: when they differ, only the first of the shorter's length
+    /// were compared.
+    pub frames_original: u64,
+    pub frames_result: u64,
 }
 
 /// Pearson's correlation of two series (0 when either is flat).
@@ -95,11 +99,7 @@ pub fn compare_videos(
     let mut after = VideoFileSource::open(result, None, false, limits)?;
     let (bi, ai) = (before.info(), after.info());
     if (bi.width, bi.height) != (ai.width, ai.height) {
-        return Err(VideoError::Unsupported {
-            path: result.to_path_buf(),
-            reason: format!("it is {}×{}, the original {}×{}", ai.width, ai.height, bi.width, bi.height),
-        }
-        .into());
+        return Err(super::size_mismatch((bi.width, bi.height), (ai.width, ai.height)).into());
     }
     let step = bi.frames.map_or(10, |n| (n / samples.max(1) as u64).max(1));
     let (mut previous_before, mut previous_after): (Option<RgbImage>, Option<RgbImage>) = (None, None);
@@ -137,6 +137,18 @@ pub fn compare_videos(
         }
         index += 1;
     }
+    // What is left of the longer one: a result cut short (an interrupted transcode) is measured
+    // on the frames it has, and says so.
+    let mut rest = (0u64, 0u64);
+    while before.next_frame(None)?.is_some() {
+        rest.0 += 1;
+    }
+    while after.next_frame(None)?.is_some() {
+        rest.1 += 1;
+    }
+    if frames.is_empty() {
+        return Err(super::CompareError::NoFaceInResult.into());
+    }
     let series = |f: fn(&FaceFigures) -> f32| frames.iter().map(|s| f(&s.face)).collect::<Vec<f32>>();
     let mean = |v: Vec<f32>| if v.is_empty() { 0.0 } else { v.iter().sum::<f32>() / v.len() as f32 };
     Ok(VideoComparison {
@@ -146,6 +158,8 @@ pub fn compare_videos(
         mean_identity_after: mean(series(|f| f.identity_after)),
         flicker: if change_before > 0.0 { (change_after / change_before) as f32 } else { 0.0 },
         frames,
+        frames_original: index + rest.0,
+        frames_result: index + rest.1,
     })
 }
 

@@ -1,23 +1,25 @@
 //! Source faces by the sha256 of the uploaded picture: a service is sent the same source face
 //! over and over, and its analysis (detection, landmarks, identity) is a third of a swap's work.
-//! Least recently used entries go first.
+//! Least recently used entries go first (the `lru` crate's map).
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::{
+    num::NonZeroUsize,
+    sync::{Arc, Mutex, PoisonError},
+};
 
+use lru::LruCache;
 use sha2::{Digest, Sha256};
 
 use crate::swap::SourceFace;
 
 /// The cache; capacity 0 turns it off.
 pub struct SourceCache {
-    capacity: usize,
-    /// Most recently used last.
-    entries: Mutex<Vec<([u8; 32], Arc<SourceFace>)>>,
+    entries: Option<Mutex<LruCache<[u8; 32], Arc<SourceFace>>>>,
 }
 
 impl SourceCache {
     pub fn new(capacity: usize) -> Self {
-        Self { capacity, entries: Mutex::new(Vec::with_capacity(capacity)) }
+        Self { entries: NonZeroUsize::new(capacity).map(|c| Mutex::new(LruCache::new(c))) }
     }
 
     /// The key of face `face` (none: the largest) of the picture `bytes`.
@@ -30,24 +32,14 @@ impl SourceCache {
 
     /// The face cached under `key`.
     pub fn get(&self, key: &[u8; 32]) -> Option<Arc<SourceFace>> {
-        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        let index = entries.iter().position(|(k, _)| k == key)?;
-        let entry = entries.remove(index);
-        let face = entry.1.clone();
-        entries.push(entry);
-        Some(face)
+        let mut entries = self.entries.as_ref()?.lock().unwrap_or_else(PoisonError::into_inner);
+        entries.get(key).cloned()
     }
 
     /// Remembers `face` under `key`, forgetting the least recently used when full.
     pub fn put(&self, key: [u8; 32], face: Arc<SourceFace>) {
-        if self.capacity == 0 {
-            return;
+        if let Some(entries) = &self.entries {
+            entries.lock().unwrap_or_else(PoisonError::into_inner).put(key, face);
         }
-        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        entries.retain(|(k, _)| *k != key);
-        if entries.len() >= self.capacity {
-            entries.remove(0);
-        }
-        entries.push((key, face));
     }
 }

@@ -20,8 +20,8 @@ use crate::{
 };
 
 const NAME: &str = "landmark";
-/// 2d106det's points 0..33 trace the face outline; the rest are brows, eyes, nose and mouth.
-const CONTOUR_POINTS: usize = 33;
+/// 2d106det's points up to here trace the face outline; the rest are brows, eyes, nose and mouth.
+const CONTOUR_POINTS: usize = regions::CONTOUR.end;
 /// Measured on the sample photos: 0.35 raises ArcFace similarity to the source by about 0.1 over
 /// a pure texture swap while the landmarks stay within 2% of the target's (3% on a profile).
 pub const DEFAULT_SHAPE_WEIGHT: f32 = 0.35;
@@ -86,11 +86,14 @@ impl LandmarkSwapper {
 
 /// For an eye or mouth landmark, the unit vector from one corner of its feature to the other.
 fn feature_axis(i: usize, points: &[Point]) -> Option<[f32; 2]> {
-    let (a, b) = match i {
-        33..=42 => (35, 39),
-        87..=96 => (89, 93),
-        52..=71 => (52, 61),
-        _ => return None,
+    let (a, b) = if regions::LEFT_EYE_POINTS.contains(&i) {
+        regions::LEFT_EYE_CORNERS
+    } else if regions::RIGHT_EYE_POINTS.contains(&i) {
+        regions::RIGHT_EYE_CORNERS
+    } else if regions::MOUTH_POINTS.contains(&i) {
+        regions::MOUTH_CORNERS
+    } else {
+        return None;
     };
     let (pa, pb) = (points[a], points[b]);
     let (dx, dy) = (pb[0] - pa[0], pb[1] - pa[1]);
@@ -290,7 +293,8 @@ impl Swapper for LandmarkSwapper {
                 // Eyes and mouth: the source's shape along the feature (width, where the corners
                 // sit), the target's across it (how open they are: the expression).
                 Some(u) => {
-                    let w = shape_weight * if (52..=71).contains(&i) { MOUTH_WIDTH_SHARE } else { EYE_WIDTH_SHARE };
+                    let w = shape_weight
+                        * if regions::MOUTH_POINTS.contains(&i) { MOUTH_WIDTH_SHARE } else { EYE_WIDTH_SHARE };
                     let along = w.min(1.0) * (d[0] * u[0] + d[1] * u[1]);
                     [t[0] + along * u[0], t[1] + along * u[1]]
                 }
