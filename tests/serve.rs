@@ -18,8 +18,8 @@ use crate::{
     hardening::picture_bomb,
     model_server::{Behaviour, ModelServer},
     models::{models_copy, valid},
-    serve_support::{curl, long_clip, python_client, request, wait_for, Answer, Server},
-    support::{analyzer, distance, media, models_dir, root},
+    serve_support::{curl, python_client, request, wait_for, Answer, Server},
+    support::{analyzer, distance, long_clip, media, models_dir, root},
     transcode::{clip_with_sound, frame_times, packets},
 };
 

@@ -204,19 +204,3 @@ pub fn wait_for(server: &Server, path: &str, timeout: Duration, pred: impl Fn(&A
         std::thread::sleep(Duration::from_millis(100));
     }
 }
-
-/// A clip of `loops` carphones (120 frames each), without sound.
-pub fn long_clip(dir: &Path, loops: u32) -> PathBuf {
-    let out = dir.join(format!("carphone-x{loops}.mp4"));
-    let carphone = crate::support::media("carphone.mp4");
-    crate::transcode::ffmpeg(&[
-        "-stream_loop",
-        &(loops - 1).to_string(),
-        "-i",
-        carphone.to_str().unwrap(),
-        "-c",
-        "copy",
-        out.to_str().unwrap(),
-    ]);
-    out
-}

@@ -1,6 +1,6 @@
 //! Shared fixtures: the repository's paths, the runtime, the engine, the references.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use faceswap::{
     engine::{Engine, EngineConfig},
@@ -90,4 +90,20 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
 
 pub fn distance(a: [f32; 2], b: [f32; 2]) -> f32 {
     ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt()
+}
+
+/// A clip of `loops` carphones (120 frames each), without sound.
+pub fn long_clip(dir: &Path, loops: u32) -> PathBuf {
+    let out = dir.join(format!("carphone-x{loops}.mp4"));
+    let carphone = media("carphone.mp4");
+    crate::transcode::ffmpeg(&[
+        "-stream_loop",
+        &(loops - 1).to_string(),
+        "-i",
+        carphone.to_str().unwrap(),
+        "-c",
+        "copy",
+        out.to_str().unwrap(),
+    ]);
+    out
 }

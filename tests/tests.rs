@@ -5,10 +5,13 @@
 
 mod bench;
 mod cli;
+#[cfg(feature = "server")]
 mod cluster;
+#[cfg(feature = "server")]
 mod cluster_support;
 mod hardening;
 mod hostile;
+#[cfg(feature = "server")]
 mod hostile_serve;
 mod live;
 mod model_server;
@@ -17,7 +20,9 @@ mod parity;
 mod parts;
 mod properties;
 mod quality;
+#[cfg(feature = "server")]
 mod serve;
+#[cfg(feature = "server")]
 mod serve_support;
 mod streams;
 mod support;

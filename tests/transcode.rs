@@ -166,7 +166,7 @@ fn variable_frame_rate_timestamps_are_kept() {
 fn ctrl_c_finishes_the_file_with_every_frame_processed() {
     let dir = tempfile::tempdir().unwrap();
     // 3600 frames: far more than a fast machine gets through before the signal.
-    let long = crate::serve_support::long_clip(dir.path(), 30);
+    let long = crate::support::long_clip(dir.path(), 30);
     let output = dir.path().join("stopped.mp4");
     let child = transcode(&long, &output).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     std::thread::sleep(Duration::from_millis(2500));

@@ -18,6 +18,7 @@ mod health;
 mod hints;
 mod live;
 mod models;
+#[cfg(feature = "server")]
 mod serve;
 mod swap;
 mod transcode;
@@ -48,6 +49,7 @@ enum Command {
     /// Swap faces in a video file: every frame, with its timing, sound and subtitles kept.
     Transcode(transcode::TranscodeArgs),
     /// Serve the face-swap HTTP API: pictures, detection, video jobs, health and metrics.
+    #[cfg(feature = "server")]
     Serve(Box<serve::ServeArgs>),
     /// Measure a swap: identity, eye and mouth openness, landmark drift (and correlations and
     /// flicker for video), with a before/after contact sheet.
@@ -69,6 +71,7 @@ impl Command {
             Self::Swap(a) => Some(&a.engine),
             Self::Live(a) => Some(&a.engine),
             Self::Transcode(a) => Some(&a.engine),
+            #[cfg(feature = "server")]
             Self::Serve(a) => Some(&a.engine),
             Self::Compare(a) => Some(&a.engine),
             Self::Bench(a) => Some(&a.engine),
@@ -103,6 +106,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Swap(args) => swap::run(args),
         Command::Live(args) => live::run(args),
         Command::Transcode(args) => transcode::run(args),
+        #[cfg(feature = "server")]
         Command::Serve(args) => serve::run(*args),
         Command::Compare(args) => compare::run(args),
         Command::Cameras => live::cameras(),

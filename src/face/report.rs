@@ -7,7 +7,8 @@ use super::Face;
 use crate::imaging::Point;
 
 /// `{"width", "height", "faces": [...]}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct DetectionReport {
     pub width: u32,
     pub height: u32,
@@ -15,21 +16,22 @@ pub struct DetectionReport {
 }
 
 /// One face: box, score, five keypoints, and the identity vector and landmarks when asked for.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct FaceReport {
     /// `[x1, y1, x2, y2]` in pixels.
-    #[schema(value_type = Vec<f32>)]
+    #[cfg_attr(feature = "server", schema(value_type = Vec<f32>))]
     pub bbox: [f32; 4],
     pub score: f32,
     /// Left eye, right eye, nose, left and right mouth corner, each `[x, y]`.
-    #[schema(value_type = Vec<Vec<f32>>)]
+    #[cfg_attr(feature = "server", schema(value_type = Vec<Vec<f32>>))]
     pub kps: [Point; 5],
     /// L2-normalised, 512 values.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub embedding: Option<Vec<f32>>,
     /// 106 points, each `[x, y]`.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    #[schema(value_type = Option<Vec<Vec<f32>>>)]
+    #[cfg_attr(feature = "server", schema(value_type = Option<Vec<Vec<f32>>>))]
     pub landmarks: Option<Vec<Point>>,
 }
 

@@ -140,6 +140,8 @@ pub fn run(engine: &Engine, options: LiveOptions, controls: &Arc<Controls>) -> R
         }
     }
     // The window goes first (it is on this thread), then the stages are stopped and joined.
+    // (A build without the desktop feature has no window type to drop.)
+    #[cfg_attr(not(feature = "desktop"), allow(clippy::drop_non_drop))]
     drop(window);
     let finished = pipeline.finish(controls);
     health.set_running(false);

@@ -86,7 +86,8 @@ impl Default for TranscodeOptions {
 }
 
 /// How far a transcode has got.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct Progress {
     pub frames_done: u64,
     /// From the container, when it says.

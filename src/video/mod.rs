@@ -1,26 +1,38 @@
 //! Where frames come from (camera, video file, still picture) and where they go (window).
 //! Every source implements [`FrameSource`], so everything after the source is the same code.
 
+#[cfg(feature = "desktop")]
 mod camera;
+mod camera_selector;
 mod error;
 mod file;
+#[cfg(not(feature = "desktop"))]
+mod headless;
 mod media_io;
 mod muxer;
 mod overlay;
 mod pool;
 mod still;
+#[cfg(feature = "desktop")]
 mod window;
+mod window_event;
 mod writer;
 
-pub use camera::{list_cameras, CameraSelector, CameraSource};
+#[cfg(feature = "desktop")]
+pub use camera::{list_cameras, CameraSource};
+pub use camera_selector::CameraSelector;
 pub use error::VideoError;
 pub use file::{display_name, is_url, quarter_turns, FrameWindow, VideoFileSource, VideoInfo};
+#[cfg(not(feature = "desktop"))]
+pub use headless::{list_cameras, CameraSource, WindowSink};
 pub use media_io::{open_input, open_output, scalable};
 pub use muxer::{CopySummary, Muxer};
 pub use overlay::draw_text;
 pub use pool::FramePool;
 pub use still::StillSource;
-pub use window::{WindowEvent, WindowSink};
+#[cfg(feature = "desktop")]
+pub use window::WindowSink;
+pub use window_event::WindowEvent;
 pub use writer::{has_container_for, probe, EncoderSettings, StreamShape, VideoWriter, WriteSummary};
 
 use std::path::PathBuf;

@@ -4,17 +4,7 @@
 use image::RgbImage;
 use minifb::{Key, KeyRepeat, ScaleMode, Window, WindowOptions};
 
-use super::{draw_text, VideoError};
-
-/// What the user asked for with the keyboard since the last frame.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WindowEvent {
-    Quit,
-    ToggleSwap,
-    /// `M`: the mouth mask on or off.
-    ToggleMouthMask,
-    Snapshot,
-}
+use super::{draw_text, VideoError, WindowEvent};
 
 /// An open window showing frames.
 pub struct WindowSink {
