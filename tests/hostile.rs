@@ -291,3 +291,44 @@ fn compare_refuses_what_it_cannot_measure_and_says_what_it_left_out() {
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("has 30 frames and the original 1") && stderr.contains("first 30"), "{stderr}");
 }
+
+#[test]
+fn a_model_that_stays_bad_is_logged_once_not_every_round() {
+    let models = crate::models::models_copy();
+    let dir = tempfile::tempdir().unwrap();
+    let long = crate::support::long_clip(dir.path(), 30);
+    let mut child = faceswap()
+        .env("FACESWAP_MODELS_DIR", models.path())
+        .env_remove("FACESWAP_MODEL_MIRROR")
+        .args(["transcode", "--progress-json", "--watch-interval", "0.1", "--source"])
+        .arg(media("astronaut.png"))
+        .arg("--input")
+        .arg(&long)
+        .arg("--output")
+        .arg(dir.path().join("out.mp4"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Frames flowing: every model is loaded into the stages by then.
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
+    assert!(lines.any(|l| l.is_ok_and(|l| !l.contains("\"frames_done\":0"))), "no progress");
+    std::thread::spawn(move || lines.for_each(drop));
+    // Damaged with no mirror to repair it from: about twenty rounds find it still bad.
+    let landmarks = models.path().join("2d106det.onnx");
+    let bytes = std::fs::read(&landmarks).unwrap();
+    std::fs::write(&landmarks, &bytes[..1000]).unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    let _ = child.wait();
+    // Said when found, not at every round after that; and with nowhere to fetch a good copy
+    // from, the bad file is left where it is.
+    let lines = stderr.lines().filter(|l| l.contains("2d106det")).count();
+    assert!(lines <= 3, "{lines} lines: {stderr}");
+    assert_eq!(stderr.matches("went bad").count(), 1, "{stderr}");
+    assert_eq!(stderr.matches("could not be restored").count(), 1, "{stderr}");
+    assert_eq!(std::fs::metadata(&landmarks).unwrap().len(), 1000);
+}

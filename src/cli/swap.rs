@@ -46,6 +46,9 @@ pub fn run(args: SwapArgs) -> Result<()> {
     let engine = Engine::open(args.engine.config(&args.swapper)?)?;
     let source_picture = engine.load_picture(&args.source.source)?;
     let target = engine.load_full_picture(&args.target)?;
+    if target.deep {
+        eprintln!("note: {} has more than 8 bits a channel: the result is written in 8 bits", shown(&args.target));
+    }
     let mut picture = target.rgb;
     let mut worker = engine.worker()?;
     let started = Instant::now();

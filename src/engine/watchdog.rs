@@ -33,6 +33,11 @@ struct WatchedModel {
     rebuild: Rebuild,
     seen: Fingerprint,
     healthy: bool,
+    /// The last problem logged: a file that stays bad is said once (and again when what is
+    /// wrong changes), not at every round.
+    said: Option<String>,
+    /// The same for why it could not be restored.
+    said_failure: Option<String>,
 }
 
 /// Watches model files and keeps the stages on good sessions.
@@ -57,7 +62,7 @@ impl Watchdog {
             ModelHealth { role, ready: true, valid: true, file: model.path.display().to_string(), problem: None },
         );
         let seen = fingerprint(&model.path);
-        self.models.push(WatchedModel { model, role, rebuild, seen, healthy: true });
+        self.models.push(WatchedModel { model, role, rebuild, seen, healthy: true, said: None, said_failure: None });
     }
 
     /// One round over every watched file; returns how many were reloaded.
@@ -98,7 +103,12 @@ impl Watchdog {
                     m.valid = false;
                     m.problem = Some(problem.clone());
                 });
-                tracing::warn!(model = %name, %problem, "model file went bad; frames go on with the loaded session");
+                if self.models[index].said.as_deref() != Some(problem.as_str()) {
+                    tracing::warn!(model = %name, %problem, "model file went bad; frames go on with the loaded session");
+                    self.models[index].said = Some(problem.clone());
+                } else {
+                    tracing::debug!(model = %name, %problem, "model file still bad");
+                }
                 self.repaired(&name, &brief)
             }
         };
@@ -118,11 +128,18 @@ impl Watchdog {
                 );
                 watched.model = model;
                 watched.healthy = true;
+                watched.said = None;
+                watched.said_failure = None;
                 self.health.record_reload();
                 true
             }
             Err(reason) => {
-                tracing::error!(model = %name, %reason, "model could not be restored; will try again");
+                if watched.said_failure.as_deref() == Some(reason.as_str()) {
+                    tracing::debug!(model = %name, %reason, "model still cannot be restored");
+                } else {
+                    tracing::error!(model = %name, %reason, "model could not be restored; will try again");
+                    watched.said_failure = Some(reason.clone());
+                }
                 self.health.update_model(&name, |m| {
                     m.valid = false;
                     m.problem = Some(reason);
@@ -134,8 +151,13 @@ impl Watchdog {
     }
 
     fn repaired(&self, name: &str, problem: &str) -> Result<VerifiedModel, String> {
-        let fetcher = self.fetcher.as_ref().ok_or("no mirror or URL to repair it from")?;
         let entry = self.store.manifest().get(name).map_err(|e| e.to_string())?;
+        // Without a place to fetch from, moving the file aside would only make things worse.
+        let fetcher = self
+            .fetcher
+            .as_ref()
+            .filter(|f| !f.urls_for(entry).is_empty())
+            .ok_or("no mirror or URL to repair it from: pass --mirror, or put a good copy there")?;
         self.store.repair(entry, fetcher, problem).map_err(|e| e.to_string())?;
         self.store.verify(name).map_err(|e| e.to_string())
     }

@@ -140,10 +140,9 @@ pub fn decode_picture(bytes: &[u8], what: &str, limits: PictureLimits) -> Result
     let mut picture = DynamicImage::from_decoder(decoder).map_err(|e| damaged_or_format(what, e))?;
     picture.apply_orientation(orientation);
     let color = picture.color();
+    // Said by whoever writes the result (once, for the picture that is written), not here:
+    // the same file read as a source and a target would say it twice.
     let deep = u16::from(color.bytes_per_pixel()) > u16::from(color.channel_count());
-    if deep {
-        tracing::warn!(picture = what, "a picture with more than 8 bits a channel: the result is written in 8 bits");
-    }
     let alpha = color.has_alpha().then(|| {
         let rgba = picture.to_rgba8();
         GrayImage::from_fn(rgba.width(), rgba.height(), |x, y| image::Luma([rgba.get_pixel(x, y)[3]]))

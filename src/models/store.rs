@@ -89,6 +89,7 @@ impl ModelStore {
         let Some(fetcher) = fetcher.filter(|f| !f.urls_for(entry).is_empty()) else {
             return Err(problem);
         };
+        tracing::warn!(model = %entry.name, problem = %problem.brief(), "repairing model");
         self.repair(entry, fetcher, &problem.brief())?;
         self.verify(name)
     }
@@ -99,7 +100,7 @@ impl ModelStore {
     /// [`ModelError::Repair`] naming the file, the problem and why the repair failed.
     pub fn repair(&self, entry: &ModelEntry, fetcher: &Fetcher, problem: &str) -> Result<(), ModelError> {
         let path = self.path_of(entry);
-        tracing::warn!(model = %entry.name, %problem, "repairing model");
+        tracing::info!(model = %entry.name, %problem, "repairing model");
         let repair_error =
             |reason: String| ModelError::Repair { path: path.clone(), problem: problem.to_string(), reason };
         if path.exists() {

@@ -119,15 +119,12 @@ impl Muxer {
         };
         let mut map = Vec::new();
         let best_video = copy_input.as_ref().and_then(|i| i.streams().best(media::Type::Video)).map(|s| s.index());
+        let mut left_out = Vec::new();
         for in_stream in copy_input.iter().flat_map(|input| input.streams()) {
             let kind = in_stream.parameters().medium();
             if !matches!(kind, media::Type::Audio | media::Type::Subtitle) {
                 if Some(in_stream.index()) != best_video {
-                    tracing::warn!(
-                        stream = in_stream.index(),
-                        kind = ?kind,
-                        "a stream of the input is not carried over: only the first video stream is swapped and written, with the sound and subtitles"
-                    );
+                    left_out.push(in_stream.index());
                 }
                 map.push(None);
                 continue;
@@ -158,6 +155,14 @@ impl Muxer {
                 (*out_stream.parameters().as_mut_ptr()).codec_tag = 0;
             }
             map.push(Some((out_stream.index(), in_stream.time_base())));
+        }
+        if !left_out.is_empty() {
+            // One line for all of them: a file with fifty streams is one warning, not fifty.
+            tracing::warn!(
+                streams = ?left_out,
+                "{} stream(s) of the input are not carried over: only the first video stream is swapped and written, with the sound and subtitles",
+                left_out.len()
+            );
         }
         let mut tags = ffmpeg::Dictionary::new();
         for (key, value) in metadata {
