@@ -202,3 +202,25 @@ fn request_bytes_that_are_not_http_get_a_400() {
     assert!(text.starts_with("HTTP/1.1 4"), "{}", &text[..text.len().min(300)]);
     assert!(text.len() < 4096, "answered in {} bytes", text.len());
 }
+
+#[test]
+fn a_job_that_runs_past_its_time_limit_fails_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("data"), &["--job-timeout", "2s", "--lease", "3s"], &[]);
+    // 1200 frames: far more than 2 s of work here.
+    let clip = crate::support::long_clip(dir.path(), 10);
+    let answer = submit(&server, &clip, &[]);
+    assert_eq!(answer.status, 202, "{}", String::from_utf8_lossy(&answer.body));
+    let id = answer.json()["id"].as_str().unwrap().to_string();
+    let done = crate::serve_support::wait_for(&server, &format!("/v1/jobs/{id}"), Duration::from_secs(60), |a| {
+        a.json()["status"] == "failed"
+    })
+    .json();
+    assert_eq!(done["error_kind"], "too_large", "{done}");
+    assert!(
+        done["error"].as_str().unwrap().contains("time limit")
+            || done["error"].as_str().unwrap().contains("past its limit"),
+        "{done}"
+    );
+    assert_eq!(done["attempts"], 1, "not tried again: {done}");
+}

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{
     execute::{execute, worth_retrying, TaskInputs, TaskOutcome},
-    ClaimedTask, JobFiles, JobId, JobStore, TaskKind,
+    ClaimedTask, JobError, JobFiles, JobId, JobStore, TaskKind,
 };
 use crate::{engine::Engine, error_kind::ErrorKind, pipeline::Controls, transcode::Progress};
 
@@ -32,6 +32,9 @@ pub struct RunnerConfig {
     pub max_attempts: i64,
     /// This runner's name in the queue: `<host>-<pid>`.
     pub name: String,
+    /// The longest one task may run: past it the task is stopped and its job fails (a runaway
+    /// encoder, a video far slower than its length says).
+    pub task_timeout: Duration,
 }
 
 impl RunnerConfig {
@@ -216,10 +219,16 @@ async fn run(shared: &Arc<Shared>, task: ClaimedTask) {
         })
     };
     let mut lost = false;
+    let mut timed_out = false;
     let outcome = loop {
         tokio::select! {
             outcome = &mut running => break outcome,
             () = tokio::time::sleep(config.heartbeat()) => {
+                if !timed_out && started.elapsed() > config.task_timeout {
+                    tracing::warn!(task = %task, limit_s = config.task_timeout.as_secs(), "the task ran past its time limit: stopping it");
+                    timed_out = true;
+                    controls.stop();
+                }
                 let now = *progress.lock().unwrap_or_else(PoisonError::into_inner);
                 match shared.store.heartbeat(&task, &config.name, config.lease, &now).await {
                     Ok(true) => {}
@@ -240,6 +249,11 @@ async fn run(shared: &Arc<Shared>, task: ClaimedTask) {
         _ if lost => {
             let _ = tokio::fs::remove_file(&inputs.output).await;
             tracing::info!(task = %task, "task abandoned");
+        }
+        _ if timed_out => {
+            let _ = tokio::fs::remove_file(&inputs.output).await;
+            let error = JobError::TimedOut { seconds: config.task_timeout.as_secs() };
+            give_up_or_retry(shared, &task, error.kind(), &error.to_string(), false).await;
         }
         Ok(Ok(TaskOutcome::Done { frames, fps })) if !stopping => {
             finish(shared, &job, &task, &inputs, frames, fps, started).await;

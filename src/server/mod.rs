@@ -263,6 +263,7 @@ async fn serve(
             lease: config.lease,
             max_attempts: i64::from(config.max_attempts),
             name: RunnerConfig::default_name(),
+            task_timeout: config.job_timeout,
         };
         Some(JobRunner::start(engine.clone(), store.clone(), files.clone(), runner_config).await)
     } else {
