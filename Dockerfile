@@ -5,7 +5,7 @@
 FROM rust:1.95-bookworm AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends pkg-config libclang-dev libavcodec-dev libavformat-dev \
-      libavutil-dev libswscale-dev libswresample-dev libavdevice-dev libavfilter-dev python3 python3-pip \
+      libavutil-dev libswscale-dev libswresample-dev libavdevice-dev libavfilter-dev libsqlite3-dev python3 python3-pip \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -16,7 +16,7 @@ RUN python3 scripts/assets.py && cargo build --release --locked --no-default-fea
 FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libavcodec59 libavformat59 libavutil57 libswscale6 \
-      libswresample4 libavdevice59 libavfilter8 ca-certificates curl \
+      libswresample4 libavdevice59 libavfilter8 libsqlite3-0 ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --create-home --uid 10001 faceswap
 COPY --from=build /src/target/release/faceswap /usr/local/bin/faceswap

@@ -19,12 +19,13 @@ for arg in "$@"; do
   esac
 done
 
-# Build needs (ffmpeg's libraries for video and devices, clang for their bindings), ffmpeg to
+# Build needs (ffmpeg's libraries for video and devices, clang for their bindings, SQLite for
+# the job queue), ffmpeg to
 # make test clips and stream in the live tests, Xvfb and ImageMagick for the window tests, curl
 # for the service tests, PostgreSQL's server for the many-machine tests.
 packages=(pkg-config libclang-dev libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
-  libswresample-dev libavdevice-dev libavfilter-dev ffmpeg xvfb x11-utils imagemagick curl
-  postgresql)
+  libswresample-dev libavdevice-dev libavfilter-dev libsqlite3-dev ffmpeg xvfb x11-utils imagemagick
+  curl postgresql)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -233,7 +233,7 @@ pub struct TargetFaces {
 
 impl TargetFaces {
     /// The selection these flags make when no reference picture is given.
-    fn without_reference(&self) -> FaceSelection {
+    pub fn without_reference(&self) -> FaceSelection {
         match (self.face, self.all_faces) {
             (Some(n), _) => FaceSelection::Index(n),
             (_, true) => FaceSelection::All,

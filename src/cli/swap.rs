@@ -5,8 +5,8 @@ use std::{path::PathBuf, time::Instant};
 use anyhow::Result;
 use clap::Args;
 use faceswap::{
-    engine::Engine,
-    imaging::{check_output, encode_with_alpha, format_for_path, write_atomically, SaveMode},
+    engine::{Engine, FaceChoice},
+    imaging::{check_output, write_atomically, SaveMode},
     swap::SwapSettings,
 };
 
@@ -42,27 +42,31 @@ pub fn run(args: SwapArgs) -> Result<()> {
     let mode = if args.overwrite { SaveMode::Overwrite } else { SaveMode::RefuseExisting };
     let mut inputs = vec![args.source.source.as_path(), args.target.as_path()];
     inputs.extend(args.faces.reference.as_deref());
-    check_output(&args.output, &inputs, mode)?;
+    let format = check_output(&args.output, &inputs, mode)?;
     let engine = Engine::open(args.engine.config(&args.swapper)?)?;
     let source_picture = engine.load_picture(&args.source.source)?;
     let target = engine.load_full_picture(&args.target)?;
     if target.deep {
         eprintln!("note: {} has more than 8 bits a channel: the result is written in 8 bits", shown(&args.target));
     }
-    let mut picture = target.rgb;
+    let reference = args.faces.reference.as_ref().map(|path| engine.load_picture(path)).transpose()?;
+    let reference_what = args.faces.reference.as_ref().map(|path| format!("the reference {}", shown(path)));
     let mut worker = engine.worker()?;
     let started = Instant::now();
     let source = worker.source_face(&source_picture, &args.source.what(), args.source.source_face)?;
     args.source.note(&source);
-    let selection = args.faces.selection(&engine)?;
+    let fixed = args.faces.without_reference();
+    let faces = match (&reference, &reference_what) {
+        (Some(picture), Some(what)) => FaceChoice::LikeReference { picture, what },
+        _ => FaceChoice::Fixed(&fixed),
+    };
     let kind = engine.config().swapper;
     let what = format!("the target {}", shown(&args.target));
     let settings = SwapSettings { swapper: kind, mouth_mask: args.mouth.mask()? };
-    let swapped = worker.swap(&engine, &mut picture, &source, &selection, settings, &what)?;
+    let swapped = worker.swap_picture(&engine, &source, target, faces, settings, &what, format)?;
     let elapsed = started.elapsed();
-    // The target's transparency is kept where the format can hold it.
-    let bytes = encode_with_alpha(&picture, target.alpha.as_ref(), format_for_path(&args.output)?)?;
-    write_atomically(&args.output, &bytes, mode)?;
+    write_atomically(&args.output, &swapped.bytes, mode)?;
+    let swapped = swapped.faces;
     outln!(
         "swapped {swapped} face(s) with the {kind} swapper in {:.0} ms: {}",
         elapsed.as_secs_f64() * 1000.0,

@@ -26,7 +26,7 @@ pub use pool::EnginePool;
 pub use supervisor::{ConsumerHandle, Deliver, ReloadedModel, Supervisor};
 pub use video::{EnginePipeline, VideoSwap};
 pub use watchdog::{Rebuild, Watchdog, WatchdogHandle};
-pub use worker::EngineWorker;
+pub use worker::{EngineWorker, FaceChoice, SwappedPicture};
 
 use crate::{
     face::{DetectorConfig, FaceAnalyzer, FaceModels},

@@ -8,9 +8,28 @@ use image::RgbImage;
 use super::{ConsumerHandle, Engine, ReloadedModel};
 use crate::{
     face::{Analysis, Face, FaceAnalyzer, FaceError, FaceSelection},
+    imaging::{encode_with_alpha, Picture, PictureFormat},
     swap::{MouthKeeper, SourceFace, SwapSettings, Swapper},
     Result,
 };
+
+/// Which faces of a target picture to swap.
+#[derive(Debug, Clone, Copy)]
+pub enum FaceChoice<'a> {
+    Fixed(&'a FaceSelection),
+    /// The face most like the largest face of this picture (`what` names it in errors).
+    LikeReference {
+        picture: &'a RgbImage,
+        what: &'a str,
+    },
+}
+
+/// A picture swapped: how many faces, and the picture encoded.
+#[derive(Debug, Clone)]
+pub struct SwappedPicture {
+    pub faces: usize,
+    pub bytes: Vec<u8>,
+}
 
 /// One thread's sessions for picture work.
 pub struct EngineWorker {
@@ -127,6 +146,34 @@ impl EngineWorker {
             self.mouth.restore(picture);
         }
         Ok(chosen.len())
+    }
+}
+
+impl EngineWorker {
+    /// The whole picture swap, as the CLI and the service run it: the faces chosen (a
+    /// reference's likeness resolved here), `source` put on them as `settings` say, and the
+    /// result encoded as `format` with the target's transparency kept where it can be held.
+    ///
+    /// # Errors
+    /// See [`EngineWorker::swap`] and [`EngineWorker::most_like`]; an encoding failure.
+    #[allow(clippy::too_many_arguments)]
+    pub fn swap_picture(
+        &mut self,
+        engine: &Engine,
+        source: &SourceFace,
+        target: Picture,
+        faces: FaceChoice<'_>,
+        settings: SwapSettings,
+        what: &str,
+        format: PictureFormat,
+    ) -> Result<SwappedPicture> {
+        let selection = match faces {
+            FaceChoice::Fixed(selection) => selection.clone(),
+            FaceChoice::LikeReference { picture, what } => self.most_like(picture, what)?,
+        };
+        let Picture { rgb: mut picture, alpha, .. } = target;
+        let faces = self.swap(engine, &mut picture, source, &selection, settings, what)?;
+        Ok(SwappedPicture { faces, bytes: encode_with_alpha(&picture, alpha.as_ref(), format)? })
     }
 }
 

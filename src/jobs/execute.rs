@@ -13,7 +13,10 @@ use crate::{
     error_kind::ErrorKind,
     face::FaceSelection,
     pipeline::Controls,
-    transcode::{assemble, container_for, transcode, transcode_part, Progress, TranscodeJob, TranscodeOptions},
+    transcode::{
+        assemble, container_named, known_extensions, transcode, transcode_part, Progress, TranscodeError, TranscodeJob,
+        TranscodeOptions,
+    },
     Error,
 };
 
@@ -143,7 +146,12 @@ pub(super) fn execute(
     };
     let report = match (task.kind, task.spec.part) {
         (TaskKind::Part, Some(part)) => {
-            let container = container_for(std::path::Path::new(&format!("x.{}", request.output_extension)))?;
+            // A part is encoded as the result's container will hold it.
+            let container =
+                container_named(&request.output_extension).ok_or_else(|| TranscodeError::UnknownContainer {
+                    path: PathBuf::from(&request.output_extension),
+                    known: known_extensions(),
+                })?;
             transcode_part(engine, &transcode_job, &part, container, &options, controls, on_progress)?
         }
         _ => transcode(engine, &transcode_job, &options, controls, on_progress)?,

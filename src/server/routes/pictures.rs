@@ -17,8 +17,9 @@ use super::super::{
     AppState,
 };
 use crate::{
+    engine::FaceChoice,
     face::{Analysis, DetectionReport, FaceSelection},
-    imaging::{encode_with_alpha, PictureFormat},
+    imaging::PictureFormat,
     jobs::TargetFaces,
     swap::{MouthMask, SwapSettings, SwapperKind},
 };
@@ -174,12 +175,25 @@ pub async fn swap(
                 }
             };
             let target = engine.decode_full_picture(&target, "in field \"target\"")?;
-            let mut picture = target.rgb;
-            let selection = selection(worker, engine, faces)?;
-            let swapped =
-                worker.swap(engine, &mut picture, &source, &selection, settings, "the picture in field \"target\"")?;
-            // The target's transparency is kept where the format can hold it.
-            Ok((swapped, encode_with_alpha(&picture, target.alpha.as_ref(), format)?))
+            let what = "the picture in field \"target\"";
+            let swapped = match &faces {
+                TargetFaces::Fixed(selection) => worker.swap_picture(
+                    engine,
+                    &source,
+                    target,
+                    FaceChoice::Fixed(selection),
+                    settings,
+                    what,
+                    format,
+                )?,
+                TargetFaces::LikeReference(bytes) => {
+                    let picture = engine.decode_picture(bytes, "in field \"reference\"")?;
+                    let choice =
+                        FaceChoice::LikeReference { picture: &picture, what: "the picture in field \"reference\"" };
+                    worker.swap_picture(engine, &source, target, choice, settings, what, format)?
+                }
+            };
+            Ok((swapped.faces, swapped.bytes))
         })
         .await?;
     state.metrics.faces_swapped(swapped);
@@ -190,20 +204,6 @@ pub async fn swap(
         (PROCESSING_MS, HeaderValue::from_str(&format!("{elapsed_ms:.1}")).unwrap_or(HeaderValue::from_static("0"))),
     ];
     Ok((headers, bytes).into_response())
-}
-
-fn selection(
-    worker: &mut crate::engine::EngineWorker,
-    engine: &crate::engine::Engine,
-    faces: TargetFaces,
-) -> crate::Result<FaceSelection> {
-    match faces {
-        TargetFaces::Fixed(selection) => Ok(selection),
-        TargetFaces::LikeReference(bytes) => {
-            let reference = engine.decode_picture(&bytes, "in field \"reference\"")?;
-            worker.most_like(&reference, "the picture in field \"reference\"")
-        }
-    }
 }
 
 const DETECT_FIELDS: [(&str, FieldKind); 3] =
