@@ -10,7 +10,7 @@ use axum::{
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::problem::Problem;
+use super::problem::{Problem, ProblemType};
 
 /// The key the service expects, hashed; none: every request is let through.
 #[derive(Clone)]
@@ -51,7 +51,7 @@ pub async fn require_key(State(key): State<ApiKey>, request: Request, next: Next
     } else {
         "this service needs an API key: send it as 'Authorization: Bearer KEY'"
     };
-    let mut response = Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", detail).into_response();
+    let mut response = Problem::new(StatusCode::UNAUTHORIZED, ProblemType::Unauthorized, detail).into_response();
     response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     response
 }

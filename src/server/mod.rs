@@ -30,7 +30,7 @@ use crate::engine::EnginePool;
 pub use auth::ApiKey;
 pub use config::{Role, ServerConfig};
 pub use metrics::Metrics;
-pub use problem::{Problem, PROBLEM_JSON};
+pub use problem::{Problem, ProblemType, PROBLEM_JSON};
 pub use routes::ops::ApiDoc;
 pub use source_cache::SourceCache;
 
@@ -88,9 +88,9 @@ impl AppState {
     /// # Errors
     /// A 503 problem on a replica without them (never routed there).
     pub fn pool(&self) -> Result<&EnginePool, Problem> {
-        self.pool
-            .as_ref()
-            .ok_or_else(|| Problem::new(StatusCode::SERVICE_UNAVAILABLE, "wrong_role", "this replica only runs jobs"))
+        self.pool.as_ref().ok_or_else(|| {
+            Problem::new(StatusCode::SERVICE_UNAVAILABLE, ProblemType::WrongRole, "this replica only runs jobs")
+        })
     }
 
     /// A slot for one request body, or a 429 at once: bodies are refused before they are read,
@@ -102,7 +102,7 @@ impl AppState {
         self.uploads.clone().try_acquire_owned().map_err(|_| {
             Problem::new(
                 StatusCode::TOO_MANY_REQUESTS,
-                "busy",
+                ProblemType::Error(crate::error_kind::ErrorKind::Busy),
                 format!("{} uploads are being received already: try again shortly", self.config.max_uploads),
             )
             .retry_after(2)
@@ -161,7 +161,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(CatchPanicLayer::custom(|_| {
             Problem::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
+                ProblemType::Error(crate::error_kind::ErrorKind::Internal),
                 "the server failed on this request; the fault is logged",
             )
             .into_response()
@@ -169,13 +169,13 @@ pub fn router(state: Arc<AppState>) -> Router {
 }
 
 async fn not_found() -> Problem {
-    Problem::new(StatusCode::NOT_FOUND, "not_found", "no such route: see /openapi.json")
+    Problem::new(StatusCode::NOT_FOUND, ProblemType::NoRoute, "no such route: see /openapi.json")
 }
 
 async fn method_not_allowed() -> Problem {
     Problem::new(
         StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
+        ProblemType::MethodNotAllowed,
         "this route does not take that method: see /openapi.json",
     )
 }
@@ -194,8 +194,7 @@ async fn problems_only(request: Request, next: Next) -> Response {
         StatusCode::REQUEST_TIMEOUT => "the request took too long: send it faster, or a smaller one",
         _ => status.canonical_reason().unwrap_or("the request failed"),
     };
-    let kind = status.canonical_reason().unwrap_or("error").to_ascii_lowercase().replace(' ', "_");
-    Problem::new(status, &kind, detail).into_response()
+    Problem::new(status, ProblemType::Status(status), detail).into_response()
 }
 
 /// Opens the engine, starts the workers and the job runner, serves until SIGINT/SIGTERM, then

@@ -13,6 +13,42 @@ use crate::{error_kind::ErrorKind, Error};
 /// The media type of problem answers.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// What kind of problem an answer is: a library error's kind, or one the HTTP layer finds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemType {
+    Error(ErrorKind),
+    /// A missing, repeated or unknown field, a value that does not parse, a malformed body.
+    BadRequest,
+    NotMultipart,
+    RequestTimeout,
+    RangeNotSatisfiable,
+    Unauthorized,
+    /// A route this replica's role does not serve.
+    WrongRole,
+    NoRoute,
+    MethodNotAllowed,
+    /// An answer a layer made (a time-out, a body limit), named by its status.
+    Status(StatusCode),
+}
+
+impl ProblemType {
+    /// The name in `urn:faceswap:problem:<name>`.
+    pub fn name(self) -> String {
+        match self {
+            Self::Error(kind) => kind.as_str().to_string(),
+            Self::BadRequest => "bad_request".into(),
+            Self::NotMultipart => "not_multipart".into(),
+            Self::RequestTimeout => "request_timeout".into(),
+            Self::RangeNotSatisfiable => "range_not_satisfiable".into(),
+            Self::Unauthorized => "unauthorized".into(),
+            Self::WrongRole => "wrong_role".into(),
+            Self::NoRoute => "not_found".into(),
+            Self::MethodNotAllowed => "method_not_allowed".into(),
+            Self::Status(status) => status.canonical_reason().unwrap_or("error").to_ascii_lowercase().replace(' ', "_"),
+        }
+    }
+}
+
 /// An error answer.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Problem {
@@ -28,10 +64,10 @@ pub struct Problem {
 }
 
 impl Problem {
-    /// A problem with `status`, its kind named `kind`, and `detail`.
-    pub fn new(status: StatusCode, kind: &str, detail: impl Into<String>) -> Self {
+    /// A problem with `status`, of `kind`, and `detail`.
+    pub fn new(status: StatusCode, kind: ProblemType, detail: impl Into<String>) -> Self {
         Self {
-            kind_uri: format!("urn:faceswap:problem:{kind}"),
+            kind_uri: format!("urn:faceswap:problem:{}", kind.name()),
             title: status.canonical_reason().unwrap_or("Error").to_string(),
             status: status.as_u16(),
             detail: detail.into(),
@@ -41,7 +77,7 @@ impl Problem {
 
     /// A malformed request: a missing or unknown field, a value that does not parse.
     pub fn bad_request(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "bad_request", detail)
+        Self::new(StatusCode::BAD_REQUEST, ProblemType::BadRequest, detail)
     }
 
     /// A fault of the server: logged in full, answered without internals.
@@ -49,7 +85,7 @@ impl Problem {
         tracing::error!(error = %error, "request failed");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
+            ProblemType::Error(ErrorKind::Internal),
             "the server could not complete the request; the fault is logged",
         )
     }
@@ -83,7 +119,7 @@ impl From<Error> for Problem {
             return Self::internal(&error);
         }
         // The message names what was wrong; the server's folders are not the client's business.
-        let problem = Self::new(status, kind.as_str(), crate::redact::file_names_only(&error.to_string()));
+        let problem = Self::new(status, ProblemType::Error(kind), crate::redact::file_names_only(&error.to_string()));
         match kind {
             ErrorKind::Busy => problem.retry_after(1),
             ErrorKind::ModelUnavailable => problem.retry_after(5),

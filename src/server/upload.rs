@@ -11,7 +11,8 @@ use bytes::Bytes;
 use tempfile::TempPath;
 use tokio::io::AsyncWriteExt;
 
-use super::problem::Problem;
+use super::problem::{Problem, ProblemType};
+use crate::error_kind::ErrorKind;
 
 /// What a form field holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,29 +90,33 @@ fn missing(name: &str) -> Problem {
 pub fn rejection(rejection: MultipartRejection) -> Problem {
     Problem::new(
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "not_multipart",
+        ProblemType::NotMultipart,
         format!("send the request as multipart/form-data ({})", rejection.body_text()),
     )
 }
 
 fn multipart_problem(error: MultipartError) -> Problem {
     match error.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => {
-            Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "the request body is over the upload limit")
-        }
+        StatusCode::PAYLOAD_TOO_LARGE => Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ProblemType::Error(ErrorKind::TooLarge),
+            "the request body is over the upload limit",
+        ),
         // The body itself failed: the client paused past the read deadline, or sent a body
         // that is not HTTP (a broken chunked encoding), or went away.
         status if status.is_server_error() && timed_out(&error) => Problem::new(
             StatusCode::REQUEST_TIMEOUT,
-            "request_timeout",
+            ProblemType::RequestTimeout,
             "the request body stopped arriving before it was complete: send it without pausing",
         ),
         status if status.is_server_error() => {
             Problem::bad_request("the request body is malformed (its transfer encoding is broken): send it whole")
         }
-        status => {
-            Problem::new(status, "bad_request", format!("the multipart body could not be read: {}", error.body_text()))
-        }
+        status => Problem::new(
+            status,
+            ProblemType::BadRequest,
+            format!("the multipart body could not be read: {}", error.body_text()),
+        ),
     }
 }
 
@@ -247,7 +252,7 @@ async fn read_bounded(mut field: Field<'_>, name: &str, limit: u64) -> Result<By
         if (buffer.len() + chunk.len()) as u64 > limit {
             return Err(Problem::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
+                ProblemType::Error(ErrorKind::TooLarge),
                 format!("field {name:?} is over its limit of {limit} bytes"),
             ));
         }

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     super::{
-        problem::Problem,
+        problem::{Problem, ProblemType},
         upload::{read_form, refuse, rejection, FieldKind},
         AppState,
     },
@@ -278,7 +278,7 @@ pub async fn result(
         Some(Err(_)) => {
             let mut response = Problem::new(
                 StatusCode::RANGE_NOT_SATISFIABLE,
-                "range_not_satisfiable",
+                ProblemType::RangeNotSatisfiable,
                 format!("the result is {} bytes: ask for a range inside it", info.size),
             )
             .into_response();
