@@ -13,6 +13,7 @@ pub mod bounded_read;
 pub mod engine;
 pub mod error;
 pub mod error_kind;
+pub mod error_text;
 pub mod face;
 pub mod health;
 pub mod imaging;

@@ -75,7 +75,7 @@ impl CropModel {
         nchw_from_rgb(&self.crop, self.normalization, &mut self.tensor);
         let s = i64::from(self.size);
         let label = self.session.label().to_string();
-        let inference = |e: ort::Error| RuntimeError::Inference { model: label.clone(), reason: e.to_string() };
+        let inference = |source: ort::Error| RuntimeError::Inference { model: label.clone(), source };
         let input = TensorRef::from_array_view(([1i64, 3, s, s], &self.tensor[..])).map_err(inference)?;
         let outputs = self.session.run(ort::inputs![self.input_name.as_str() => input])?;
         let (_, data) = outputs[0].try_extract_tensor::<f32>().map_err(inference)?;

@@ -157,7 +157,7 @@ impl ScrfdDetector {
         self.candidates.clear();
         let Self { session, input_name, tensor, candidates, config, .. } = self;
         let input = TensorRef::from_array_view(([1i64, 3, i64::from(ih), i64::from(iw)], &tensor[..]))
-            .map_err(|e| RuntimeError::Inference { model: session.label().to_string(), reason: e.to_string() })?;
+            .map_err(|source| RuntimeError::Inference { model: session.label().to_string(), source })?;
         let label = session.label().to_string();
         let outputs = session.run(ort::inputs![input_name.as_str() => input])?;
 

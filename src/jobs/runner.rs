@@ -200,7 +200,7 @@ async fn run(shared: &Arc<Shared>, task: ClaimedTask) {
         Ok(inputs) => inputs,
         Err(e) => {
             let retry = e.kind() != ErrorKind::NotFound;
-            return give_up_or_retry(shared, &task, e.kind(), &e.to_string(), retry).await;
+            return give_up_or_retry(shared, &task, e.kind(), &crate::error_text::with_causes(&e), retry).await;
         }
     };
     tracing::info!(task = %task, attempt = task.attempts, "task started");
@@ -270,7 +270,8 @@ async fn run(shared: &Arc<Shared>, task: ClaimedTask) {
         }
         Ok(Err(e)) => {
             let _ = tokio::fs::remove_file(&inputs.output).await;
-            give_up_or_retry(shared, &task, e.kind(), &inputs.redact(&e.to_string()), worth_retrying(&e)).await;
+            let text = crate::error_text::with_causes(&e);
+            give_up_or_retry(shared, &task, e.kind(), &inputs.redact(&text), worth_retrying(&e)).await;
         }
         Err(join) => {
             let _ = tokio::fs::remove_file(&inputs.output).await;

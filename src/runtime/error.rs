@@ -21,8 +21,12 @@ pub enum RuntimeError {
     Interface { model: String, detail: String },
     #[error("{threads} threads per model: use 1 to {max}", max = super::MAX_THREADS)]
     Threads { threads: usize },
-    #[error("inference with {model} failed: {reason}")]
-    Inference { model: String, reason: String },
+    #[error("inference with {model} failed")]
+    Inference {
+        model: String,
+        #[source]
+        source: ort::Error,
+    },
 }
 
 impl RuntimeError {

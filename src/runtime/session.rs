@@ -169,10 +169,8 @@ impl ModelSession {
     ) -> Result<SessionOutputs<'s>, RuntimeError> {
         let label = &self.label;
         let started = Instant::now();
-        let outputs = self
-            .session
-            .run(inputs)
-            .map_err(|e| RuntimeError::Inference { model: label.clone(), reason: e.to_string() });
+        let outputs =
+            self.session.run(inputs).map_err(|source| RuntimeError::Inference { model: label.clone(), source });
         self.inference += started.elapsed();
         outputs
     }

@@ -115,11 +115,12 @@ impl From<Error> for Problem {
     fn from(error: Error) -> Self {
         let kind = error.kind();
         let status = Self::status_of(kind);
+        let text = crate::error_text::with_causes(&error);
         if kind == ErrorKind::Internal {
-            return Self::internal(&error);
+            return Self::internal(&text);
         }
         // The message names what was wrong; the server's folders are not the client's business.
-        let problem = Self::new(status, ProblemType::Error(kind), crate::redact::file_names_only(&error.to_string()));
+        let problem = Self::new(status, ProblemType::Error(kind), crate::redact::file_names_only(&text));
         match kind {
             ErrorKind::Busy => problem.retry_after(1),
             ErrorKind::ModelUnavailable => problem.retry_after(5),

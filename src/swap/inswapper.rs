@@ -112,7 +112,7 @@ impl InSwapper {
     fn run_model(&mut self, latent: &[f32]) -> Result<(), SwapError> {
         let s = i64::from(self.size);
         let label = self.session.label().to_string();
-        let inference = |e: ort::Error| RuntimeError::Inference { model: label.clone(), reason: e.to_string() };
+        let inference = |source: ort::Error| RuntimeError::Inference { model: label.clone(), source };
         let (target, source): (SessionInputValue, SessionInputValue) = if self.half_precision {
             self.tensor_f16.clear();
             self.tensor_f16.extend(self.tensor.iter().map(|&v| f16::from_f32(v)));
