@@ -11,7 +11,10 @@ use bytes::Bytes;
 use tempfile::TempPath;
 use tokio::io::AsyncWriteExt;
 
-use super::problem::{Problem, ProblemType};
+use super::{
+    problem::{Problem, ProblemType},
+    AppState,
+};
 use crate::error_kind::ErrorKind;
 
 /// What a form field holds.
@@ -173,11 +176,39 @@ async fn drain_fields(multipart: &mut Multipart) {
 /// Refuses a request whose body is still arriving: what is left of it is read and thrown away
 /// (within [`DRAIN_LIMIT`] and [`DRAIN_TIME`], never kept), so that a client still sending
 /// receives `problem` instead of a broken pipe.
-pub async fn refuse(multipart: Result<Multipart, MultipartRejection>, problem: Problem) -> Problem {
-    if let Ok(mut multipart) = multipart {
-        drain_fields(&mut multipart).await;
+async fn refuse(multipart: &mut Result<Multipart, MultipartRejection>, problem: Problem) -> Problem {
+    if let Ok(multipart) = multipart {
+        drain_fields(multipart).await;
     }
     problem
+}
+
+/// What a request body needs before a byte of it is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// An upload slot.
+    Upload,
+    /// An upload slot and a place in the picture workers' queue.
+    Picture,
+}
+
+/// Admits one request body as `needs` says, or answers 429 (after draining what the client is
+/// still sending, see [`refuse`]). The slot is held as long as the returned permit lives.
+///
+/// # Errors
+/// The 429 (or the 503 of a replica without picture workers).
+pub async fn admit(
+    state: &AppState,
+    multipart: &mut Result<Multipart, MultipartRejection>,
+    needs: Admission,
+) -> Result<tokio::sync::OwnedSemaphorePermit, Problem> {
+    if needs == Admission::Picture && state.pool()?.is_full() {
+        return Err(refuse(multipart, crate::Error::Busy.into()).await);
+    }
+    match state.upload_slot() {
+        Ok(slot) => Ok(slot),
+        Err(problem) => Err(refuse(multipart, problem).await),
+    }
 }
 
 /// Reads `multipart`, accepting the fields of `spec` only: pictures up to `picture_limit`

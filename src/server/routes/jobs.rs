@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use super::{
     super::{
         problem::{Problem, ProblemType},
-        upload::{read_form, refuse, rejection, FieldKind},
+        upload::{admit, read_form, rejection, Admission, FieldKind},
         AppState,
     },
     pictures::{mouth_mask, swapper_kind, target_faces},
@@ -164,12 +164,9 @@ const JOB_FIELDS: [(&str, FieldKind); 13] = [
 )]
 pub async fn submit(
     State(state): State<Arc<AppState>>,
-    multipart: Result<Multipart, MultipartRejection>,
+    mut multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, Problem> {
-    let _slot = match state.upload_slot() {
-        Ok(slot) => slot,
-        Err(problem) => return Err(refuse(multipart, problem).await),
-    };
+    let _slot = admit(&state, &mut multipart, Admission::Upload).await?;
     let limit = state.picture_upload_limit();
     let mut form = read_form(multipart.map_err(rejection)?, &JOB_FIELDS, limit, || state.files.incoming()).await?;
     let source = form.picture("source")?;

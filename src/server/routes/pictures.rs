@@ -13,7 +13,7 @@ use axum::{
 use super::super::{
     problem::Problem,
     source_cache::SourceCache,
-    upload::{read_form, refuse, rejection, FieldKind, Form},
+    upload::{admit, read_form, rejection, Admission, FieldKind, Form},
     AppState,
 };
 use crate::{
@@ -138,18 +138,12 @@ pub fn swapper_kind(form: &Form, default: SwapperKind) -> Result<SwapperKind, Pr
 )]
 pub async fn swap(
     State(state): State<Arc<AppState>>,
-    multipart: Result<Multipart, MultipartRejection>,
+    mut multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, Problem> {
     let started = Instant::now();
     // Refused before a byte of the body is read: every worker's queue full, or every upload
     // slot taken.
-    if state.pool()?.is_full() {
-        return Err(refuse(multipart, crate::Error::Busy.into()).await);
-    }
-    let _slot = match state.upload_slot() {
-        Ok(slot) => slot,
-        Err(problem) => return Err(refuse(multipart, problem).await),
-    };
+    let _slot = admit(&state, &mut multipart, Admission::Picture).await?;
     let limit = state.picture_upload_limit();
     let mut form = read_form(multipart.map_err(rejection)?, &SWAP_FIELDS, limit, || state.files.incoming()).await?;
     let source = form.picture("source")?;
@@ -223,15 +217,9 @@ const DETECT_FIELDS: [(&str, FieldKind); 3] =
 )]
 pub async fn detect(
     State(state): State<Arc<AppState>>,
-    multipart: Result<Multipart, MultipartRejection>,
+    mut multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Json<DetectionReport>, Problem> {
-    if state.pool()?.is_full() {
-        return Err(refuse(multipart, crate::Error::Busy.into()).await);
-    }
-    let _slot = match state.upload_slot() {
-        Ok(slot) => slot,
-        Err(problem) => return Err(refuse(multipart, problem).await),
-    };
+    let _slot = admit(&state, &mut multipart, Admission::Picture).await?;
     let limit = state.picture_upload_limit();
     let mut form = read_form(multipart.map_err(rejection)?, &DETECT_FIELDS, limit, || state.files.incoming()).await?;
     let image = form.picture("image")?;
