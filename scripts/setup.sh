@@ -22,10 +22,11 @@ done
 # Build needs (ffmpeg's libraries for video and devices, clang for their bindings, SQLite for
 # the job queue), ffmpeg to
 # make test clips and stream in the live tests, Xvfb and ImageMagick for the window tests, curl
-# for the service tests, PostgreSQL's server for the many-machine tests.
+# for the service tests, PostgreSQL's server for the many-machine tests, Chromium and its
+# driver for the studio's browser tests.
 packages=(pkg-config libclang-dev libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
   libswresample-dev libavdevice-dev libavfilter-dev libsqlite3-dev ffmpeg xvfb x11-utils imagemagick
-  curl postgresql)
+  curl postgresql chromium chromium-driver)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -251,8 +251,7 @@ fn run_provider(
     let (detector, landmarker, _) = analyzer.into_parts();
     let tracker_config = TrackerConfig { detect_every: config.detect_every, ..TrackerConfig::default() };
     let (mut frame_detector, mut follower) = FaceTracker::new(detector, landmarker, None, tracker_config).into_stages();
-    let out_dir =
-        tempfile::tempdir().map_err(|e| VideoError::Write { path: PathBuf::from("."), reason: e.to_string() })?;
+    let out_dir = tempfile::tempdir().map_err(|e| VideoError::Write { path: PathBuf::from("."), source: e.into() })?;
     let out_path = out_dir.path().join("bench.mp4");
     let encoder = EncoderSettings { threads: Some(1), ..EncoderSettings::h264() };
     let mut writer = VideoWriter::create(&out_path, None, video, shape, &encoder, &[])?;
@@ -367,8 +366,7 @@ fn pipelined_fps(
     let spec = SourceSpec::Custom(SourceOpener(Arc::new(move || {
         Ok(Box::new(ReplaySource { frames: replay.clone(), index: 0 }) as Box<dyn FrameSource>)
     })));
-    let out_dir =
-        tempfile::tempdir().map_err(|e| VideoError::Write { path: PathBuf::from("."), reason: e.to_string() })?;
+    let out_dir = tempfile::tempdir().map_err(|e| VideoError::Write { path: PathBuf::from("."), source: e.into() })?;
     let encoder = EncoderSettings { threads: Some(1), ..EncoderSettings::h264() };
     let mut writer = VideoWriter::create_video_only(&out_dir.path().join("pipelined.mp4"), shape, &encoder)?;
     let controls = Arc::new(Controls::default());

@@ -50,6 +50,18 @@ fn a_picture_swap_carries_the_identity_with_curl_and_python() {
     assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(&answer.body));
     assert_eq!(answer.header("content-type"), Some("image/png"));
     assert_eq!(answer.header("x-faces-swapped"), Some("6"));
+    // Several faces by number, as the studio's page sends them.
+    let two = request(&[
+        "-F",
+        &form("source", &media("astronaut.png")),
+        "-F",
+        &form("target", &media("t1.jpg")),
+        "-F",
+        "face=4, 1",
+        &server.url("/v1/swap"),
+    ]);
+    assert_eq!(two.status, 200, "{}", String::from_utf8_lossy(&two.body));
+    assert_eq!(two.header("x-faces-swapped"), Some("2"));
     assert!(answer.header("x-processing-time-ms").and_then(|v| v.parse::<f64>().ok()).is_some());
     std::fs::write(&out, &answer.body).unwrap();
 
@@ -330,6 +342,32 @@ fn bad_input_of_every_kind_gets_a_problem_json_answer() {
             ],
             422,
             "face 9 does not exist",
+        ),
+        (
+            vec![
+                "-F".into(),
+                form("source", &astronaut),
+                "-F".into(),
+                form("target", &t1_path),
+                "-F".into(),
+                "face=0,7".into(),
+                swap.clone(),
+            ],
+            422,
+            "face 7 does not exist",
+        ),
+        (
+            vec![
+                "-F".into(),
+                form("source", &astronaut),
+                "-F".into(),
+                form("target", &t1_path),
+                "-F".into(),
+                "face=0,,1".into(),
+                swap.clone(),
+            ],
+            400,
+            "several separated by commas",
         ),
         (vec!["-F".into(), form("source", &wall), "-F".into(), form("target", &t1_path), swap.clone()], 422, "no face"),
         (

@@ -25,6 +25,8 @@ mod serve;
 #[cfg(feature = "server")]
 mod serve_support;
 mod streams;
+#[cfg(feature = "server")]
+mod studio;
 mod support;
 mod swappers;
 mod transcode;

@@ -67,7 +67,7 @@ fn runtime_hint(error: &RuntimeError) -> Option<&'static str> {
         RuntimeError::LibraryDamaged { .. } => {
             Some("reinstall it with scripts/setup.sh, or point --ort-lib at a good copy")
         }
-        RuntimeError::ProviderUnavailable { .. } => Some(
+        RuntimeError::ProviderUnavailable { .. } | RuntimeError::ProviderNotBuilt { .. } => Some(
             "get the GPU build with scripts/setup.sh --gpu and pass --ort-lib .cache/onnxruntime-gpu, \
              or choose --ep cpu (--ep-fallback runs on CPU when the GPU fails)",
         ),
@@ -78,10 +78,13 @@ fn runtime_hint(error: &RuntimeError) -> Option<&'static str> {
 fn model_hint(error: &ModelError, context: HintContext) -> Option<&'static str> {
     match error {
         ModelError::Missing { .. } => Some("models are looked for in --models-dir (or FACESWAP_MODELS_DIR)"),
-        ModelError::Fetch { .. } | ModelError::Repair { .. } if !context.mirror_given => {
+        ModelError::Fetch { .. } | ModelError::NoUrl { .. } if !context.mirror_given => {
             Some("put a good copy there, or pass --mirror BASE_URL")
         }
-        ModelError::Repair { .. } => Some("put a good copy there"),
+        ModelError::Repair { .. } | ModelError::RepairBackup { .. } if !context.mirror_given => {
+            Some("put a good copy there, or pass --mirror BASE_URL")
+        }
+        ModelError::Repair { .. } | ModelError::RepairBackup { .. } => Some("put a good copy there"),
         _ => None,
     }
 }

@@ -62,7 +62,7 @@ impl EnginePool {
                     }
                 })
                 .map_err(|e| {
-                    Error::Pipeline(crate::pipeline::PipelineError::Spawn { stage: "engine", reason: e.to_string() })
+                    Error::Pipeline(crate::pipeline::PipelineError::Spawn { stage: "engine", source: e })
                 })?;
             threads.push(thread);
         }

@@ -8,6 +8,8 @@ use super::{Embedding, Face, FaceError};
 pub enum FaceSelection {
     Largest,
     Index(usize),
+    /// Several faces by number; each must exist.
+    Indices(Vec<usize>),
     All,
     MostLike(Embedding),
 }
@@ -27,6 +29,15 @@ impl FaceSelection {
             Self::Index(i) if *i < faces.len() => vec![*i],
             Self::Index(i) => {
                 return Err(FaceError::NoSuchFace { index: *i, count: faces.len(), what: what.to_string() })
+            }
+            Self::Indices(list) => {
+                if let Some(&i) = list.iter().find(|&&i| i >= faces.len()) {
+                    return Err(FaceError::NoSuchFace { index: i, count: faces.len(), what: what.to_string() });
+                }
+                let mut chosen = list.clone();
+                chosen.sort_unstable();
+                chosen.dedup();
+                chosen
             }
             Self::All => (0..faces.len()).collect(),
             Self::MostLike(reference) => {
@@ -65,5 +76,10 @@ mod tests {
         assert_eq!(FaceSelection::MostLike(Embedding(vec![1.0, 0.1])).pick(&faces, "t").unwrap(), vec![0]);
         assert!(matches!(FaceSelection::Index(3).pick(&faces, "t"), Err(FaceError::NoSuchFace { count: 3, .. })));
         assert!(matches!(FaceSelection::Largest.pick(&[], "t"), Err(FaceError::NoFace { .. })));
+        assert_eq!(FaceSelection::Indices(vec![2, 0, 2]).pick(&faces, "t").unwrap(), vec![0, 2]);
+        assert!(matches!(
+            FaceSelection::Indices(vec![0, 5]).pick(&faces, "t"),
+            Err(FaceError::NoSuchFace { index: 5, count: 3, .. })
+        ));
     }
 }

@@ -15,7 +15,7 @@ mod warp;
 
 pub use affine::Affine;
 pub use blend::blend_masked;
-pub use error::ImageError;
+pub use error::{ImageError, PictureCause};
 pub use filter::{box_blur3, erode_binary, erode_square, gaussian_blur, gaussian_kernel};
 pub use io::{
     check_output, format_for_path, is_picture_path, load_picture_within, load_rgb, load_rgb_within, save_rgb,

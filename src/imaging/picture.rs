@@ -10,7 +10,7 @@ use image::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::ImageError;
+use super::{ImageError, PictureCause};
 
 /// The most pixels a picture may have unless configured otherwise: 40 megapixels holds an
 /// 8K UHD frame (33 MP) and every phone photo, and keeps one decoded picture under 160 MB.
@@ -103,13 +103,13 @@ pub fn decode_rgb(bytes: &[u8], what: &str, limits: PictureLimits) -> Result<Rgb
 /// header claims more than `limits` allow (nothing is decoded then), [`ImageError::Truncated`]
 /// when the data ends early, [`ImageError::Damaged`] when the decoder fails.
 pub fn decode_picture(bytes: &[u8], what: &str, limits: PictureLimits) -> Result<Picture, ImageError> {
-    let format_error = |reason: String| ImageError::Format { what: what.to_string(), reason };
+    let format_error = |source: PictureCause| ImageError::Format { what: what.to_string(), source };
     let reader = || -> Result<ImageReader<Cursor<&[u8]>>, ImageError> {
-        ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| format_error(e.to_string()))
+        ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| format_error(e.into()))
     };
-    let format = reader()?.format().ok_or_else(|| format_error("unrecognised data".to_string()))?;
+    let format = reader()?.format().ok_or_else(|| format_error("its data is no picture format known".into()))?;
     if !matches!(format, ImageFormat::Png | ImageFormat::Jpeg) {
-        return Err(format_error(format!("{format:?}")));
+        return Err(format_error(format!("it is {format:?}").into()));
     }
     // The header alone: no pixel memory is spent before the size is known to be acceptable.
     let mut probe = reader()?;
@@ -120,7 +120,7 @@ pub fn decode_picture(bytes: &[u8], what: &str, limits: PictureLimits) -> Result
         return Err(ImageError::TooLarge { what: what.to_string(), width, height, pixels, limit: limits.max_pixels });
     }
     if pixels == 0 {
-        return Err(ImageError::Damaged { what: what.to_string(), reason: "it has no pixels".into() });
+        return Err(ImageError::Damaged { what: what.to_string(), source: "it has no pixels".into() });
     }
     let complete = match format {
         ImageFormat::Png => png_is_complete(bytes),
@@ -152,9 +152,10 @@ pub fn decode_picture(bytes: &[u8], what: &str, limits: PictureLimits) -> Result
 
 fn damaged_or_format(what: &str, error: image::ImageError) -> ImageError {
     match error {
-        image::ImageError::Unsupported(e) => ImageError::Format { what: what.to_string(), reason: e.to_string() },
-        image::ImageError::Limits(e) => ImageError::Damaged { what: what.to_string(), reason: e.to_string() },
-        other => ImageError::Damaged { what: what.to_string(), reason: other.to_string() },
+        unsupported @ image::ImageError::Unsupported(_) => {
+            ImageError::Format { what: what.to_string(), source: unsupported.into() }
+        }
+        other => ImageError::Damaged { what: what.to_string(), source: other.into() },
     }
 }
 
@@ -233,7 +234,7 @@ pub fn encode_with_alpha(
         image::codecs::png::FilterType::Adaptive,
     )
     .write_image(rgba.as_raw(), rgba.width(), rgba.height(), image::ExtendedColorType::Rgba8)
-    .map_err(|e| ImageError::Encode { format: format.content_type(), reason: e.to_string() })?;
+    .map_err(|source| ImageError::Encode { format: format.content_type(), source })?;
     Ok(out)
 }
 
@@ -259,7 +260,7 @@ pub fn encode_rgb(picture: &RgbImage, format: PictureFormat) -> Result<Vec<u8>, 
             image::ExtendedColorType::Rgb8,
         ),
     };
-    result.map_err(|e| ImageError::Encode { format: format.content_type(), reason: e.to_string() })?;
+    result.map_err(|source| ImageError::Encode { format: format.content_type(), source })?;
     Ok(out)
 }
 

@@ -41,10 +41,18 @@ pub enum JobError {
     TooLong { seconds: f64, limit: f64 },
     #[error("codec {codec} is not offered for jobs here (offered: {allowed})")]
     CodecNotAllowed { codec: String, allowed: String },
+    #[error("a job chooses a face by likeness from its reference picture: send it in field \"reference\"")]
+    LikenessWithoutReference,
     #[error("the job ran past its limit of {seconds} s and was stopped")]
     TimedOut { seconds: u64 },
-    #[error("job record {id} is unreadable: {reason}")]
-    Corrupt { id: String, reason: String },
+    /// A row the database holds that this program cannot read back (written by another
+    /// version, or changed by hand); the cause is the parser's.
+    #[error("job record {id} is unreadable")]
+    Corrupt {
+        id: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
 }
 
 impl JobError {
@@ -56,7 +64,7 @@ impl JobError {
             Self::QueueFull { .. } => ErrorKind::Busy,
             Self::NotAVideo { .. } => ErrorKind::UnsupportedFormat,
             Self::TooManyFrames { .. } | Self::TooLong { .. } | Self::TimedOut { .. } => ErrorKind::TooLarge,
-            Self::CodecNotAllowed { .. } => ErrorKind::InvalidInput,
+            Self::CodecNotAllowed { .. } | Self::LikenessWithoutReference => ErrorKind::InvalidInput,
             Self::Database { .. }
             | Self::Migrate { .. }
             | Self::Files { .. }

@@ -182,12 +182,14 @@ impl std::str::FromStr for JobStatus {
 }
 
 /// Which faces of the video a job replaces.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TargetChoice {
     #[default]
     Largest,
     Index(usize),
+    /// Several faces by number, as `/v1/detect` lists them.
+    Indices(Vec<usize>),
     All,
     /// The face most like the job's reference picture.
     Reference,
@@ -195,10 +197,11 @@ pub enum TargetChoice {
 
 impl TargetChoice {
     /// The selection, when it needs no reference analysed.
-    pub fn fixed(self) -> Option<FaceSelection> {
+    pub fn fixed(&self) -> Option<FaceSelection> {
         match self {
             Self::Largest => Some(FaceSelection::Largest),
-            Self::Index(i) => Some(FaceSelection::Index(i)),
+            Self::Index(i) => Some(FaceSelection::Index(*i)),
+            Self::Indices(list) => Some(FaceSelection::Indices(list.clone())),
             Self::All => Some(FaceSelection::All),
             Self::Reference => None,
         }

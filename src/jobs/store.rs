@@ -116,7 +116,7 @@ impl JobStore {
         max_queued: u64,
     ) -> Result<(), JobError> {
         let now = self.db.dialect.now_ms();
-        let corrupt = |e: serde_json::Error| JobError::Corrupt { id: id.to_string(), reason: e.to_string() };
+        let corrupt = |e: serde_json::Error| JobError::Corrupt { id: id.to_string(), source: e.into() };
         let request = serde_json::to_string(request).map_err(corrupt)?;
         let mut tx = self.db.pool.begin().await.map_err(self.db.fail())?;
         if let Some(lock) = self.db.dialect.insert_lock() {
@@ -278,7 +278,7 @@ impl JobStore {
                 Ok(JobStatus::Succeeded) => counts.succeeded = n,
                 Ok(JobStatus::Failed) => counts.failed = n,
                 Ok(JobStatus::Cancelled) => counts.cancelled = n,
-                Err(reason) => return Err(JobError::Corrupt { id: "-".into(), reason }),
+                Err(reason) => return Err(JobError::Corrupt { id: "-".into(), source: reason.into() }),
             }
         }
         let tasks = sqlx::query(
@@ -308,16 +308,15 @@ impl JobStore {
 }
 
 pub(super) fn parse_id(text: &str) -> Result<JobId, JobError> {
-    JobId::from_str(text).map_err(|_| JobError::Corrupt { id: text.to_string(), reason: "not a job id".into() })
+    JobId::from_str(text).map_err(|_| JobError::Corrupt { id: text.to_string(), source: "not a job id".into() })
 }
 
 fn record(row: &AnyRow) -> Result<JobRecord, JobError> {
     let id_text: String = row.get("id");
-    let corrupt = |reason: String| JobError::Corrupt { id: id_text.clone(), reason };
+    let corrupt = |e: Box<dyn std::error::Error + Send + Sync>| JobError::Corrupt { id: id_text.clone(), source: e };
     let id = parse_id(&id_text)?;
-    let status = row.get::<String, _>("status").parse::<JobStatus>().map_err(corrupt)?;
-    let request: JobRequest =
-        serde_json::from_str(&row.get::<String, _>("request")).map_err(|e| corrupt(e.to_string()))?;
+    let status = row.get::<String, _>("status").parse::<JobStatus>().map_err(|e| corrupt(e.into()))?;
+    let request: JobRequest = serde_json::from_str(&row.get::<String, _>("request")).map_err(|e| corrupt(e.into()))?;
     let count = |column: &str| u64::try_from(row.try_get::<i64, _>(column).unwrap_or(0)).unwrap_or(0);
     let frames_total = row.try_get::<Option<i64>, _>("frames_total").ok().flatten().and_then(|t| u64::try_from(t).ok());
     // Finished: the figures recorded at the end. Else: the sum over the tasks, live.

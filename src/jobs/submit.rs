@@ -107,7 +107,7 @@ fn picture_extension(bytes: &[u8]) -> &'static str {
 /// Why the upload is no video we run, without the server's file names.
 fn video_reason(error: &VideoError) -> String {
     match error {
-        VideoError::Open { reason, .. } | VideoError::Decode { reason, .. } => reason.clone(),
+        VideoError::Open { source, .. } | VideoError::Decode { source, .. } => crate::error_text::with_causes(source),
         VideoError::NoVideoStream { .. } => "it has no video stream".into(),
         VideoError::Missing { .. } => "it is empty".into(),
         VideoError::TooLarge { width, height, limit, .. } => {
@@ -210,8 +210,11 @@ impl JobIntake<'_> {
         check_face(self.pool, source.clone(), "source", source_face).await?;
         let (target, reference) = match faces {
             TargetFaces::Fixed(FaceSelection::Index(n)) => (TargetChoice::Index(n), None),
+            TargetFaces::Fixed(FaceSelection::Indices(list)) => (TargetChoice::Indices(list), None),
             TargetFaces::Fixed(FaceSelection::All) => (TargetChoice::All, None),
-            TargetFaces::Fixed(_) => (TargetChoice::Largest, None),
+            TargetFaces::Fixed(FaceSelection::Largest) => (TargetChoice::Largest, None),
+            // A selection by identity is a reference picture's, analysed on the job's worker.
+            TargetFaces::Fixed(FaceSelection::MostLike(_)) => return Err(JobError::LikenessWithoutReference.into()),
             TargetFaces::LikeReference(bytes) => {
                 check_face(self.pool, bytes.clone(), "reference", None).await?;
                 (TargetChoice::Reference, Some(bytes))

@@ -78,9 +78,10 @@ impl JobStore {
         let Some(row) = row else { return Ok(None) };
         let job_text: String = row.get("job_id");
         let job = parse_id(&job_text)?;
-        let corrupt = |reason: String| JobError::Corrupt { id: job_text.clone(), reason };
-        let kind = row.get::<String, _>("kind").parse::<TaskKind>().map_err(corrupt)?;
-        let spec = serde_json::from_str(&row.get::<String, _>("spec")).map_err(|e| corrupt(e.to_string()))?;
+        let corrupt =
+            |e: Box<dyn std::error::Error + Send + Sync>| JobError::Corrupt { id: job_text.clone(), source: e };
+        let kind = row.get::<String, _>("kind").parse::<TaskKind>().map_err(|e| corrupt(e.into()))?;
+        let spec = serde_json::from_str(&row.get::<String, _>("spec")).map_err(|e| corrupt(e.into()))?;
         let task = ClaimedTask { job, seq: row.get("seq"), kind, spec, attempts: row.get("attempts") };
         sqlx::query(&format!(
             "UPDATE jobs SET status = $1, started_at = COALESCE(started_at, {now}), updated_at = {now} \

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use crate::{
     imaging::{is_picture_path, PictureLimits},
     stream::{is_network, InputMonitor, NetworkSource},
-    video::{CameraSelector, SourceOpener, SourceSpec, VideoError},
+    video::{CameraSelector, MediaCause, SourceOpener, SourceSpec, VideoError},
 };
 
 /// Where a live session's frames come from.
@@ -69,7 +69,7 @@ impl LiveInput {
                 SourceSpec::Custom(SourceOpener(std::sync::Arc::new(move || {
                     NetworkSource::open(&url, limits, monitor.clone())
                         .map(|source| Box::new(source) as Box<dyn crate::video::FrameSource>)
-                        .map_err(|e| VideoError::Open { path: PathBuf::from(&url), reason: e.to_string() })
+                        .map_err(|e| VideoError::Open { path: PathBuf::from(&url), source: MediaCause::other(e) })
                 })))
             }
         }

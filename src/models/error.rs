@@ -19,10 +19,34 @@ pub enum ModelError {
     Size { path: PathBuf, expected: u64, actual: u64 },
     #[error("model file {path} has sha256 {actual}, expected {expected}: the file is damaged or a different model; delete it and fetch it again")]
     Hash { path: PathBuf, expected: String, actual: String },
-    #[error("model {name} could not be downloaded: {reason}")]
-    Fetch { name: String, reason: String },
-    #[error("model file {path} is {problem} and could not be fetched again: {reason}")]
-    Repair { path: PathBuf, problem: String, reason: String },
+    /// Every URL tried, with what it answered (a status, a size or hash that did not match, a
+    /// connection that failed), each as `URL: what`.
+    #[error("model {name} could not be downloaded: {}", failures.join("; "))]
+    Fetch { name: String, failures: Vec<String> },
+    #[error("model {name} cannot be downloaded: {}", match package {
+        Some(package) => format!("it comes from the {package} Python package (scripts/setup.sh installs it) and no mirror is set"),
+        None => "the manifest has no URL for it and no mirror is set".to_string(),
+    })]
+    NoUrl { name: String, package: Option<String> },
+    #[error("the HTTP client for model downloads could not be built")]
+    Client {
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("model file {path} is {problem} and could not be fetched again")]
+    Repair {
+        path: PathBuf,
+        problem: String,
+        #[source]
+        source: Box<ModelError>,
+    },
+    #[error("model file {path} is {problem} and could not be moved aside to fetch it again")]
+    RepairBackup {
+        path: PathBuf,
+        problem: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("model file {path} could not be read")]
     Io { path: PathBuf, source: std::io::Error },
 }

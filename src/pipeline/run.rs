@@ -107,7 +107,7 @@ fn spawn(
         .name(format!("fs-{stage}"))
         .spawn(body)
         .map(|handle| (stage, handle))
-        .map_err(|e| PipelineError::Spawn { stage, reason: e.to_string() })
+        .map_err(|source| PipelineError::Spawn { stage, source })
 }
 
 impl Pipeline {

@@ -10,7 +10,7 @@ use std::{
 
 use ort::environment::Environment;
 
-use super::RuntimeError;
+use super::{OrtCause, RuntimeError};
 
 /// Where scripts/setup.sh unpacks the library, relative to the working directory.
 pub const DEFAULT_LIBRARY_DIR: &str = ".cache/onnxruntime";
@@ -48,23 +48,17 @@ impl OrtRuntime {
         if let Some(runtime) = loaded.as_ref() {
             let canonical = |p: &Path| p.canonicalize().ok();
             if canonical(&runtime.library) != canonical(&library) {
-                return Err(RuntimeError::LibraryLoad {
-                    path: library,
-                    reason: format!(
-                        "ONNX Runtime is already loaded from {} in this process",
-                        runtime.library.display()
-                    ),
-                });
+                return Err(RuntimeError::OtherLibraryLoaded { path: library, loaded: runtime.library.clone() });
             }
             return Ok(runtime.clone());
         }
         // Loading a truncated library does not fail cleanly: the first call into a missing page
         // is a bus error. Its headers say how long it must be; check that first.
         check_shared_library(&library)
-            .map_err(|reason| RuntimeError::LibraryDamaged { path: library.clone(), reason })?;
-        let load_error = |reason: String| RuntimeError::LibraryLoad { path: library.clone(), reason };
-        let builder = ort::init_from(&library).map_err(|e| load_error(e.to_string()))?;
-        let environment = builder.with_name("faceswap").build().map_err(|e| load_error(e.to_string()))?;
+            .map_err(|problem| RuntimeError::LibraryDamaged { path: library.clone(), problem })?;
+        let load_error = |source: OrtCause| RuntimeError::LibraryLoad { path: library.clone(), source };
+        let builder = ort::init_from(&library).map_err(|e| load_error(e.into()))?;
+        let environment = builder.with_name("faceswap").build().map_err(|e| load_error(e.into()))?;
         let version = version_of(&library);
         tracing::debug!(library = %library.display(), %version, "ONNX Runtime loaded");
         let runtime = Self { environment, library, version };

@@ -37,7 +37,7 @@ impl ExecutionProvider {
             Self::Cuda { .. } => ep::CUDA::is_available(),
             Self::TensorRt { .. } => ep::TensorRT::is_available(),
         };
-        available.map_err(|e| RuntimeError::ProviderUnavailable { provider: self.to_string(), reason: e.to_string() })
+        available.map_err(|e| RuntimeError::ProviderUnavailable { provider: self.to_string(), source: e.into() })
     }
 
     /// The ort dispatch for this provider; registration errors are returned, never swallowed.

@@ -10,7 +10,7 @@ use ort::{
     value::ValueType,
 };
 
-use super::{ExecutionProvider, OrtRuntime, ProviderChoice, RuntimeError};
+use super::{ExecutionProvider, OrtCause, OrtRuntime, ProviderChoice, RuntimeError};
 
 /// The most threads a model may be given. These models stop scaling long before (measured: 2
 /// to 8 threads is the useful range); more only cost memory and start-up, since every session
@@ -34,15 +34,15 @@ impl SessionFactory {
     pub fn new(runtime: OrtRuntime, choice: ProviderChoice) -> Result<Self, RuntimeError> {
         let mut choice = choice;
         if !choice.provider.is_compiled_in()? {
-            let reason = format!(
-                "the ONNX Runtime library {} (version {}) was built without it",
-                runtime.library().display(),
-                runtime.version()
-            );
+            let missing = RuntimeError::ProviderNotBuilt {
+                provider: choice.provider.to_string(),
+                library: runtime.library().to_path_buf(),
+                version: runtime.version().to_string(),
+            };
             if !choice.fallback_to_cpu {
-                return Err(RuntimeError::ProviderUnavailable { provider: choice.provider.to_string(), reason });
+                return Err(missing);
             }
-            tracing::warn!(provider = %choice.provider, %reason, "falling back to CPU as allowed");
+            tracing::warn!(reason = %missing, "falling back to CPU as allowed");
             choice = ProviderChoice::cpu();
         }
         Ok(Self { runtime, choice, intra_threads: None })
@@ -98,23 +98,21 @@ impl SessionFactory {
     }
 
     fn build_with(&self, path: &Path, provider: &ExecutionProvider) -> Result<Session, RuntimeError> {
-        let session_error = |reason: String| RuntimeError::Session { path: path.to_path_buf(), reason };
-        let mut builder = Session::builder(self.runtime.environment()).map_err(|e| session_error(e.to_string()))?;
+        let session_error = |source: OrtCause| RuntimeError::Session { path: path.to_path_buf(), source };
+        let mut builder = Session::builder(self.runtime.environment()).map_err(|e| session_error(e.into()))?;
         if let Some(threads) = self.intra_threads {
-            builder = builder.with_intra_threads(threads).map_err(|e| session_error(e.to_string()))?;
+            builder = builder.with_intra_threads(threads).map_err(|e| session_error(e.into()))?;
         }
         // Spinning worker threads burn the cores the other pipeline stages need; measured on 2
         // cores, spinning halves the throughput of a pipeline (and of insightface's own loop).
-        builder = builder
-            .with_config_entry("session.intra_op.allow_spinning", "0")
-            .map_err(|e| session_error(e.to_string()))?;
+        builder =
+            builder.with_config_entry("session.intra_op.allow_spinning", "0").map_err(|e| session_error(e.into()))?;
         if let Some(dispatch) = provider.dispatch() {
-            builder = builder.with_execution_providers([dispatch]).map_err(|e| RuntimeError::ProviderUnavailable {
-                provider: provider.to_string(),
-                reason: e.to_string(),
-            })?;
+            builder = builder
+                .with_execution_providers([dispatch])
+                .map_err(|e| RuntimeError::ProviderUnavailable { provider: provider.to_string(), source: e.into() })?;
         }
-        builder.commit_from_file(path).map_err(|e| session_error(first_line(&e.to_string())))
+        builder.commit_from_file(path).map_err(|e| session_error(e.into()))
     }
 }
 
@@ -192,9 +190,4 @@ pub fn tensor_shape(value_type: &ValueType) -> Vec<i64> {
         ValueType::Tensor { shape, .. } => shape.iter().copied().collect(),
         _ => Vec::new(),
     }
-}
-
-/// ONNX Runtime's load errors span many lines; the first one says what is wrong.
-fn first_line(text: &str) -> String {
-    text.lines().next().unwrap_or(text).to_string()
 }

@@ -11,6 +11,7 @@ mod metrics;
 mod problem;
 mod routes;
 mod source_cache;
+mod studio;
 mod upload;
 
 use std::{net::SocketAddr, sync::Arc};
@@ -141,8 +142,12 @@ pub fn router(state: Arc<AppState>) -> Router {
     let protected = if config.role.serves_api() { api } else { Router::new() }
         .route("/metrics", get(routes::ops::metrics))
         .route_layer(middleware::from_fn_with_state(key, auth::require_key));
-    let public =
+    let mut public =
         Router::new().route("/health", get(routes::ops::health)).route("/openapi.json", get(routes::ops::openapi));
+    // The studio's page is public (it holds nothing); what it calls asks for the key.
+    if config.role.serves_api() {
+        public = public.route("/", get(studio::page)).route("/studio/{*path}", get(studio::file));
+    }
     let limit = usize::try_from(config.max_upload_bytes).unwrap_or(usize::MAX);
     Router::new()
         .merge(protected)

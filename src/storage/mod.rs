@@ -26,7 +26,7 @@ use object_store::{
 };
 use tokio::io::AsyncReadExt;
 
-pub use error::StorageError;
+pub use error::{OpenCause, StorageError};
 pub use url::StorageUrl;
 
 /// Files up to this size go up in one request; larger ones in parts of this size.
@@ -79,14 +79,13 @@ impl Storage {
     /// [`StorageError::Open`] saying what is wrong: a folder that cannot be made, a bucket
     /// that does not answer or refuses the credentials.
     pub async fn open(url: &StorageUrl) -> Result<Self, StorageError> {
-        let open_error = |reason: String| StorageError::Open { url: url.to_string(), reason };
+        let open_error = |source: OpenCause| StorageError::Open { url: url.to_string(), source };
+        let store_error = |e: object_store::Error| open_error(OpenCause::Store(Box::new(e)));
         let storage = match url {
             StorageUrl::File(dir) => {
-                std::fs::create_dir_all(dir).map_err(|e| open_error(format!("cannot create the folder: {e}")))?;
-                let root = dir.canonicalize().map_err(|e| open_error(e.to_string()))?;
-                let local = LocalFileSystem::new_with_prefix(&root)
-                    .map_err(|e| open_error(e.to_string()))?
-                    .with_automatic_cleanup(true);
+                std::fs::create_dir_all(dir).map_err(|e| open_error(OpenCause::Folder(e)))?;
+                let root = dir.canonicalize().map_err(|e| open_error(OpenCause::Folder(e)))?;
+                let local = LocalFileSystem::new_with_prefix(&root).map_err(store_error)?.with_automatic_cleanup(true);
                 Self { store: Arc::new(local), backend: Backend::Local { root }, prefix: None, url: url.clone() }
             }
             StorageUrl::S3 { bucket, prefix } => {
@@ -99,18 +98,14 @@ impl Storage {
                 if let Some(endpoint) = endpoint {
                     builder = builder.with_allow_http(endpoint.starts_with("http://"));
                 }
-                let s3 = Arc::new(builder.build().map_err(|e| open_error(e.to_string()))?);
+                let s3 = Arc::new(builder.build().map_err(store_error)?);
                 let prefix = (!prefix.is_empty()).then(|| Path::from(prefix.as_str()));
                 Self { store: s3.clone(), backend: Backend::S3 { s3 }, prefix, url: url.clone() }
             }
         };
         // One listing call: a wrong endpoint, bucket or key is an error at start, not at the
         // first upload.
-        storage
-            .store
-            .list_with_delimiter(storage.prefix.as_ref())
-            .await
-            .map_err(|e| open_error(first_line(&e.to_string())))?;
+        storage.store.list_with_delimiter(storage.prefix.as_ref()).await.map_err(store_error)?;
         Ok(storage)
     }
 
@@ -303,8 +298,4 @@ impl Storage {
         }
         Ok(children)
     }
-}
-
-fn first_line(text: &str) -> String {
-    text.lines().next().unwrap_or(text).chars().take(300).collect()
 }

@@ -88,7 +88,7 @@ impl NetworkSource {
     /// # Errors
     /// [`StreamError::Open`] when no frame arrives: nothing listens there, or it sends no video.
     pub fn open(url: &str, limits: PictureLimits, monitor: InputMonitor) -> Result<Self, StreamError> {
-        crate::video::init_ffmpeg().map_err(|e| StreamError::Open { url: url.to_string(), reason: e.to_string() })?;
+        crate::video::init_ffmpeg().map_err(|e| StreamError::Open { url: url.to_string(), source: e.into() })?;
         ffmpeg::format::network::init();
         let shared = Arc::new(Shared {
             latest: Mutex::new(Latest::default()),
@@ -104,7 +104,7 @@ impl NetworkSource {
             std::thread::Builder::new()
                 .name("fs-net-in".into())
                 .spawn(move || read_loop(&reading, &shared, limits))
-                .map_err(|e| StreamError::Thread { what: url.to_string(), reason: e.to_string() })?
+                .map_err(|e| StreamError::Thread { what: url.to_string(), source: e })?
         };
         let mut source = Self {
             url: url.to_string(),
@@ -125,7 +125,7 @@ impl NetworkSource {
                 let reason = latest.failed.clone().unwrap_or_else(|| "no video arrived within 10 s".into());
                 drop(latest);
                 source.stop();
-                return Err(StreamError::Open { url: url.to_string(), reason });
+                return Err(StreamError::Open { url: url.to_string(), source: reason.into() });
             }
             latest =
                 source.shared.arrived.wait_timeout(latest, deadline - now).unwrap_or_else(PoisonError::into_inner).0;

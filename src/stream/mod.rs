@@ -24,10 +24,14 @@ pub enum StreamError {
     NoDevice { device: PathBuf },
     #[error("video device {device} is a camera, not a v4l2loopback output device")]
     NotLoopback { device: PathBuf },
-    #[error("stream {url} could not be opened: {reason}")]
-    Open { url: String, reason: String },
-    #[error("the {what} thread could not start: {reason}")]
-    Thread { what: String, reason: String },
+    #[error("stream {url} could not be opened")]
+    Open { url: String, source: crate::video::MediaCause },
+    #[error("the {what} thread could not start")]
+    Thread {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl StreamError {

@@ -121,7 +121,7 @@ impl Outputs {
                 std::thread::Builder::new()
                     .name(format!("fs-out-{}", outputs.len()))
                     .spawn(move || run(sink, link_rx, recycle, &counters, epoch, &label))
-                    .map_err(|e| StreamError::Thread { what: name.clone(), reason: e.to_string() })?
+                    .map_err(|e| StreamError::Thread { what: name.clone(), source: e })?
             };
             outputs.push(Output { name, link: Some(link_tx), spare, recycle, counters, thread: Some(thread) });
         }
@@ -198,14 +198,14 @@ impl Sink {
             },
             OutputTarget::V4l2 { device } => Self::Device { device: device.display().to_string(), shape },
             OutputTarget::Record { path, overwrite } => {
-                let open = |e: &dyn std::fmt::Display| StreamError::Open {
-                    url: path.display().to_string(),
-                    reason: e.to_string(),
-                };
-                let container = container_for(path).map_err(|e| open(&e))?;
-                let mut settings = encoder_settings(container, None, None, "veryfast", 1).map_err(|e| open(&e))?;
+                let open =
+                    |e: crate::video::MediaCause| StreamError::Open { url: path.display().to_string(), source: e };
+                let other = crate::video::MediaCause::other;
+                let container = container_for(path).map_err(|e| open(other(e)))?;
+                let mut settings =
+                    encoder_settings(container, None, None, "veryfast", 1).map_err(|e| open(other(e)))?;
                 settings.threads = Some(1);
-                let pending = PendingOutput::create(path, *overwrite).map_err(|e| open(&e))?;
+                let pending = PendingOutput::create(path, *overwrite).map_err(|e| open(other(e)))?;
                 Self::Record { pending, shape, settings }
             }
         })

@@ -30,22 +30,24 @@ pub struct Initializer {
 /// [`SwapError::Emap`] when the file cannot be read, is not an ONNX model, has no initializer,
 /// or stores it in a way this reader does not handle (external data, non-float types).
 pub fn read_last_initializer(path: &Path) -> Result<Initializer, SwapError> {
-    let fail = |reason: String| SwapError::Emap { path: path.to_path_buf(), reason };
-    let file = File::open(path).map_err(|e| fail(e.to_string()))?;
-    let len = file.metadata().map_err(|e| fail(e.to_string()))?.len();
+    let fail = |source: std::io::Error| SwapError::Emap { path: path.to_path_buf(), source };
+    // What this reader finds wrong in the file, as the reading error it is.
+    let invalid = |text: String| fail(std::io::Error::new(std::io::ErrorKind::InvalidData, text));
+    let file = File::open(path).map_err(fail)?;
+    let len = file.metadata().map_err(fail)?.len();
     let mut reader = ProtoReader { inner: BufReader::new(file) };
     let graph = reader
         .find_last(0, len, 7)
-        .map_err(|e| fail(e.to_string()))?
-        .ok_or_else(|| fail("not an ONNX model: it has no graph".into()))?;
+        .map_err(fail)?
+        .ok_or_else(|| invalid("not an ONNX model: it has no graph".into()))?;
     let (start, size) = reader
         .find_last(graph.0, graph.0 + graph.1, 5)
-        .map_err(|e| fail(e.to_string()))?
-        .ok_or_else(|| fail("the graph has no initializer".into()))?;
-    reader.inner.seek(SeekFrom::Start(start)).map_err(|e| fail(e.to_string()))?;
+        .map_err(fail)?
+        .ok_or_else(|| invalid("the graph has no initializer".into()))?;
+    reader.inner.seek(SeekFrom::Start(start)).map_err(fail)?;
     let mut bytes = vec![0u8; size as usize];
-    reader.inner.read_exact(&mut bytes).map_err(|e| fail(e.to_string()))?;
-    parse_tensor(&bytes).map_err(fail)
+    reader.inner.read_exact(&mut bytes).map_err(fail)?;
+    parse_tensor(&bytes).map_err(invalid)
 }
 
 struct ProtoReader<R> {

@@ -11,8 +11,14 @@ pub enum SwapError {
     Runtime(#[from] RuntimeError),
     #[error(transparent)]
     Face(#[from] FaceError),
-    #[error("cannot read the emap of {path}: {reason}")]
-    Emap { path: PathBuf, reason: String },
+    #[error("cannot read the emap of {path}")]
+    Emap {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the emap of {path} has shape {dims:?}, expected [512, 512]")]
+    EmapShape { path: PathBuf, dims: Vec<i64> },
     #[error("the {swapper} swapper needs the {what} of the {role} face")]
     MissingAnalysis { swapper: &'static str, what: &'static str, role: &'static str },
     #[error("the {swapper} swapper needs a model file, and none was given")]
@@ -25,7 +31,7 @@ impl SwapError {
         match self {
             Self::Runtime(e) => e.kind(),
             Self::Face(e) => e.kind(),
-            Self::Emap { .. } | Self::ModelRequired { .. } => ErrorKind::ModelUnavailable,
+            Self::Emap { .. } | Self::EmapShape { .. } | Self::ModelRequired { .. } => ErrorKind::ModelUnavailable,
             Self::MissingAnalysis { .. } => ErrorKind::Internal,
         }
     }

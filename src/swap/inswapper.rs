@@ -48,10 +48,7 @@ impl InSwapper {
     pub fn build(factory: &SessionFactory, model: &VerifiedModel) -> Result<Self, SwapError> {
         let emap = read_last_initializer(&model.path)?;
         if emap.dims != [LATENT as i64, LATENT as i64] {
-            return Err(SwapError::Emap {
-                path: model.path.clone(),
-                reason: format!("the last initializer has shape {:?}, expected [512, 512]", emap.dims),
-            });
+            return Err(SwapError::EmapShape { path: model.path.clone(), dims: emap.dims });
         }
         let session = factory.build(&model.path, &model.name)?;
         let inputs = session.input_shapes();

@@ -72,6 +72,9 @@ pub enum SwapperKind {
 }
 
 impl SwapperKind {
+    /// Every swapper there is.
+    pub const ALL: [Self; 2] = [Self::Landmark, Self::Inswapper];
+
     /// The name in logs, overlays and requests (`inswapper`, `landmark`).
     pub fn name(self) -> &'static str {
         match self {

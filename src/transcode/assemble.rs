@@ -148,7 +148,7 @@ pub fn assemble(input: &Path, parts: &[PathBuf], output: &Path, overwrite: bool)
     let open = |path: &Path| -> Result<ffmpeg::format::context::Input> {
         crate::video::init_ffmpeg()
             .and_then(|()| crate::video::open_input(path))
-            .map_err(|e| VideoError::Open { path: PathBuf::from(display_name(path)), reason: e.to_string() }.into())
+            .map_err(|e| VideoError::Open { path: PathBuf::from(display_name(path)), source: e.into() }.into())
     };
     let video_of = |input: &ffmpeg::format::context::Input, path: &Path| {
         input
@@ -167,7 +167,7 @@ pub fn assemble(input: &Path, parts: &[PathBuf], output: &Path, overwrite: bool)
     let video_index = {
         let mut stream = out
             .add_stream(ffmpeg::encoder::find(ffmpeg::codec::Id::None))
-            .map_err(|e| output_named(VideoError::Write { path: pending.temp_path().into(), reason: e.to_string() }))?;
+            .map_err(|e| output_named(VideoError::Write { path: pending.temp_path().into(), source: e.into() }))?;
         stream.set_parameters(first_parameters);
         stream.set_time_base(first_tb);
         stream.set_avg_frame_rate(shape.frame_rate.unwrap_or(ffmpeg::Rational(0, 1)));
@@ -228,7 +228,7 @@ pub fn assemble(input: &Path, parts: &[PathBuf], output: &Path, overwrite: bool)
                 Err(ffmpeg::Error::Eof) => break,
                 Err(e) => {
                     let path = PathBuf::from(display_name(path));
-                    return Err(VideoError::Decode { path, reason: e.to_string() }.into());
+                    return Err(VideoError::Decode { path, source: e.into() }.into());
                 }
             }
         }

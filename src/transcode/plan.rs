@@ -7,7 +7,7 @@ use std::path::Path;
 use ffmpeg_next as ffmpeg;
 use serde::{Deserialize, Serialize};
 
-use crate::video::{FrameWindow, VideoError};
+use crate::video::{FrameWindow, MediaCause, VideoError};
 
 /// One part of a video.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,9 +35,9 @@ pub struct PartPlan {
 /// # Errors
 /// [`VideoError::Open`] / [`VideoError::NoVideoStream`].
 pub fn plan_parts(path: &Path, part_seconds: f64) -> Result<PartPlan, VideoError> {
-    let open = |e: &dyn std::fmt::Display| VideoError::Open { path: path.to_path_buf(), reason: e.to_string() };
-    crate::video::init_ffmpeg().map_err(|e| open(&e))?;
-    let mut input = crate::video::open_input(path).map_err(|e| open(&e))?;
+    let open = |e: MediaCause| VideoError::Open { path: path.to_path_buf(), source: e };
+    crate::video::init_ffmpeg().map_err(|e| open(e.into()))?;
+    let mut input = crate::video::open_input(path).map_err(|e| open(e.into()))?;
     let stream = input
         .streams()
         .best(ffmpeg::media::Type::Video)

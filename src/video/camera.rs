@@ -8,14 +8,14 @@ use nokhwa::{
     Camera,
 };
 
-use super::{pool::reuse_or_new, CameraSelector, FrameSource, Pacing, SourceFrame, VideoError};
+use super::{pool::reuse_or_new, CameraSelector, FrameSource, MediaCause, Pacing, SourceFrame, VideoError};
 
 /// The cameras the system offers: (index, name, description).
 ///
 /// # Errors
 /// [`VideoError::NoCamera`] when the system cannot be asked (no video devices at all).
 pub fn list_cameras() -> Result<Vec<(u32, String, String)>, VideoError> {
-    let cameras = query(ApiBackend::Auto).map_err(|e| VideoError::NoCamera { reason: e.to_string() })?;
+    let cameras = query(ApiBackend::Auto).map_err(|e| VideoError::NoCamera { source: MediaCause::other(e) })?;
     Ok(cameras
         .iter()
         .map(|c| {
@@ -54,17 +54,17 @@ impl CameraSource {
                 let wanted = name.to_lowercase();
                 cameras.iter().find(|(_, n, _)| n.to_lowercase().contains(&wanted)).map(|(i, _, _)| *i).ok_or_else(
                     || VideoError::NoCamera {
-                        reason: if cameras.is_empty() {
-                            "the system lists no camera".to_string()
+                        source: if cameras.is_empty() {
+                            "the system lists no camera".into()
                         } else {
-                            format!("none is named {name:?}; `faceswap cameras` lists them")
+                            format!("none is named {name:?}; `faceswap cameras` lists them").into()
                         },
                     },
                 )?
             }
         };
         if cameras.is_empty() {
-            return Err(VideoError::NoCamera { reason: "the system lists no camera".into() });
+            return Err(VideoError::NoCamera { source: "the system lists no camera".into() });
         }
         let requested = match (resolution, fps) {
             (None, None) => RequestedFormat::new::<RgbFormat>(RequestedFormatType::AbsoluteHighestFrameRate),
@@ -78,7 +78,7 @@ impl CameraSource {
             }
         };
         let camera_error =
-            |e: nokhwa::NokhwaError| VideoError::Camera { camera: selector.to_string(), reason: e.to_string() };
+            |e: nokhwa::NokhwaError| VideoError::Camera { camera: selector.to_string(), source: MediaCause::other(e) };
         let mut camera = Camera::new(CameraIndex::Index(index), requested).map_err(camera_error)?;
         camera.open_stream().map_err(camera_error)?;
         let name = camera.info().human_name();
@@ -103,7 +103,7 @@ impl FrameSource for CameraSource {
 
     fn next_frame(&mut self, into: Option<RgbImage>) -> Result<Option<SourceFrame>, VideoError> {
         let camera_error =
-            |e: nokhwa::NokhwaError| VideoError::Camera { camera: self.name.clone(), reason: e.to_string() };
+            |e: nokhwa::NokhwaError| VideoError::Camera { camera: self.name.clone(), source: MediaCause::other(e) };
         let buffer = self.camera.frame().map_err(camera_error)?;
         let resolution = buffer.resolution();
         let mut image = reuse_or_new(into, resolution.width(), resolution.height());

@@ -6,7 +6,7 @@ use ffmpeg::{format::Pixel, software::scaling, util::frame::video::Video};
 use ffmpeg_next as ffmpeg;
 use image::RgbImage;
 
-use super::{pool::reuse_or_new, FrameSource, Pacing, SourceFrame, VideoError};
+use super::{pool::reuse_or_new, FrameSource, MediaCause, Pacing, SourceFrame, VideoError};
 use crate::imaging::PictureLimits;
 
 /// How many quarter turns clockwise a stream's display matrix asks for (phone footage is stored
@@ -125,8 +125,8 @@ pub fn display_name(path: &Path) -> String {
     }
 }
 
-fn open_error(path: &Path, e: impl std::fmt::Display) -> VideoError {
-    VideoError::Open { path: path.to_path_buf(), reason: e.to_string() }
+fn open_error(path: &Path, e: impl Into<MediaCause>) -> VideoError {
+    VideoError::Open { path: path.to_path_buf(), source: e.into() }
 }
 
 impl VideoFileSource {
@@ -341,7 +341,7 @@ impl FrameSource for VideoFileSource {
                 _ => break,
             }
         }
-        let decode_error = |reason: String| VideoError::Decode { path: self.path.clone(), reason };
+        let decode_error = |e: MediaCause| VideoError::Decode { path: self.path.clone(), source: e };
         let (w, h) = self.size;
         let input = self.scaler.input();
         let (format, width, height) = (self.decoded.format(), self.decoded.width(), self.decoded.height());
@@ -349,14 +349,14 @@ impl FrameSource for VideoFileSource {
             // The stream changed its frames mid-way (a new size, a new pixel format): the
             // frames keep the size they started with.
             if !super::media_io::scalable(format) || width == 0 || height == 0 {
-                return Err(decode_error(format!(
-                    "its frames changed to a pixel format this program cannot convert ({format:?})"
-                )));
+                return Err(decode_error(
+                    format!("its frames changed to a pixel format this program cannot convert ({format:?})").into(),
+                ));
             }
             self.scaler = scaling::Context::get(format, width, height, Pixel::RGB24, w, h, scaling::Flags::BILINEAR)
-                .map_err(|e| decode_error(e.to_string()))?;
+                .map_err(|e| decode_error(e.into()))?;
         }
-        self.scaler.run(&self.decoded, &mut self.rgb).map_err(|e| decode_error(e.to_string()))?;
+        self.scaler.run(&self.decoded, &mut self.rgb).map_err(|e| decode_error(e.into()))?;
         let mut image = reuse_or_new(into, self.info.width, self.info.height);
         let stride = self.rgb.stride(0);
         let data = self.rgb.data(0);

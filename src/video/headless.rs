@@ -12,7 +12,7 @@ const NO_DESKTOP: &str = "this build of faceswap has no camera or window support
 /// # Errors
 /// Always [`VideoError::NoCamera`].
 pub fn list_cameras() -> Result<Vec<(u32, String, String)>, VideoError> {
-    Err(VideoError::NoCamera { reason: NO_DESKTOP.to_string() })
+    Err(VideoError::NoCamera { source: NO_DESKTOP.into() })
 }
 
 /// A camera, which this build cannot open.
@@ -22,7 +22,7 @@ impl CameraSource {
     /// # Errors
     /// Always [`VideoError::NoCamera`].
     pub fn open(_: &CameraSelector, _: Option<(u32, u32)>, _: Option<u32>) -> Result<Self, VideoError> {
-        Err(VideoError::NoCamera { reason: NO_DESKTOP.to_string() })
+        Err(VideoError::NoCamera { source: NO_DESKTOP.into() })
     }
 }
 
@@ -47,7 +47,7 @@ impl WindowSink {
     /// # Errors
     /// Always [`VideoError::Window`]: run headless instead.
     pub fn open(_: &str, _: u32, _: u32) -> Result<Self, VideoError> {
-        Err(VideoError::Window { reason: format!("{NO_DESKTOP}: run with --headless") })
+        Err(VideoError::Window { source: format!("{NO_DESKTOP}: run with --headless").into() })
     }
 
     pub fn is_open(&self) -> bool {

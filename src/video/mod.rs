@@ -21,7 +21,7 @@ mod writer;
 #[cfg(feature = "desktop")]
 pub use camera::{list_cameras, CameraSource};
 pub use camera_selector::CameraSelector;
-pub use error::VideoError;
+pub use error::{MediaCause, VideoError};
 pub use file::{display_name, is_url, quarter_turns, FrameWindow, VideoFileSource, VideoInfo};
 #[cfg(not(feature = "desktop"))]
 pub use headless::{list_cameras, CameraSource, WindowSink};

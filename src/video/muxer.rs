@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use ffmpeg::{codec, media, Rational};
 use ffmpeg_next as ffmpeg;
 
-use super::VideoError;
+use super::{MediaCause, VideoError};
 
 /// Copies the input's audio and subtitle packets into the output, in step with the video.
 struct StreamCopier {
@@ -94,9 +94,9 @@ impl Muxer {
     /// # Errors
     /// [`VideoError::Write`].
     pub fn output(path: &Path, format: Option<&str>) -> Result<ffmpeg::format::context::Output, VideoError> {
-        let fail = |e: &dyn std::fmt::Display| VideoError::Write { path: path.to_path_buf(), reason: e.to_string() };
-        super::init_ffmpeg().map_err(|e| fail(&e))?;
-        super::media_io::open_output(path, format, ffmpeg::Dictionary::new()).map_err(|e| fail(&e))
+        let fail = |e: MediaCause| VideoError::Write { path: path.to_path_buf(), source: e };
+        super::init_ffmpeg().map_err(|e| fail(e.into()))?;
+        super::media_io::open_output(path, format, ffmpeg::Dictionary::new()).map_err(|e| fail(e.into()))
     }
 
     /// Adds every audio and subtitle stream of `input` (when given) to `output`, whose video
@@ -112,9 +112,9 @@ impl Muxer {
         input: Option<&Path>,
         metadata: &[(&str, &str)],
     ) -> Result<Self, VideoError> {
-        let fail = |e: &dyn std::fmt::Display| VideoError::Write { path: path.to_path_buf(), reason: e.to_string() };
+        let fail = |e: MediaCause| VideoError::Write { path: path.to_path_buf(), source: e };
         let copy_input = match input {
-            Some(input) => Some(super::media_io::open_input(input).map_err(|e| fail(&e))?),
+            Some(input) => Some(super::media_io::open_input(input).map_err(|e| fail(e.into()))?),
             None => None,
         };
         let mut map = Vec::new();
@@ -137,7 +137,7 @@ impl Muxer {
                 let container = output.format().name().to_string();
                 return Err(VideoError::Unsupported {
                     path: path.to_path_buf(),
-                    reason: format!(
+                    problem: format!(
                         "the {container} container cannot hold the input's {} stream #{} ({:?}): choose a container that can, such as .mkv",
                         if kind == media::Type::Audio { "audio" } else { "subtitle" },
                         in_stream.index(),
@@ -145,7 +145,8 @@ impl Muxer {
                     ),
                 });
             }
-            let mut out_stream = output.add_stream(ffmpeg::encoder::find(codec::Id::None)).map_err(|e| fail(&e))?;
+            let mut out_stream =
+                output.add_stream(ffmpeg::encoder::find(codec::Id::None)).map_err(|e| fail(e.into()))?;
             out_stream.set_parameters(in_stream.parameters());
             out_stream.set_time_base(in_stream.time_base());
             out_stream.set_metadata(in_stream.metadata().to_owned());
@@ -172,7 +173,7 @@ impl Muxer {
         let mut header_options = ffmpeg::Dictionary::new();
         // MP4/MOV drop tags they do not know unless asked to keep them.
         header_options.set("movflags", "+use_metadata_tags");
-        output.write_header_with(header_options).map_err(|e| fail(&e))?;
+        output.write_header_with(header_options).map_err(|e| fail(e.into()))?;
         Ok(Self {
             path: path.to_path_buf(),
             output,
@@ -197,8 +198,8 @@ impl Muxer {
         self.offset = ticks;
     }
 
-    fn fail(&self, e: &dyn std::fmt::Display) -> VideoError {
-        VideoError::Write { path: self.path.clone(), reason: e.to_string() }
+    fn fail(&self, source: MediaCause) -> VideoError {
+        VideoError::Write { path: self.path.clone(), source }
     }
 
     /// Writes one video packet timed in `time_base`, after the copied packets that come
@@ -211,7 +212,7 @@ impl Muxer {
         if let Some(copier) = self.copier.as_mut() {
             copier
                 .pump(&mut self.output, seconds)
-                .map_err(|e| VideoError::Write { path: self.path.clone(), reason: e.to_string() })?;
+                .map_err(|e| VideoError::Write { path: self.path.clone(), source: e.into() })?;
         }
         let out_tb = self.output.stream(self.video_index).map_or(time_base, |s| s.time_base());
         if self.offset != 0 {
@@ -221,7 +222,7 @@ impl Muxer {
         packet.set_stream(self.video_index);
         packet.set_position(-1);
         packet.rescale_ts(time_base, out_tb);
-        packet.write_interleaved(&mut self.output).map_err(|e| self.fail(&e))?;
+        packet.write_interleaved(&mut self.output).map_err(|e| self.fail(e.into()))?;
         self.video_packets += 1;
         Ok(())
     }
@@ -235,9 +236,9 @@ impl Muxer {
         if let Some(copier) = self.copier.as_mut() {
             copier
                 .pump(&mut self.output, None)
-                .map_err(|e| VideoError::Write { path: self.path.clone(), reason: e.to_string() })?;
+                .map_err(|e| VideoError::Write { path: self.path.clone(), source: e.into() })?;
         }
-        self.output.write_trailer().map_err(|e| self.fail(&e))?;
+        self.output.write_trailer().map_err(|e| self.fail(e.into()))?;
         Ok(CopySummary {
             video_packets: self.video_packets,
             copied_packets: self.copier.as_ref().map_or(0, |c| c.packets),

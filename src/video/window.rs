@@ -4,7 +4,7 @@
 use image::RgbImage;
 use minifb::{Key, KeyRepeat, ScaleMode, Window, WindowOptions};
 
-use super::{draw_text, VideoError, WindowEvent};
+use super::{draw_text, MediaCause, VideoError, WindowEvent};
 
 /// An open window showing frames.
 pub struct WindowSink {
@@ -31,8 +31,8 @@ impl WindowSink {
         let size = (width as usize * zoom, height as usize * zoom);
         let options =
             WindowOptions { resize: true, scale_mode: ScaleMode::AspectRatioStretch, ..WindowOptions::default() };
-        let mut window =
-            Window::new(title, size.0, size.1, options).map_err(|e| VideoError::Window { reason: e.to_string() })?;
+        let mut window = Window::new(title, size.0, size.1, options)
+            .map_err(|e| VideoError::Window { source: MediaCause::other(e) })?;
         // The pipeline paces frames; minifb must not add its own sleep.
         window.set_target_fps(0);
         Ok(Self { window, buffer: vec![0; size.0 * size.1], zoom, size, overlay: true })
@@ -70,7 +70,7 @@ impl WindowSink {
         }
         self.window
             .update_with_buffer(&self.buffer, size.0, size.1)
-            .map_err(|e| VideoError::Window { reason: e.to_string() })?;
+            .map_err(|e| VideoError::Window { source: MediaCause::other(e) })?;
         let mut events = Vec::new();
         if !self.window.is_open()
             || self.window.is_key_down(Key::Escape)

@@ -8,7 +8,7 @@ use ffmpeg::{codec, format::Pixel, media, software::scaling, util::frame::video:
 use ffmpeg_next as ffmpeg;
 use image::RgbImage;
 
-use super::{Muxer, VideoError};
+use super::{MediaCause, Muxer, VideoError};
 
 /// How to encode the video stream.
 #[derive(Debug, Clone, PartialEq)]
@@ -93,16 +93,16 @@ pub fn has_container_for(path: &Path) -> bool {
 /// # Errors
 /// [`VideoError::Open`] / [`VideoError::NoVideoStream`].
 pub fn probe(path: &Path) -> Result<StreamShape, VideoError> {
-    let open = |e: &dyn std::fmt::Display| VideoError::Open { path: path.to_path_buf(), reason: e.to_string() };
-    super::init_ffmpeg().map_err(|e| open(&e))?;
-    let input = super::media_io::open_input(path).map_err(|e| open(&e))?;
+    let open = |e: MediaCause| VideoError::Open { path: path.to_path_buf(), source: e };
+    super::init_ffmpeg().map_err(|e| open(e.into()))?;
+    let input = super::media_io::open_input(path).map_err(|e| open(e.into()))?;
     let stream = input
         .streams()
         .best(media::Type::Video)
         .ok_or_else(|| VideoError::NoVideoStream { path: path.to_path_buf() })?;
     let decoder = codec::context::Context::from_parameters(stream.parameters())
         .and_then(|c| c.decoder().video())
-        .map_err(|e| open(&e))?;
+        .map_err(|e| open(e.into()))?;
     let rate = stream.avg_frame_rate();
     // The frames are turned upright by the source; the output is shaped like them.
     let (width, height) = if super::quarter_turns(&stream) % 2 == 1 {
@@ -189,13 +189,13 @@ impl VideoWriter {
         settings: &EncoderSettings,
     ) -> Result<Self, VideoError> {
         let path = Path::new(url);
-        let fail = |e: &dyn std::fmt::Display| VideoError::Write { path: path.to_path_buf(), reason: e.to_string() };
-        super::init_ffmpeg().map_err(|e| fail(&e))?;
+        let fail = |e: MediaCause| VideoError::Write { path: path.to_path_buf(), source: e };
+        super::init_ffmpeg().map_err(|e| fail(e.into()))?;
         let mut options = ffmpeg::Dictionary::new();
         for (key, value) in io_options {
             options.set(key, value);
         }
-        let output = super::media_io::open_output(path, Some(format), options).map_err(|e| fail(&e))?;
+        let output = super::media_io::open_output(path, Some(format), options).map_err(|e| fail(e.into()))?;
         Self::open(path, output, None, shape, settings, &[])
     }
 
@@ -207,7 +207,7 @@ impl VideoWriter {
         settings: &EncoderSettings,
         metadata: &[(&str, &str)],
     ) -> Result<Self, VideoError> {
-        let fail = |e: &dyn std::fmt::Display| VideoError::Write { path: path.to_path_buf(), reason: e.to_string() };
+        let fail = |e: MediaCause| VideoError::Write { path: path.to_path_buf(), source: e };
         let mut output = output;
         let (width, height) = (shape.width + shape.width % 2, shape.height + shape.height % 2);
         if (width, height) != (shape.width, shape.height) {
@@ -219,10 +219,11 @@ impl VideoWriter {
         }
         let global_header = output.format().flags().contains(ffmpeg::format::Flags::GLOBAL_HEADER);
         let codec = ffmpeg::encoder::find_by_name(&settings.encoder)
-            .ok_or_else(|| fail(&format!("this ffmpeg has no encoder {}", settings.encoder)))?;
-        let mut stream = output.add_stream(codec).map_err(|e| fail(&e))?;
+            .ok_or_else(|| fail(MediaCause::from(format!("this ffmpeg has no encoder {}", settings.encoder))))?;
+        let mut stream = output.add_stream(codec).map_err(|e| fail(e.into()))?;
         let video_index = stream.index();
-        let mut encoder = codec::context::Context::new_with_codec(codec).encoder().video().map_err(|e| fail(&e))?;
+        let mut encoder =
+            codec::context::Context::new_with_codec(codec).encoder().video().map_err(|e| fail(e.into()))?;
         encoder.set_width(width);
         encoder.set_height(height);
         encoder.set_format(Pixel::YUV420P);
@@ -244,7 +245,7 @@ impl VideoWriter {
         for (key, value) in &settings.options {
             options.set(key, value);
         }
-        let encoder = encoder.open_with(options).map_err(|e| fail(&e))?;
+        let encoder = encoder.open_with(options).map_err(|e| fail(e.into()))?;
         stream.set_parameters(&encoder);
         stream.set_time_base(shape.time_base);
         stream.set_avg_frame_rate(shape.frame_rate.unwrap_or(Rational(0, 1)));
@@ -253,7 +254,7 @@ impl VideoWriter {
 
         let scaler =
             scaling::Context::get(Pixel::RGB24, width, height, Pixel::YUV420P, width, height, scaling::Flags::BILINEAR)
-                .map_err(|e| fail(&e))?;
+                .map_err(|e| fail(e.into()))?;
         let frame_step = shape.frame_step();
         Ok(Self {
             path: path.to_path_buf(),
@@ -281,8 +282,8 @@ impl VideoWriter {
         self.muxer.offset_timestamps(ticks);
     }
 
-    fn fail(&self, e: &dyn std::fmt::Display) -> VideoError {
-        VideoError::Write { path: self.path.clone(), reason: e.to_string() }
+    fn fail(&self, source: MediaCause) -> VideoError {
+        VideoError::Write { path: self.path.clone(), source }
     }
 
     /// Encodes one frame at `timestamp` (input time base); a frame without one follows the last.
@@ -293,7 +294,7 @@ impl VideoWriter {
         let (w, h) = image.dimensions();
         if (w, h) != self.frame_size {
             let (fw, fh) = self.frame_size;
-            return Err(self.fail(&format!("frame is {w}×{h}, the output {fw}×{fh}")));
+            return Err(self.fail(MediaCause::from(format!("frame is {w}×{h}, the output {fw}×{fh}"))));
         }
         let stride = self.rgb.stride(0);
         let row = 3 * w as usize;
@@ -310,7 +311,7 @@ impl VideoWriter {
             let last = (h as usize - 1) * stride;
             data.copy_within(last..last + 3 * padded_w as usize, h as usize * stride);
         }
-        self.scaler.run(&self.rgb, &mut self.yuv).map_err(|e| self.fail(&e))?;
+        self.scaler.run(&self.rgb, &mut self.yuv).map_err(|e| self.fail(e.into()))?;
         // Timestamps must increase; a repeated or missing one is placed one frame later.
         let pts = match (timestamp, self.last_pts) {
             (Some(t), Some(last)) if t <= last => last + self.frame_step,
@@ -320,7 +321,7 @@ impl VideoWriter {
         };
         self.last_pts = Some(pts);
         self.yuv.set_pts(Some(pts));
-        self.encoder.send_frame(&self.yuv).map_err(|e| self.fail(&e))?;
+        self.encoder.send_frame(&self.yuv).map_err(|e| self.fail(e.into()))?;
         self.frames += 1;
         self.drain_packets()
     }
@@ -338,7 +339,7 @@ impl VideoWriter {
     /// # Errors
     /// [`VideoError::Write`] when the last writes fail.
     pub fn finish(mut self) -> Result<WriteSummary, VideoError> {
-        self.encoder.send_eof().map_err(|e| self.fail(&e))?;
+        self.encoder.send_eof().map_err(|e| self.fail(e.into()))?;
         self.drain_packets()?;
         let copied = self.muxer.finish()?;
         Ok(WriteSummary {

@@ -42,8 +42,8 @@ pub struct JobForm {
     /// The video (any container and codec ffmpeg reads).
     #[schema(value_type = String, format = Binary)]
     input: Vec<u8>,
-    /// Replace face N in every frame (default: the largest face).
-    face: Option<u32>,
+    /// Replace face N in every frame, or several (`0,2`; default: the largest face).
+    face: Option<String>,
     /// Replace every face.
     all_faces: Option<bool>,
     /// Replace the face most like the one in this picture.

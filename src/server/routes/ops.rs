@@ -22,6 +22,7 @@ use crate::{
     engine::EnginePool,
     health::{for_peer, report_status, HealthReport},
     jobs::QueueDepth,
+    swap::SwapperKind,
 };
 
 /// The service's health: the engine's report, and what the service is doing.
@@ -33,6 +34,28 @@ struct ServiceHealth {
     role: Role,
     queue: QueueDepth,
     picture_queue: usize,
+    swappers: Swappers,
+}
+
+/// The swappers a request may ask for: the server's own, and each one whose model is here and
+/// valid.
+#[derive(Serialize)]
+struct Swappers {
+    default: SwapperKind,
+    available: Vec<SwapperKind>,
+}
+
+impl Swappers {
+    /// Looked up off the async threads: a model's first check reads its whole file.
+    async fn of(engine: Arc<crate::engine::Engine>) -> Self {
+        let default = engine.config().swapper;
+        let available = tokio::task::spawn_blocking(move || {
+            SwapperKind::ALL.into_iter().filter(|&kind| engine.swapper_file(kind).is_ok()).collect()
+        })
+        .await
+        .unwrap_or_else(|_| vec![default]);
+        Self { default, available }
+    }
 }
 
 #[utoipa::path(get, path = "/health", tag = "operations",
@@ -48,6 +71,7 @@ pub async fn health(State(state): State<Arc<AppState>>, request: axum::extract::
         role: state.config.role,
         queue,
         picture_queue: state.pool.as_ref().map_or(0, EnginePool::waiting),
+        swappers: Swappers::of(state.engine.clone()).await,
     };
     Ok((code, Json(report)).into_response())
 }

@@ -39,8 +39,9 @@ pub struct SwapForm {
     /// The picture whose faces are replaced.
     #[schema(value_type = String, format = Binary)]
     target: Vec<u8>,
-    /// Replace face N, numbered as `/v1/detect` lists them (default: the largest face).
-    face: Option<u32>,
+    /// Replace face N, numbered as `/v1/detect` lists them, or several (`0,2`; default: the
+    /// largest face).
+    face: Option<String>,
     /// Replace every face.
     all_faces: Option<bool>,
     /// Replace the face most like the one in this picture.
@@ -85,19 +86,33 @@ const SWAP_FIELDS: [(&str, FieldKind); 11] = [
     ("format", FieldKind::Text),
 ];
 
-/// Reads `face`, `all_faces` and `reference` (at most one of them).
+/// Reads `face` (a number, or several: `0,2`), `all_faces` and `reference` (at most one of them).
 pub fn target_faces(form: &mut Form) -> Result<TargetFaces, Problem> {
-    let face = form.parsed::<usize>("face", "a face number from 0")?;
+    let face = form.parsed::<FaceNumbers>("face", "a face number from 0, or several separated by commas")?;
     let all = form.flag("all_faces")?;
     let reference = form.optional_picture("reference");
     match (face, all, reference) {
         (Some(_), true, _) | (Some(_), _, Some(_)) | (_, true, Some(_)) => {
             Err(Problem::bad_request("give at most one of face, all_faces and reference"))
         }
-        (Some(n), _, _) => Ok(TargetFaces::Fixed(FaceSelection::Index(n))),
+        (Some(FaceNumbers(numbers)), _, _) => Ok(TargetFaces::Fixed(match numbers.as_slice() {
+            [n] => FaceSelection::Index(*n),
+            _ => FaceSelection::Indices(numbers),
+        })),
         (_, true, _) => Ok(TargetFaces::Fixed(FaceSelection::All)),
         (_, _, Some(bytes)) => Ok(TargetFaces::LikeReference(bytes)),
         _ => Ok(TargetFaces::Fixed(FaceSelection::Largest)),
+    }
+}
+
+/// One face number or several (`0,2,3`): at least one, each a number.
+struct FaceNumbers(Vec<usize>);
+
+impl std::str::FromStr for FaceNumbers {
+    type Err = std::num::ParseIntError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        text.split(',').map(|n| n.trim().parse::<usize>()).collect::<Result<Vec<_>, _>>().map(Self)
     }
 }
 

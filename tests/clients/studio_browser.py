@@ -1,0 +1,201 @@
+#!/usr/bin/env python3
+"""faceswap studio in a real browser: Debian's Chromium, headless, driven through its
+chromedriver by Selenium (nothing is downloaded: the driver is named, Selenium Manager is off).
+
+Usage:
+  studio_browser.py picture BASE SOURCE TARGET NOT_A_PICTURE OUT.png SHOT.png [KEY]
+  studio_browser.py job BASE SOURCE VIDEO DOWNLOAD_DIR SHOT.png
+  studio_browser.py status BASE SHOT.png
+
+Prints one JSON line with what the page showed; exits non-zero when the page failed.
+"""
+
+import base64
+import json
+import os
+import sys
+import time
+
+os.environ.setdefault("SE_OFFLINE", "true")
+
+from selenium import webdriver  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support import expected_conditions as ready  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+CHROMIUM = os.environ.get("FACESWAP_CHROMIUM", "/usr/bin/chromium")
+DRIVER = os.environ.get("FACESWAP_CHROMEDRIVER", "/usr/bin/chromedriver")
+
+
+def browser(downloads=None, width=1280, height=900):
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--no-first-run", "--disable-extensions", f"--window-size={width},{height}"):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    if downloads:
+        options.add_experimental_option("prefs", {"download.default_directory": downloads,
+                                                  "download.prompt_for_download": False})
+    driver = webdriver.Chrome(service=Service(executable_path=DRIVER), options=options)
+    driver.set_script_timeout(120)
+    driver.set_page_load_timeout(60)
+    if downloads:
+        driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": downloads})
+    return driver
+
+
+def by_testid(driver, name):
+    return driver.find_element(By.CSS_SELECTOR, f'[data-testid="{name}"]')
+
+
+def wait(driver, seconds, what, check):
+    try:
+        return WebDriverWait(driver, seconds, poll_frequency=0.2).until(lambda d: check(d))
+    except Exception as e:  # the page's own state says more than Selenium's timeout
+        errors = [el.text for el in driver.find_elements(By.CSS_SELECTOR, ".error") if el.is_displayed()]
+        raise SystemExit(json.dumps({"failed": what, "page_errors": errors, "exception": type(e).__name__}))
+
+
+# The result's pixels, read back out of the page as PNG through a canvas (the page's policy
+# lets it fetch nothing but the server, blob: URLs included).
+READ_PICTURE = """
+const img = arguments[0];
+const canvas = document.createElement("canvas");
+canvas.width = img.naturalWidth; canvas.height = img.naturalHeight;
+canvas.getContext("2d").drawImage(img, 0, 0);
+return canvas.toDataURL("image/png").split(",")[1];
+"""
+
+
+# Every control a person can reach has a name a screen reader says.
+UNLABELLED = """
+return [...document.querySelectorAll('input, select, button, progress')].filter(el => {
+  if (el.closest('[hidden]') && el.id !== 'job-upload') return false;
+  const label = el.id && document.querySelector(`label[for="${el.id}"]`);
+  return !(label || el.closest('label') || el.getAttribute('aria-label') || (el.tagName === 'BUTTON' && el.textContent.trim()));
+}).map(el => el.id || el.outerHTML.slice(0, 60));
+"""
+
+
+def console_errors(driver):
+    try:
+        return [e["message"] for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
+    except Exception:
+        return []
+
+
+def picture(base, source, target, not_a_picture, out, shot, key=None):
+    driver = browser()
+    report = {}
+    try:
+        driver.get(base + "/")
+        report["title"] = driver.title
+        # A file that is not a picture: the server's problem detail is shown in the page.
+        by_testid(driver, "swap-target").send_keys(not_a_picture)
+        if key:
+            dialog = wait(driver, 30, "the key dialog", lambda d: d.find_element(By.ID, "key-dialog").is_displayed()
+                          and d.find_element(By.ID, "key-dialog"))
+            report["asked_for_key"] = True
+            driver.find_element(By.ID, "key-input").send_keys(key)
+            driver.find_element(By.ID, "key-ok").click()
+            wait(driver, 10, "the dialog to close", lambda d: not dialog.is_displayed())
+        error = wait(driver, 60, "the error for a file that is not a picture",
+                     lambda d: d.find_element(By.ID, "swap-error").is_displayed() and d.find_element(By.ID, "swap-error"))
+        report["not_a_picture_error"] = error.text
+
+        by_testid(driver, "swap-source").send_keys(source)
+        by_testid(driver, "swap-target").send_keys(target)
+        wait(driver, 60, "the target's faces", lambda d: d.find_element(By.ID, "swap-faces").is_displayed())
+        report["faces_listed"] = len(driver.find_elements(By.CSS_SELECTOR, "#swap-face-list input"))
+        report["boxes_drawn"] = len(driver.find_elements(By.CSS_SELECTOR, "#swap-boxes .box"))
+        report["error_cleared"] = not driver.find_element(By.ID, "swap-error").is_displayed()
+        # All faces, by keyboard: focus the box and press space.
+        every = driver.find_element(By.ID, "swap-all")
+        every.send_keys(" ")
+        report["chosen"] = len(driver.find_elements(By.CSS_SELECTOR, "#swap-boxes .box.chosen"))
+        by_testid(driver, "swap-run").click()
+        result = wait(driver, 120, "the swapped picture",
+                      lambda d: (by_testid(d, "swap-result").get_attribute("src") or "").startswith("blob:")
+                      and d.execute_script("return arguments[0].complete && arguments[0].naturalWidth", by_testid(d, "swap-result"))
+                      and by_testid(d, "swap-result"))
+        data = driver.execute_script(READ_PICTURE, result)
+        with open(out, "wb") as f:
+            f.write(base64.b64decode(data))
+        report["state"] = driver.find_element(By.ID, "swap-state").text
+        report["result_width"] = driver.execute_script("return arguments[0].naturalWidth", result)
+        report["unlabelled"] = driver.execute_script(UNLABELLED)
+        driver.save_screenshot(shot)
+        # A phone's width: nothing wider than the screen.
+        driver.set_window_size(390, 844)
+        time.sleep(0.3)
+        report["phone_overflow_px"] = driver.execute_script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        report["console_errors"] = console_errors(driver)
+    finally:
+        driver.quit()
+    print(json.dumps(report))
+
+
+def job(base, source, video, downloads, shot):
+    driver = browser(downloads=downloads)
+    report = {}
+    try:
+        driver.get(base + "/#video")
+        by_testid(driver, "job-source").send_keys(source)
+        by_testid(driver, "job-input").send_keys(video)
+        by_testid(driver, "job-submit").click()
+        wait(driver, 120, "the job in the list", lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="job-progress"]'))
+        seen = []
+
+        def done(d):
+            bars = d.find_elements(By.CSS_SELECTOR, '[data-testid="job-progress"]')
+            if not bars:
+                return False
+            value = d.execute_script("return [arguments[0].value, arguments[0].max, arguments[0].position]", bars[0])
+            status = d.find_element(By.CSS_SELECTOR, ".job .job-status").text
+            if not seen or seen[-1] != [status] + value:
+                seen.append([status] + value)
+            return status in ("succeeded", "failed", "cancelled") and status
+
+        status = wait(driver, 300, "the job to finish", done)
+        report["status"] = status
+        report["progress_seen"] = seen
+        driver.save_screenshot(shot)
+        # A reload keeps the job: the list is the server's.
+        driver.refresh()
+        wait(driver, 30, "the job after a reload", lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="job-download"]'))
+        report["after_reload"] = len(driver.find_elements(By.CSS_SELECTOR, ".job"))
+        by_testid(driver, "job-download").click()
+
+        def downloaded(_):
+            names = [n for n in os.listdir(downloads) if not n.endswith(".crdownload")]
+            return names and names
+
+        report["downloaded"] = wait(driver, 60, "the download", downloaded)
+        report["console_errors"] = console_errors(driver)
+    finally:
+        driver.quit()
+    print(json.dumps(report))
+
+
+def status(base, shot):
+    driver = browser()
+    report = {}
+    try:
+        driver.get(base + "/#status")
+        wait(driver, 30, "the models", lambda d: d.find_elements(By.CSS_SELECTOR, "#status-models tbody tr"))
+        report["models"] = [row.text for row in driver.find_elements(By.CSS_SELECTOR, "#status-models tbody tr")]
+        report["summary"] = driver.find_element(By.ID, "status-summary").text
+        report["swappers"] = [o.get_attribute("value") for o in driver.find_elements(By.CSS_SELECTOR, "#swap-swapper option")]
+        driver.save_screenshot(shot)
+        report["console_errors"] = console_errors(driver)
+    finally:
+        driver.quit()
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    command, args = sys.argv[1], sys.argv[2:]
+    {"picture": picture, "job": job, "status": status}[command](*args)

@@ -1,0 +1,218 @@
+//! faceswap studio, the web app `faceswap serve` carries, proven in a real browser: Debian's
+//! Chromium, headless, driven by Selenium (`tests/clients/studio_browser.py`) against a server
+//! the test starts on loopback.
+
+use std::{path::Path, process::Command};
+
+use faceswap::face::{Analysis, Face};
+
+use crate::{
+    serve_support::{request, Server},
+    support::{analyzer, distance, media, photo, root},
+    transcode::{clip_with_sound, frame_times, packets},
+};
+
+/// Runs the browser script; its JSON report.
+fn browser(args: &[&str]) -> serde_json::Value {
+    for (what, path) in [("Chromium", "/usr/bin/chromium"), ("chromedriver", "/usr/bin/chromedriver")] {
+        assert!(Path::new(path).exists(), "{what} is missing at {path}: run scripts/setup.sh");
+    }
+    let out = Command::new("python3")
+        .arg(root().join("tests/clients/studio_browser.py"))
+        .args(args)
+        .output()
+        .expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "the browser run failed: {stdout}{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("the script prints JSON ({e}): {stdout}"))
+}
+
+fn nearest<'f>(faces: &'f [Face], like: &Face) -> &'f Face {
+    let centre = |f: &Face| [(f.bbox[0] + f.bbox[2]) / 2.0, (f.bbox[1] + f.bbox[3]) / 2.0];
+    faces.iter().min_by(|a, b| distance(centre(a), centre(like)).total_cmp(&distance(centre(b), centre(like)))).unwrap()
+}
+
+/// Every face of t1.jpg in `result` now carries the astronaut's identity.
+fn assert_all_swapped(result: &Path) {
+    let mut analyzer = analyzer();
+    let identity = analyzer.analyze(&photo("astronaut.png"), Analysis::FULL).unwrap().remove(0).embedding.unwrap();
+    let before = analyzer.analyze(&photo("t1.jpg"), Analysis::FULL).unwrap();
+    let after = analyzer.analyze(&image::open(result).unwrap().into_rgb8(), Analysis::FULL).unwrap();
+    assert_eq!(after.len(), before.len());
+    for face in &before {
+        let was = face.embedding.as_ref().unwrap().cosine(&identity);
+        let now = nearest(&after, face).embedding.as_ref().unwrap().cosine(&identity);
+        assert!(now > was + 0.15, "identity not carried: {was} -> {now}");
+    }
+}
+
+fn not_a_picture(dir: &Path) -> String {
+    let path = dir.join("notes.png");
+    std::fs::write(&path, "these are notes, not a picture\n").unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+#[test]
+fn the_picture_page_finds_the_faces_swaps_the_chosen_ones_and_shows_the_servers_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("data"), &[], &[]);
+    let out = dir.path().join("from-the-page.png");
+    let shot = dir.path().join("picture.png");
+    let report = browser(&[
+        "picture",
+        &server.base,
+        media("astronaut.png").to_str().unwrap(),
+        media("t1.jpg").to_str().unwrap(),
+        &not_a_picture(dir.path()),
+        out.to_str().unwrap(),
+        shot.to_str().unwrap(),
+    ]);
+    eprintln!("{report}");
+    assert_eq!(report["title"], "faceswap studio");
+    // The problem's detail as the server wrote it, in the page.
+    let error = report["not_a_picture_error"].as_str().unwrap();
+    assert!(error.contains("is not a picture this program reads (PNG or JPEG)"), "{error}");
+    assert_eq!(report["error_cleared"], true);
+    assert_eq!(report["faces_listed"], 6);
+    assert_eq!(report["boxes_drawn"], 6);
+    assert_eq!(report["chosen"], 6, "the all-faces box, pressed by keyboard, chose every face");
+    assert!(report["state"].as_str().unwrap().starts_with("6 faces swapped in"), "{report}");
+    assert_eq!(report["result_width"], 1280);
+    assert_eq!(report["unlabelled"], serde_json::json!([]), "every control has a label");
+    assert!(report["phone_overflow_px"].as_i64().unwrap() <= 0, "wider than a phone: {report}");
+    // Chromium logs the 415 the test asked for; nothing else (a CSP refusal would be here).
+    let logged: Vec<&str> = report["console_errors"].as_array().unwrap().iter().filter_map(|e| e.as_str()).collect();
+    let unexpected: Vec<&&str> = logged.iter().filter(|e| !e.contains("/v1/detect") || !e.contains("415")).collect();
+    assert!(unexpected.is_empty(), "the page logged errors: {unexpected:?}");
+    assert_all_swapped(&out);
+    assert!(std::fs::metadata(&shot).unwrap().len() > 10_000, "a screenshot was taken");
+}
+
+#[test]
+fn a_video_job_from_the_page_reaches_done_survives_a_reload_and_downloads_with_its_sound() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("data"), &[], &[]);
+    let input = clip_with_sound(dir.path());
+    let downloads = dir.path().join("downloads");
+    std::fs::create_dir(&downloads).unwrap();
+    let shot = dir.path().join("video.png");
+    let report = browser(&[
+        "job",
+        &server.base,
+        media("astronaut.png").to_str().unwrap(),
+        input.to_str().unwrap(),
+        downloads.to_str().unwrap(),
+        shot.to_str().unwrap(),
+    ]);
+    eprintln!("{report}");
+    assert_eq!(report["status"], "succeeded");
+    let seen = report["progress_seen"].as_array().unwrap();
+    let last = seen.last().unwrap();
+    assert_eq!(last[0], "succeeded");
+    assert_eq!(last[1], last[2], "the bar is full when the job is done: {last}");
+    assert_eq!(report["after_reload"], 1);
+    let names = report["downloaded"].as_array().unwrap();
+    assert_eq!(names.len(), 1);
+    assert_eq!(names[0], "carphone-sound-swapped.mp4");
+    let out = downloads.join("carphone-sound-swapped.mp4");
+    assert_eq!(frame_times(&out), frame_times(&input), "every frame, at its time");
+    assert!(!packets(&out, "a:0").is_empty());
+    assert_eq!(packets(&out, "a:0"), packets(&input, "a:0"), "the sound, byte for byte");
+    assert_eq!(report["console_errors"], serde_json::json!([]));
+}
+
+#[test]
+fn with_an_api_key_the_page_asks_once_and_sends_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("key");
+    std::fs::write(&key_file, "studio-key\n").unwrap();
+    let server = Server::start(&dir.path().join("data"), &["--api-key-file", key_file.to_str().unwrap()], &[]);
+    // The page itself is public; what it calls is not.
+    assert_eq!(request(&[&server.url("/")]).status, 200);
+    assert_eq!(request(&[&server.url("/v1/jobs")]).status, 401);
+    let out = dir.path().join("keyed.png");
+    let shot = dir.path().join("keyed-shot.png");
+    let report = browser(&[
+        "picture",
+        &server.base,
+        media("astronaut.png").to_str().unwrap(),
+        media("t1.jpg").to_str().unwrap(),
+        &not_a_picture(dir.path()),
+        out.to_str().unwrap(),
+        shot.to_str().unwrap(),
+        "studio-key",
+    ]);
+    eprintln!("{report}");
+    assert_eq!(report["asked_for_key"], true);
+    assert!(report["not_a_picture_error"].as_str().unwrap().contains("not a picture this program reads"), "{report}");
+    assert_all_swapped(&out);
+}
+
+#[test]
+fn the_status_page_shows_each_model_and_the_swappers_this_server_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("data"), &[], &[]);
+    let shot = dir.path().join("status.png");
+    let report = browser(&["status", &server.base, shot.to_str().unwrap()]);
+    eprintln!("{report}");
+    let models: Vec<&str> = report["models"].as_array().unwrap().iter().filter_map(|m| m.as_str()).collect();
+    for role in ["detector", "landmarks", "embedder"] {
+        assert!(models.iter().any(|m| m.contains(&format!("({role}) yes yes"))), "{role} missing from {models:?}");
+    }
+    assert_eq!(report["swappers"], serde_json::json!(["landmark"]), "no inswapper is installed here");
+    assert!(report["summary"].as_str().unwrap().contains("Video jobs"), "{report}");
+}
+
+#[test]
+fn the_pages_files_come_from_the_binary_with_tags_and_a_policy_that_allows_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("data"), &[], &[]);
+    let page = request(&[&server.url("/")]);
+    assert_eq!(page.status, 200);
+    assert!(page.header("content-type").unwrap().starts_with("text/html"));
+    let policy = page.header("content-security-policy").unwrap();
+    for rule in ["default-src 'none'", "script-src 'self'", "connect-src 'self'", "frame-ancestors 'none'"] {
+        assert!(policy.contains(rule), "{policy}");
+    }
+    assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
+    let tag = page.header("etag").unwrap().to_string();
+    let again = request(&["-H", &format!("If-None-Match: {tag}"), &server.url("/")]);
+    assert_eq!(again.status, 304);
+    assert!(again.body.is_empty());
+
+    // Every file the page loads, and the first load's weight.
+    let html = String::from_utf8_lossy(&page.body).to_string();
+    let mut total = page.body.len();
+    for file in [
+        "studio.css",
+        "icon.svg",
+        "js/app.js",
+        "js/api.js",
+        "js/drop.js",
+        "js/picture.js",
+        "js/video.js",
+        "js/status.js",
+    ] {
+        let answer = request(&[&server.url(&format!("/studio/{file}"))]);
+        assert_eq!(answer.status, 200, "{file}");
+        let kind = answer.header("content-type").unwrap();
+        let expected = match file.rsplit('.').next() {
+            Some("js") => "javascript",
+            Some("css") => "text/css",
+            _ => "image/svg+xml",
+        };
+        assert!(kind.contains(expected), "{file}: {kind}");
+        total += answer.body.len();
+    }
+    assert!(html.contains("/studio/js/app.js"));
+    assert!(!html.contains("http://") && !html.contains("https://"), "the page names no other host");
+    assert!(total < 200_000, "the first load is {total} bytes");
+    eprintln!("first load: {total} bytes");
+
+    // Nothing outside the studio's files.
+    for path in ["/studio/../Cargo.toml", "/studio/%2e%2e/Cargo.toml", "/studio/nope.js", "/studio/"] {
+        let answer = request(&["--path-as-is", &server.url(path)]);
+        assert!(matches!(answer.status, 404 | 400), "{path}: {}", answer.status);
+        assert!(!String::from_utf8_lossy(&answer.body).contains("[package]"), "{path}");
+    }
+}
