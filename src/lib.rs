@@ -35,5 +35,7 @@ pub mod stream;
 pub mod swap;
 pub mod transcode;
 pub mod video;
+#[cfg(feature = "server")]
+pub mod webrtc;
 
 pub use error::{Error, ErrorKind, Result};

@@ -216,3 +216,74 @@ fn the_pages_files_come_from_the_binary_with_tags_and_a_policy_that_allows_nothi
         assert!(!String::from_utf8_lossy(&answer.body).contains("[package]"), "{path}");
     }
 }
+
+/// The sample clip as Chromium's fake camera plays it: 640×480 Y4M.
+fn camera_clip(dir: &Path) -> std::path::PathBuf {
+    let out = dir.join("camera.y4m");
+    crate::transcode::ffmpeg(&[
+        "-i",
+        media("carphone.mp4").to_str().unwrap(),
+        "-vf",
+        "scale=640:480,fps=30",
+        "-pix_fmt",
+        "yuv420p",
+        "-f",
+        "yuv4mpegpipe",
+        out.to_str().unwrap(),
+    ]);
+    out
+}
+
+#[test]
+fn the_live_page_sends_the_camera_and_shows_it_swapped_and_a_second_browser_past_the_limit_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("data"), &["--max-live-sessions", "1"], &[]);
+    let clip = camera_clip(dir.path());
+    let (shot, frame) = (dir.path().join("live.png"), dir.path().join("frame.png"));
+    let report = browser(&[
+        "live",
+        &server.base,
+        media("astronaut.png").to_str().unwrap(),
+        clip.to_str().unwrap(),
+        shot.to_str().unwrap(),
+        frame.to_str().unwrap(),
+        "4",
+    ]);
+    eprintln!("{report}");
+    assert_eq!(report["video_size"], serde_json::json!([640, 480]));
+    let last = report["samples"].as_array().unwrap().last().unwrap();
+    let server_side = &last["server"];
+    assert_eq!(server_side["connected"], true);
+    assert!(server_side["frames_sent"].as_u64().unwrap() > 40, "{last}");
+    assert_eq!(server_side["faces"], 1, "{last}");
+    assert!(last["browser"]["framesDecoded"].as_u64().unwrap() > 20, "the browser decoded the swapped video: {last}");
+    let refused = report["second_refused"].as_str().unwrap();
+    assert!(refused.contains("1 live sessions are running already"), "{refused}");
+    assert_eq!(report["second_start_enabled"], true, "the refused page can try again");
+    assert_eq!(report["stopped_state"], "Stopped.");
+
+    // The frame the page showed carries the source's identity; the camera's own does not.
+    let mut analyzer = analyzer();
+    let identity = analyzer.analyze(&photo("astronaut.png"), Analysis::FULL).unwrap().remove(0).embedding.unwrap();
+    let shown = analyzer.analyze(&image::open(&frame).unwrap().into_rgb8(), Analysis::FULL).unwrap();
+    assert_eq!(shown.len(), 1, "one face in the frame shown");
+    let camera_frame = dir.path().join("camera-frame.png");
+    crate::transcode::ffmpeg(&["-i", clip.to_str().unwrap(), "-frames:v", "1", camera_frame.to_str().unwrap()]);
+    let raw = analyzer.analyze(&image::open(&camera_frame).unwrap().into_rgb8(), Analysis::FULL).unwrap();
+    let was = raw[0].embedding.as_ref().unwrap().cosine(&identity);
+    let now = shown[0].embedding.as_ref().unwrap().cosine(&identity);
+    eprintln!("likeness to the source: camera {was:.3}, shown {now:.3}");
+    assert!(now > was + 0.1, "the shown frame is not swapped: {was:.3} -> {now:.3}");
+
+    // Stopping freed the session.
+    let mut free = false;
+    for _ in 0..50 {
+        let list = request(&[&server.url("/v1/live")]).json();
+        if list["sessions"].as_array().is_some_and(Vec::is_empty) {
+            free = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(free, "the session was not freed");
+}

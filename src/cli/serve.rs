@@ -90,6 +90,16 @@ pub struct ServeArgs {
     /// The largest request body, in MB.
     #[arg(long, value_name = "MB", default_value_t = DEFAULTS.max_upload_bytes >> 20, value_parser = clap::value_parser!(u64).range(1..=65_536))]
     max_upload_mb: u64,
+    /// Live sessions from browsers at once; one more is answered 503 before any media is set up.
+    #[arg(long, value_name = "N", default_value_t = DEFAULTS.max_live_sessions, value_parser = parse_positive)]
+    max_live_sessions: usize,
+    /// UDP ports for live sessions, one each (open them in the firewall); default: any free port.
+    #[arg(long, value_name = "A-B", value_parser = parse_port_range)]
+    live_udp_ports: Option<(u16, u16)>,
+    /// The address browsers reach this server at, when it is behind a 1:1 NAT (a cloud VM's
+    /// public address); default: the address each browser connected to.
+    #[arg(long, value_name = "IP")]
+    public_ip: Option<std::net::IpAddr>,
     /// Request bodies received at once; one more is answered 429 before a byte is read.
     #[arg(long, value_name = "N", default_value_t = DEFAULTS.max_uploads, value_parser = parse_positive)]
     max_uploads: usize,
@@ -134,6 +144,16 @@ fn api_key(file: Option<&PathBuf>) -> Result<Option<String>> {
         return Ok(Some(key.trim().to_string()));
     }
     Ok(std::env::var("FACESWAP_API_KEY").ok().filter(|k| !k.trim().is_empty()).map(|k| k.trim().to_string()))
+}
+
+fn parse_port_range(text: &str) -> Result<(u16, u16), String> {
+    let bad = || format!("{text} is not a port range such as 50000-50100");
+    let (low, high) = text.split_once('-').ok_or_else(bad)?;
+    let (low, high) = (low.trim().parse::<u16>().map_err(|_| bad())?, high.trim().parse::<u16>().map_err(|_| bad())?);
+    if low == 0 || low > high {
+        return Err(bad());
+    }
+    Ok((low, high))
 }
 
 fn parse_positive(text: &str) -> Result<usize, String> {
@@ -187,6 +207,9 @@ pub fn run(args: ServeArgs) -> Result<()> {
         request_timeout: args.request_timeout.into(),
         shutdown_grace: args.shutdown_grace.into(),
         watch_interval: (watch > 0.0).then(|| Duration::from_secs_f64(watch)),
+        max_live_sessions: args.max_live_sessions,
+        live_udp_ports: args.live_udp_ports,
+        public_ip: args.public_ip,
     };
     server::run(args.engine.service_config(&args.swapper)?, config, |addr| {
         let mut out = std::io::stdout().lock();

@@ -12,11 +12,18 @@ pub struct Controls {
     stop: AtomicBool,
     swapping: AtomicBool,
     mouth_mask: AtomicBool,
+    /// Every face, whatever the pipeline's selection (a live session's switch).
+    all_faces: AtomicBool,
 }
 
 impl Default for Controls {
     fn default() -> Self {
-        Self { stop: AtomicBool::new(false), swapping: AtomicBool::new(true), mouth_mask: AtomicBool::new(false) }
+        Self {
+            stop: AtomicBool::new(false),
+            swapping: AtomicBool::new(true),
+            mouth_mask: AtomicBool::new(false),
+            all_faces: AtomicBool::new(false),
+        }
     }
 }
 
@@ -51,6 +58,20 @@ impl Controls {
 
     pub fn is_mouth_mask_on(&self) -> bool {
         self.mouth_mask.load(Ordering::Acquire)
+    }
+
+    /// Sets swapping on or off.
+    pub fn set_swapping(&self, on: bool) {
+        self.swapping.store(on, Ordering::Release);
+    }
+
+    /// Swaps every face (on), or the pipeline's selection (off).
+    pub fn set_all_faces(&self, on: bool) {
+        self.all_faces.store(on, Ordering::Release);
+    }
+
+    pub fn is_all_faces(&self) -> bool {
+        self.all_faces.load(Ordering::Acquire)
     }
 }
 

@@ -208,7 +208,9 @@ pub(super) fn swap(
         let stage_started = Instant::now();
         if controls.is_swapping() && !frame.faces.is_empty() {
             // Selection only fails on an empty list or a face index past the end: nothing to do.
-            let chosen = selection.pick(&frame.faces, "frame").unwrap_or_default();
+            let chosen = if controls.is_all_faces() { &FaceSelection::All } else { &selection }
+                .pick(&frame.faces, "frame")
+                .unwrap_or_default();
             let Frame { image, faces, swapped, .. } = &mut frame;
             let mouth_mask = controls.is_mouth_mask_on();
             swapper.set_mouth_kept(mouth_mask);

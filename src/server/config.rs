@@ -109,6 +109,13 @@ pub struct ServerConfig {
     /// How often the model files are checked (none: never).
     #[serde(with = "humantime_serde")]
     pub watch_interval: Option<Duration>,
+    /// Live WebRTC sessions at once; one more is answered 503 before any media is set up.
+    pub max_live_sessions: usize,
+    /// The UDP ports live sessions take one each from (none: any free port).
+    pub live_udp_ports: Option<(u16, u16)>,
+    /// The address browsers reach this server at when it is behind a 1:1 NAT (a cloud VM);
+    /// none: the address each browser connected to.
+    pub public_ip: Option<std::net::IpAddr>,
 }
 
 impl Default for ServerConfig {
@@ -144,6 +151,9 @@ impl Default for ServerConfig {
             request_timeout: Duration::from_secs(120),
             shutdown_grace: Duration::from_secs(20),
             watch_interval: Some(Duration::from_secs(5)),
+            max_live_sessions: 2,
+            live_udp_ports: None,
+            public_ip: None,
         }
     }
 }

@@ -26,6 +26,10 @@ pub struct ConnectionLimits {
     pub max_connections: usize,
 }
 
+/// The server's own address on a connection.
+#[derive(Debug, Clone, Copy)]
+pub struct LocalAddr(pub Option<std::net::SocketAddr>);
+
 /// Serves `app` on `listener` until `stop` is cancelled, then drains for up to `grace`.
 pub async fn serve(listener: TcpListener, app: Router, limits: ConnectionLimits, stop: CancellationToken) {
     let ConnectionLimits { read_timeout, grace, max_connections } = limits;
@@ -63,8 +67,10 @@ pub async fn serve(listener: TcpListener, app: Router, limits: ConnectionLimits,
                 Ok(Ok(n)) if n > 0 => {}
                 _ => return,
             }
-            // Handlers that show more to loopback (health) need to know the peer.
-            let app = app.layer(axum::Extension(axum::extract::ConnectInfo(peer)));
+            // Handlers that show more to loopback (health) need to know the peer; live sessions
+            // offer the address the browser reached.
+            let local = LocalAddr(stream.local_addr().ok());
+            let app = app.layer(axum::Extension(axum::extract::ConnectInfo(peer))).layer(axum::Extension(local));
             let connection = http.serve_connection(TokioIo::new(stream_checked(stream)), TowerToHyperService::new(app));
             if let Err(e) = watcher.watch(connection).await {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");

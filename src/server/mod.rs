@@ -81,6 +81,9 @@ pub struct AppState {
     pub source_cache: Arc<SourceCache>,
     /// One permit per request body being received.
     pub uploads: Arc<tokio::sync::Semaphore>,
+    /// Source faces kept for live sessions (`POST /v1/sources`).
+    pub sources: Arc<SourceCache>,
+    pub live: Arc<crate::webrtc::LiveSessions>,
 }
 
 impl AppState {
@@ -117,6 +120,9 @@ impl AppState {
     }
 }
 
+/// Source faces kept for live sessions; the least recently used is forgotten first.
+const LIVE_SOURCES: usize = 64;
+
 /// The routes, their limits and their middleware.
 pub fn router(state: Arc<AppState>) -> Router {
     let config = &state.config;
@@ -137,7 +143,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(submit)
         .route("/v1/jobs", get(routes::jobs::list))
         .route("/v1/jobs/{id}", get(routes::jobs::get).delete(routes::jobs::remove))
-        .route("/v1/jobs/{id}/result", get(routes::jobs::result));
+        .route("/v1/jobs/{id}/result", get(routes::jobs::result))
+        .route("/v1/sources", post(routes::live::add_source))
+        .route("/v1/live", post(routes::live::start).get(routes::live::list))
+        .route(
+            "/v1/live/{id}",
+            get(routes::live::get).patch(routes::live::control).delete(routes::live::stop),
+        );
     // A worker replica answers only for its health and metrics.
     let protected = if config.role.serves_api() { api } else { Router::new() }
         .route("/metrics", get(routes::ops::metrics))
@@ -290,6 +302,8 @@ async fn serve(
         retention,
         source_cache: Arc::new(SourceCache::new(config.source_cache)),
         uploads: Arc::new(tokio::sync::Semaphore::new(config.max_uploads)),
+        sources: Arc::new(SourceCache::new(LIVE_SOURCES)),
+        live: crate::webrtc::LiveSessions::new(config.max_live_sessions),
         config,
     });
     let addr = listener::bound(&listener, state.config.addr);
@@ -297,10 +311,11 @@ async fn serve(
     on_listening(addr);
     {
         // Not ready from the first moment of a stop: load balancers move traffic away first.
-        let (stop, health) = (stop.clone(), engine.supervisor().health().clone());
+        let (stop, health, live) = (stop.clone(), engine.supervisor().health().clone(), state.live.clone());
         tokio::spawn(async move {
             stop.cancelled().await;
             health.set_running(false);
+            live.stop_all();
         });
     }
     let app = router(state.clone());

@@ -6,6 +6,7 @@ Usage:
   studio_browser.py picture BASE SOURCE TARGET NOT_A_PICTURE OUT.png SHOT.png [KEY]
   studio_browser.py job BASE SOURCE VIDEO DOWNLOAD_DIR SHOT.png
   studio_browser.py status BASE SHOT.png
+  studio_browser.py live BASE SOURCE CLIP.y4m SHOT.png FRAME.png SECONDS
 
 Prints one JSON line with what the page showed; exits non-zero when the page failed.
 """
@@ -28,9 +29,14 @@ CHROMIUM = os.environ.get("FACESWAP_CHROMIUM", "/usr/bin/chromium")
 DRIVER = os.environ.get("FACESWAP_CHROMEDRIVER", "/usr/bin/chromedriver")
 
 
-def browser(downloads=None, width=1280, height=900):
+def browser(downloads=None, width=1280, height=900, camera=None):
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
+    if camera:
+        # Chromium's fake camera plays the clip; the permission prompt is answered yes.
+        for arg in ("--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={camera}",
+                    "--use-fake-ui-for-media-stream", "--autoplay-policy=no-user-gesture-required"):
+            options.add_argument(arg)
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--no-first-run", "--disable-extensions", f"--window-size={width},{height}"):
         options.add_argument(arg)
@@ -196,6 +202,70 @@ def status(base, shot):
     print(json.dumps(report))
 
 
+# The frame the <video> shows now, as PNG.
+READ_FRAME = """
+const video = arguments[0];
+const canvas = document.createElement("canvas");
+canvas.width = video.videoWidth; canvas.height = video.videoHeight;
+canvas.getContext("2d").drawImage(video, 0, 0);
+return canvas.toDataURL("image/png").split(",")[1];
+"""
+
+
+def start_live(driver, base, source):
+    driver.get(base + "/#live")
+    by_testid(driver, "live-source").send_keys(source)
+    by_testid(driver, "live-start").click()
+
+
+def figures(driver):
+    overlay = by_testid(driver, "live-stats")
+    server, browser_side = overlay.get_attribute("data-server"), overlay.get_attribute("data-browser")
+    return (json.loads(server) if server else {}), (json.loads(browser_side) if browser_side else {})
+
+
+def live(base, source, clip, shot, frame_out, seconds):
+    report = {}
+    first = browser(camera=clip)
+    try:
+        start_live(first, base, source)
+        wait(first, 120, "the swapped video playing",
+             lambda d: d.execute_script("const v = arguments[0]; return v.videoWidth > 0 && v.currentTime > 1",
+                                        by_testid(d, "live-video")) and figures(d)[0].get("frames_sent", 0) > 20)
+        # Measured over the next seconds, from both ends' own counters.
+        samples = []
+        until = time.time() + float(seconds)
+        while time.time() < until:
+            time.sleep(1)
+            samples.append(figures(first))
+        report["samples"] = [{"server": s, "browser": b} for s, b in samples]
+        video = by_testid(first, "live-video")
+        report["video_size"] = first.execute_script("return [arguments[0].videoWidth, arguments[0].videoHeight]", video)
+        with open(frame_out, "wb") as f:
+            f.write(base64.b64decode(first.execute_script(READ_FRAME, video)))
+        report["overlay"] = by_testid(first, "live-stats").text
+        first.save_screenshot(shot)
+
+        # A second browser beyond the server's limit is refused, in words, before any media.
+        second = browser(camera=clip)
+        try:
+            start_live(second, base, source)
+            error = wait(second, 60, "the refusal",
+                         lambda d: d.find_element(By.ID, "live-error").is_displayed() and d.find_element(By.ID, "live-error"))
+            report["second_refused"] = error.text
+            report["second_start_enabled"] = by_testid(second, "live-start").is_enabled()
+        finally:
+            second.quit()
+
+        by_testid(first, "live-stop").click()
+        report["stopped_state"] = wait(first, 10, "stopped", lambda d: d.find_element(By.ID, "live-state").text == "Stopped."
+                                       and d.find_element(By.ID, "live-state").text)
+        report["console_errors"] = console_errors(first)
+    finally:
+        first.quit()
+    print(json.dumps(report))
+
+
 if __name__ == "__main__":
     command, args = sys.argv[1], sys.argv[2:]
-    {"picture": picture, "job": job, "status": status}[command](*args)
+    {"picture": picture, "job": job, "status": status, "live": live}[command](*args)

@@ -35,6 +35,14 @@ struct ServiceHealth {
     queue: QueueDepth,
     picture_queue: usize,
     swappers: Swappers,
+    live: LiveHealth,
+}
+
+/// The live sessions: how many of how many, and each one's figures.
+#[derive(Serialize)]
+struct LiveHealth {
+    max: usize,
+    sessions: Vec<crate::webrtc::LiveStats>,
 }
 
 /// The swappers a request may ask for: the server's own, and each one whose model is here and
@@ -72,6 +80,7 @@ pub async fn health(State(state): State<Arc<AppState>>, request: axum::extract::
         queue,
         picture_queue: state.pool.as_ref().map_or(0, EnginePool::waiting),
         swappers: Swappers::of(state.engine.clone()).await,
+        live: LiveHealth { max: state.live.max(), sessions: state.live.all_stats() },
     };
     Ok((code, Json(report)).into_response())
 }
@@ -102,6 +111,12 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> Result<Response, Pro
         super::jobs::get,
         super::jobs::result,
         super::jobs::remove,
+        super::live::add_source,
+        super::live::start,
+        super::live::list,
+        super::live::get,
+        super::live::control,
+        super::live::stop,
         health,
         live_doc,
         ready_doc,
@@ -120,11 +135,17 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> Result<Response, Pro
         crate::face::DetectionReport,
         crate::face::FaceReport,
         crate::transcode::Progress,
+        super::live::SourceView,
+        super::live::SourceForm,
+        super::live::LiveList,
+        crate::webrtc::LiveStats,
+        crate::webrtc::LiveControls,
     )),
     modifiers(&BearerKey),
     tags(
         (name = "pictures", description = "Swap and detect faces in pictures"),
         (name = "jobs", description = "Swap faces in videos, as durable jobs"),
+        (name = "live", description = "Swap faces live, from a browser's camera over WebRTC"),
         (name = "operations", description = "Health, readiness, metrics"),
     )
 )]

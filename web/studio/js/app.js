@@ -1,11 +1,12 @@
 // faceswap studio: the pages, shown one at a time by the address's #fragment.
 
 import { enableDrops } from "./drop.js";
+import { setUpLive } from "./live.js";
 import { setUpPicture } from "./picture.js";
 import { refreshStatus, setUpStatus } from "./status.js";
 import { refresh as refreshJobs, setUpVideo } from "./video.js";
 
-const PAGES = ["picture", "video", "status"];
+const PAGES = ["picture", "video", "live", "status"];
 
 function show() {
   const wanted = location.hash.slice(1);
@@ -23,6 +24,7 @@ enableDrops();
 setUpPicture();
 setUpVideo();
 setUpStatus();
+setUpLive();
 window.addEventListener("hashchange", show);
 show();
 // The swappers this server runs fill the pickers on every page.

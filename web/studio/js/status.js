@@ -77,6 +77,11 @@ export async function refreshStatus() {
     row.append(role, yesNo(model.ready), yesNo(model.valid), problem);
     rows.append(row);
   }
+  if (report.live) {
+    const n = report.live.sessions.length;
+    $("status-live").textContent = `${n} of ${report.live.max} running` + report.live.sessions
+      .map((s) => ` · ${s.id.slice(0, 8)}: ${s.fps_sent.toFixed(1)} fps, ${s.delay_p95_ms.toFixed(0)} ms p95`).join("");
+  }
   fillSwappers(report);
   return report;
 }
