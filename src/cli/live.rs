@@ -63,7 +63,7 @@ pub struct LiveArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     frames: Option<u64>,
     /// Run the face detector every K frames and track faces in between.
-    #[arg(long, value_name = "K", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+    #[arg(long, value_name = "K", default_value_t = faceswap::live::DETECT_EVERY, value_parser = clap::value_parser!(u32).range(1..=100))]
     detect_every: u32,
     /// Do not smooth the tracked face points over time.
     #[arg(long)]

@@ -146,10 +146,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/jobs/{id}/result", get(routes::jobs::result))
         .route("/v1/sources", post(routes::live::add_source))
         .route("/v1/live", post(routes::live::start).get(routes::live::list))
-        .route(
-            "/v1/live/{id}",
-            get(routes::live::get).patch(routes::live::control).delete(routes::live::stop),
-        );
+        .route("/v1/live/{id}", get(routes::live::get).patch(routes::live::control).delete(routes::live::stop));
     // A worker replica answers only for its health and metrics.
     let protected = if config.role.serves_api() { api } else { Router::new() }
         .route("/metrics", get(routes::ops::metrics))

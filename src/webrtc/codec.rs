@@ -2,9 +2,7 @@
 //! the browser sends, libvpx tuned for delay (realtime deadline, no look-ahead, error
 //! resilient, a keyframe on request) for what goes back.
 
-use ffmpeg::{
-    codec, format::Pixel, software::scaling, util::frame::video::Video, util::picture, Dictionary, Packet,
-};
+use ffmpeg::{codec, format::Pixel, software::scaling, util::frame::video::Video, util::picture, Dictionary, Packet};
 use ffmpeg_next as ffmpeg;
 use image::RgbImage;
 
@@ -29,7 +27,11 @@ impl Vp8Decoder {
         let codec = ffmpeg::decoder::find(codec::Id::VP8).ok_or("this ffmpeg has no VP8 decoder")?;
         let mut context = codec::context::Context::new_with_codec(codec);
         // One frame in, one frame out: frame threads would add a frame of delay each.
-        context.set_threading(ffmpeg::threading::Config { kind: ffmpeg::threading::Type::Slice, count: 1, ..Default::default() });
+        context.set_threading(ffmpeg::threading::Config {
+            kind: ffmpeg::threading::Type::Slice,
+            count: 1,
+            ..Default::default()
+        });
         let decoder = context.decoder().video()?;
         Ok(Self { decoder, decoded: Video::empty(), rgb: Video::empty(), scaler: None, max_pixels })
     }
@@ -112,10 +114,18 @@ impl Vp8Encoder {
         options.set("auto-alt-ref", "0");
         options.set("threads", "1");
         let encoder = encoder.open_with(options)?;
-        let scaler = scaling::Context::get(Pixel::RGB24, width, height, Pixel::YUV420P, w, h, scaling::Flags::BILINEAR)?;
+        let scaler =
+            scaling::Context::get(Pixel::RGB24, width, height, Pixel::YUV420P, w, h, scaling::Flags::BILINEAR)?;
         let mut rgb = Video::new(Pixel::RGB24, width, height);
         rgb.set_pts(None);
-        Ok(Self { encoder, scaler, rgb, yuv: Video::new(Pixel::YUV420P, w, h), size: (width, height), packet: Packet::empty() })
+        Ok(Self {
+            encoder,
+            scaler,
+            rgb,
+            yuv: Video::new(Pixel::YUV420P, w, h),
+            size: (width, height),
+            packet: Packet::empty(),
+        })
     }
 
     /// The picture size this encoder takes.

@@ -11,7 +11,7 @@ mod session;
 
 pub use codec::{Vp8Decoder, Vp8Encoder};
 pub use registry::{LiveControls, LiveSessions, SessionId};
-pub use session::{LiveStats, SessionMedia, SessionNet};
+pub use session::{LiveStats, SessionMedia, SessionNet, StageMs};
 
 use serde::Serialize;
 
@@ -75,7 +75,9 @@ impl LiveError {
             Self::Offer { .. } | Self::NoVp8 => ErrorKind::InvalidInput,
             Self::Full { .. } | Self::NoFreePort { .. } => ErrorKind::Busy,
             Self::Engine(e) => e.kind(),
-            Self::Socket { .. } | Self::Candidate { .. } | Self::Codec { .. } | Self::Thread { .. } => ErrorKind::Internal,
+            Self::Socket { .. } | Self::Candidate { .. } | Self::Codec { .. } | Self::Thread { .. } => {
+                ErrorKind::Internal
+            }
         }
     }
 }

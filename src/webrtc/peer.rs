@@ -118,7 +118,10 @@ pub fn run(
             Ok((n, source)) => match buf[..n].try_into() {
                 Ok(contents) => {
                     last_heard = Instant::now();
-                    Input::Receive(Instant::now(), Receive { proto: Protocol::Udp, source, destination: local, contents })
+                    Input::Receive(
+                        Instant::now(),
+                        Receive { proto: Protocol::Udp, source, destination: local, contents },
+                    )
                 }
                 // Not STUN, DTLS or RTP: ignored, as a stray datagram should be.
                 Err(_) => continue,

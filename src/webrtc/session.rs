@@ -50,7 +50,34 @@ pub struct LiveCounters {
     faces: AtomicU64,
     /// Receive → send of the last frames, in microseconds (a short window for p50/p95).
     delays_us: Mutex<Vec<u32>>,
+    stages: Mutex<StageMs>,
     started: Mutex<Option<Instant>>,
+}
+
+/// A running mean over about the last 30 frames.
+fn mix(mean: &mut f32, now: f32) {
+    *mean += (now - *mean) / 30.0;
+}
+
+/// Where a frame's time goes, in milliseconds (a running mean over the last frames).
+#[derive(Debug, Clone, Copy, Default, Serialize, utoipa::ToSchema)]
+pub struct StageMs {
+    /// VP8 decoding of the browser's frame (the source stage).
+    pub decode: f32,
+    pub detect: f32,
+    pub track: f32,
+    pub swap: f32,
+    /// VP8 encoding of the swapped frame.
+    pub encode: f32,
+}
+
+impl StageMs {
+    fn blend(&mut self, frame: &crate::pipeline::StageTimes, encode: f32) {
+        mix(&mut self.detect, frame.detect);
+        mix(&mut self.track, frame.track);
+        mix(&mut self.swap, frame.swap);
+        mix(&mut self.encode, encode);
+    }
 }
 
 /// How many recent frames the delay figures cover.
@@ -63,7 +90,8 @@ impl LiveCounters {
         self.started.lock().unwrap_or_else(PoisonError::into_inner).get_or_insert_with(Instant::now);
     }
 
-    fn sent(&self, delay: Duration, faces: usize) {
+    fn sent(&self, delay: Duration, faces: usize, times: &crate::pipeline::StageTimes, encode: Duration) {
+        self.stages.lock().unwrap_or_else(PoisonError::into_inner).blend(times, encode.as_secs_f32() * 1000.0);
         self.frames_out.fetch_add(1, Ordering::Relaxed);
         self.faces.store(faces as u64, Ordering::Relaxed);
         let mut delays = self.delays_us.lock().unwrap_or_else(PoisonError::into_inner);
@@ -91,6 +119,7 @@ pub struct LiveStats {
     pub swapping: bool,
     pub mouth_mask: bool,
     pub all_faces: bool,
+    pub stage_ms: StageMs,
     #[schema(value_type = Option<String>)]
     pub ended: Option<EndReason>,
 }
@@ -99,7 +128,8 @@ impl Shared {
     pub fn stats(&self) -> LiveStats {
         let s = &self.stats;
         let sent = s.frames_out.load(Ordering::Relaxed);
-        let elapsed = s.started.lock().unwrap_or_else(PoisonError::into_inner).map_or(0.0, |t| t.elapsed().as_secs_f64());
+        let elapsed =
+            s.started.lock().unwrap_or_else(PoisonError::into_inner).map_or(0.0, |t| t.elapsed().as_secs_f64());
         let mut delays = s.delays_us.lock().unwrap_or_else(PoisonError::into_inner).clone();
         delays.sort_unstable();
         let at = |q: f64| {
@@ -121,10 +151,10 @@ impl Shared {
             swapping: self.controls.is_swapping(),
             mouth_mask: self.controls.is_mouth_mask_on(),
             all_faces: self.controls.is_all_faces(),
+            stage_ms: *s.stages.lock().unwrap_or_else(PoisonError::into_inner),
             ended: *self.ended.lock().unwrap_or_else(PoisonError::into_inner),
         }
     }
-
 
     fn end(&self, reason: EndReason) {
         self.ended.lock().unwrap_or_else(PoisonError::into_inner).get_or_insert(reason);
@@ -154,7 +184,11 @@ impl FrameSource for RemoteSource {
                 Err(ChannelTimeout::Timeout) => continue,
                 Err(ChannelTimeout::Disconnected) => return Ok(None),
             };
-            match self.decoder.decode(&data) {
+            let decoding = Instant::now();
+            let decoded = self.decoder.decode(&data);
+            let ms = decoding.elapsed().as_secs_f32() * 1000.0;
+            mix(&mut self.shared.stats.stages.lock().unwrap_or_else(PoisonError::into_inner).decode, ms);
+            match decoded {
                 Ok(Some(image)) => return Ok(Some(SourceFrame { image, pts: None, timestamp: None })),
                 Ok(None) => {}
                 // A frame lost on the way: skipped, and a keyframe asked for to start again.
@@ -200,7 +234,8 @@ pub struct Started {
 
 fn bind(net: &SessionNet) -> Result<UdpSocket, LiveError> {
     let any = std::net::Ipv4Addr::UNSPECIFIED;
-    let bind_ip: std::net::IpAddr = if net.advertised.is_ipv6() { std::net::Ipv6Addr::UNSPECIFIED.into() } else { any.into() };
+    let bind_ip: std::net::IpAddr =
+        if net.advertised.is_ipv6() { std::net::Ipv6Addr::UNSPECIFIED.into() } else { any.into() };
     match net.ports {
         None => UdpSocket::bind((bind_ip, 0)).map_err(|source| LiveError::Socket { source }),
         Some((low, high)) => (low..=high)
@@ -225,7 +260,11 @@ pub fn start(
     static CRYPTO: std::sync::Once = std::sync::Once::new();
     CRYPTO.call_once(|| str0m::crypto::from_feature_flags().install_process_default());
     let offer = SdpOffer::from_sdp_string(offer).map_err(|e| LiveError::Offer { source: Box::new(e) })?;
-    if !offer.to_sdp_string().lines().any(|l| l.starts_with("a=rtpmap:") && l.to_ascii_uppercase().contains("VP8/90000")) {
+    if !offer
+        .to_sdp_string()
+        .lines()
+        .any(|l| l.starts_with("a=rtpmap:") && l.to_ascii_uppercase().contains("VP8/90000"))
+    {
         return Err(LiveError::NoVp8);
     }
     let socket = bind(net)?;
@@ -264,7 +303,10 @@ pub fn start(
             Ok(Box::new(RemoteSource { frames, decoder, shared: shared.clone() }) as Box<dyn FrameSource>)
         })))
     };
-    let pipeline = engine.start_pipeline(source, media.swap, PipelineConfig::live(), controls.clone())?;
+    // One frame between stages: the newest frame is the one worth swapping, and every frame
+    // queued is a frame of delay the viewer sees.
+    let config = PipelineConfig { queue_depth: 1, ..PipelineConfig::live() };
+    let pipeline = engine.start_pipeline(source, media.swap, config, controls.clone())?;
 
     let sink = {
         let shared = shared.clone();
@@ -297,7 +339,12 @@ pub fn start(
 }
 
 /// The sink: swapped frames encoded and handed to the network, a keyframe when asked.
-fn send_swapped(pipeline: &EnginePipeline, shared: &Arc<Shared>, to_network: &crossbeam_channel::Sender<Outgoing>, bitrate: usize) {
+fn send_swapped(
+    pipeline: &EnginePipeline,
+    shared: &Arc<Shared>,
+    to_network: &crossbeam_channel::Sender<Outgoing>,
+    bitrate: usize,
+) {
     let started = Instant::now();
     let mut encoder: Option<Vp8Encoder> = None;
     loop {
@@ -322,6 +369,7 @@ fn send_swapped(pipeline: &EnginePipeline, shared: &Arc<Shared>, to_network: &cr
         let keyframe = shared.want_keyframe.swap(false, Ordering::AcqRel);
         let pts_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let mut dropped = false;
+        let encoding = Instant::now();
         let encoded = encoder.encode(&frame.image, i64::try_from(pts_ms).unwrap_or(i64::MAX), keyframe, |data, _| {
             if to_network.try_send(Outgoing { data: data.to_vec(), pts_ms }).is_err() {
                 dropped = true;
@@ -334,7 +382,7 @@ fn send_swapped(pipeline: &EnginePipeline, shared: &Arc<Shared>, to_network: &cr
         if let Err(e) = encoded {
             tracing::warn!(session = %shared.id, error = %e, "a swapped frame could not be encoded");
         } else {
-            shared.stats.sent(frame.captured.elapsed(), frame.swapped);
+            shared.stats.sent(frame.captured.elapsed(), frame.swapped, &frame.times, encoding.elapsed());
         }
         pipeline.recycle(frame);
     }

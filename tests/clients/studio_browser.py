@@ -212,9 +212,12 @@ return canvas.toDataURL("image/png").split(",")[1];
 """
 
 
-def start_live(driver, base, source):
+def start_live(driver, base, source, size=None):
     driver.get(base + "/#live")
     by_testid(driver, "live-source").send_keys(source)
+    if size:
+        from selenium.webdriver.support.ui import Select
+        Select(driver.find_element(By.ID, "live-size")).select_by_value(size)
     by_testid(driver, "live-start").click()
 
 

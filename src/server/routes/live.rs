@@ -152,9 +152,10 @@ pub async fn start(
     body: Body,
 ) -> Result<Response, Problem> {
     let Query(query) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
-    let sdp = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| {
-        v.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("application/sdp"))
-    });
+    let sdp = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("application/sdp")));
     if !sdp {
         return Err(Problem::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -194,7 +195,7 @@ pub async fn start(
         source,
         selection: FaceSelection::Largest,
         swapper: query.swapper.unwrap_or(state.engine.config().swapper),
-        tracker: TrackerConfig::default(),
+        tracker: TrackerConfig { detect_every: crate::live::DETECT_EVERY, ..TrackerConfig::default() },
     };
     let media = SessionMedia {
         swap,

@@ -139,6 +139,7 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> Result<Response, Pro
         super::live::SourceForm,
         super::live::LiveList,
         crate::webrtc::LiveStats,
+        crate::webrtc::StageMs,
         crate::webrtc::LiveControls,
     )),
     modifiers(&BearerKey),

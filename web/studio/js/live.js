@@ -50,6 +50,7 @@ async function browserFigures() {
       if (report.jitterBufferEmittedCount > 0) {
         figures.jitterMs = (1000 * report.jitterBufferDelay) / report.jitterBufferEmittedCount;
       }
+      if (report.framesDecoded > 0) figures.decodeMs = (1000 * report.totalDecodeTime) / report.framesDecoded;
       figures.width = report.frameWidth;
       figures.height = report.frameHeight;
     }
