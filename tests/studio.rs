@@ -287,3 +287,78 @@ fn the_live_page_sends_the_camera_and_shows_it_swapped_and_a_second_browser_past
     }
     assert!(free, "the session was not freed");
 }
+
+#[test]
+fn with_a_certificate_the_studio_and_the_api_answer_https_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let made = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2"])
+        .args([
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost",
+            "-keyout",
+            key.to_str().unwrap(),
+            "-out",
+            cert.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let server = Server::start(
+        &dir.path().join("data"),
+        &["--tls-cert", cert.to_str().unwrap(), "--tls-key", key.to_str().unwrap()],
+        &[],
+    );
+    assert!(server.base.starts_with("https://127.0.0.1:"), "{}", server.base);
+    let page = request(&[
+        "--cacert",
+        cert.to_str().unwrap(),
+        "--resolve",
+        &resolve(&server.base),
+        &localhost(&server.base, "/"),
+    ]);
+    assert_eq!(page.status, 200);
+    assert!(page.header("content-security-policy").is_some());
+    let health = request(&["-k", &server.url("/health")]);
+    assert_eq!(health.status, 200);
+    // Plain HTTP to the HTTPS port gets no answer.
+    let plain = crate::serve_support::curl(&[&server.base.replacen("https://", "http://", 1)]);
+    assert!(!plain.status.success());
+
+    // A key that is not a key: one line naming the file, before anything starts.
+    let bad = dir.path().join("notakey.pem");
+    std::fs::write(&bad, "not a key\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_faceswap"))
+        .current_dir(root())
+        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path().join("data2"))
+        .args(["--tls-cert", cert.to_str().unwrap(), "--tls-key", bad.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("notakey.pem") && stderr.lines().filter(|l| l.starts_with("error:")).count() == 1,
+        "{stderr}"
+    );
+    // Half a pair is refused by the parser.
+    let half = Command::new(env!("CARGO_BIN_EXE_faceswap"))
+        .args(["serve", "--tls-cert", cert.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(half.status.code(), Some(2), "{}", String::from_utf8_lossy(&half.stderr));
+}
+
+/// `--resolve localhost:PORT:127.0.0.1` for the server at `base`.
+fn resolve(base: &str) -> String {
+    let port = base.rsplit(':').next().unwrap();
+    format!("localhost:{port}:127.0.0.1")
+}
+
+/// `base` with the host named `localhost` (the certificate's name), and `path`.
+fn localhost(base: &str, path: &str) -> String {
+    format!("{}{path}", base.replacen("127.0.0.1", "localhost", 1))
+}

@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use faceswap::{
     jobs::QueueUrl,
-    server::{self, Role, ServerConfig},
+    server::{self, Role, ServerConfig, TlsFiles},
     storage::StorageUrl,
 };
 
@@ -100,6 +100,13 @@ pub struct ServeArgs {
     /// public address); default: the address each browser connected to.
     #[arg(long, value_name = "IP")]
     public_ip: Option<std::net::IpAddr>,
+    /// Answer HTTPS with this certificate chain (PEM, leaf first); needs --tls-key. Browsers
+    /// give a page the camera only on HTTPS or localhost.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// Request bodies received at once; one more is answered 429 before a byte is read.
     #[arg(long, value_name = "N", default_value_t = DEFAULTS.max_uploads, value_parser = parse_positive)]
     max_uploads: usize,
@@ -210,10 +217,12 @@ pub fn run(args: ServeArgs) -> Result<()> {
         max_live_sessions: args.max_live_sessions,
         live_udp_ports: args.live_udp_ports,
         public_ip: args.public_ip,
+        tls: args.tls_cert.zip(args.tls_key).map(|(cert, key)| TlsFiles { cert, key }),
     };
+    let scheme = if config.tls.is_some() { "https" } else { "http" };
     server::run(args.engine.service_config(&args.swapper)?, config, |addr| {
         let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "faceswap serve: listening on http://{addr}");
+        let _ = writeln!(out, "faceswap serve: listening on {scheme}://{addr}");
         let _ = out.flush();
     })?;
     Ok(())

@@ -116,6 +116,15 @@ pub struct ServerConfig {
     /// The address browsers reach this server at when it is behind a 1:1 NAT (a cloud VM);
     /// none: the address each browser connected to.
     pub public_ip: Option<std::net::IpAddr>,
+    /// HTTPS: the certificate chain and private key (PEM); none: plain HTTP.
+    pub tls: Option<TlsFiles>,
+}
+
+/// The PEM files `serve` answers HTTPS with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 impl Default for ServerConfig {
@@ -154,6 +163,7 @@ impl Default for ServerConfig {
             max_live_sessions: 2,
             live_udp_ports: None,
             public_ip: None,
+            tls: None,
         }
     }
 }

@@ -31,7 +31,13 @@ pub struct ConnectionLimits {
 pub struct LocalAddr(pub Option<std::net::SocketAddr>);
 
 /// Serves `app` on `listener` until `stop` is cancelled, then drains for up to `grace`.
-pub async fn serve(listener: TcpListener, app: Router, limits: ConnectionLimits, stop: CancellationToken) {
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    limits: ConnectionLimits,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    stop: CancellationToken,
+) {
     let ConnectionLimits { read_timeout, grace, max_connections } = limits;
     let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(max_connections));
     let graceful = GracefulShutdown::new();
@@ -57,7 +63,7 @@ pub async fn serve(listener: TcpListener, app: Router, limits: ConnectionLimits,
             },
             () = stop.cancelled() => break,
         };
-        let (http, app, watcher) = (http.clone(), app.clone(), graceful.watcher());
+        let (http, app, watcher, tls) = (http.clone(), app.clone(), graceful.watcher(), tls.clone());
         tokio::spawn(async move {
             let _slot = slot;
             // hyper's head deadline starts with the first byte; a connection that sends
@@ -71,8 +77,21 @@ pub async fn serve(listener: TcpListener, app: Router, limits: ConnectionLimits,
             // offer the address the browser reached.
             let local = LocalAddr(stream.local_addr().ok());
             let app = app.layer(axum::Extension(axum::extract::ConnectInfo(peer))).layer(axum::Extension(local));
-            let connection = http.serve_connection(TokioIo::new(stream_checked(stream)), TowerToHyperService::new(app));
-            if let Err(e) = watcher.watch(connection).await {
+            let service = TowerToHyperService::new(app);
+            let stream = stream_checked(stream);
+            let outcome = match tls {
+                None => watcher.watch(http.serve_connection(TokioIo::new(stream), service)).await,
+                // The handshake has the head's deadline too.
+                Some(tls) => match tokio::time::timeout(read_timeout, tls.accept(stream)).await {
+                    Ok(Ok(stream)) => watcher.watch(http.serve_connection(TokioIo::new(stream), service)).await,
+                    Ok(Err(e)) => {
+                        tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                        return;
+                    }
+                    Err(_) => return,
+                },
+            };
+            if let Err(e) = outcome {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");
             }
         });

@@ -12,6 +12,7 @@ mod problem;
 mod routes;
 mod source_cache;
 mod studio;
+mod tls;
 mod upload;
 
 use std::{net::SocketAddr, sync::Arc};
@@ -29,7 +30,7 @@ use tower_http::{catch_panic::CatchPanicLayer, limit::RequestBodyLimitLayer, tim
 
 use crate::engine::EnginePool;
 pub use auth::ApiKey;
-pub use config::{Role, ServerConfig};
+pub use config::{Role, ServerConfig, TlsFiles};
 pub use metrics::Metrics;
 pub use problem::{Problem, ProblemType, PROBLEM_JSON};
 pub use routes::ops::ApiDoc;
@@ -64,6 +65,8 @@ pub enum ServeError {
     Runtime(#[source] std::io::Error),
     #[error(transparent)]
     Signal(#[from] SignalError),
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
 }
 
 /// What every handler shares.
@@ -262,6 +265,8 @@ async fn serve(
     config: ServerConfig,
     on_listening: impl FnOnce(SocketAddr),
 ) -> Result<Arc<AppState>, ServeError> {
+    // A certificate that cannot be used is an error before anything starts.
+    let tls = config.tls.as_ref().map(|files| tls::acceptor(&files.cert, &files.key)).transpose()?;
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|source| ServeError::Bind { addr: config.addr, source })?;
@@ -321,7 +326,7 @@ async fn serve(
         grace: state.config.shutdown_grace,
         max_connections: state.config.max_connections,
     };
-    listener::serve(listener, app, limits, stop).await;
+    listener::serve(listener, app, limits, tls, stop).await;
     tracing::info!("stopping: tasks in progress are given back to the queue");
     if let Some(runner) = &state.runner {
         runner.shutdown().await;

@@ -156,11 +156,14 @@ def job(base, source, video, downloads, shot):
         seen = []
 
         def done(d):
-            bars = d.find_elements(By.CSS_SELECTOR, '[data-testid="job-progress"]')
-            if not bars:
+            # The list is drawn again on every poll: read the bar and the state in one script.
+            read = d.execute_script("""
+                const bar = document.querySelector('[data-testid="job-progress"]');
+                const status = document.querySelector('.job .job-status');
+                return bar && status ? [status.textContent, bar.value, bar.max, bar.position] : null;""")
+            if not read:
                 return False
-            value = d.execute_script("return [arguments[0].value, arguments[0].max, arguments[0].position]", bars[0])
-            status = d.find_element(By.CSS_SELECTOR, ".job .job-status").text
+            status, value = read[0], read[1:]
             if not seen or seen[-1] != [status] + value:
                 seen.append([status] + value)
             return status in ("succeeded", "failed", "cancelled") and status
