@@ -362,3 +362,51 @@ fn resolve(base: &str) -> String {
 fn localhost(base: &str, path: &str) -> String {
     format!("{}{path}", base.replacen("127.0.0.1", "localhost", 1))
 }
+
+#[test]
+fn the_live_routes_refuse_what_they_cannot_answer_and_leak_no_slot() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("data"), &[], &[]);
+    let wall = dir.path().join("wall.png");
+    image::RgbImage::from_pixel(320, 240, image::Rgb([128, 128, 128])).save(&wall).unwrap();
+    let source = |path: &Path| request(&["-F", &format!("source=@{}", path.display()), &server.url("/v1/sources")]);
+    assert!(source(&wall).problem(422).contains("no face"));
+    let made = source(&media("astronaut.png"));
+    assert_eq!(made.status, 201, "{}", String::from_utf8_lossy(&made.body));
+    let id = made.json()["id"].as_str().unwrap().to_string();
+    assert_eq!(made.header("location"), Some(format!("/v1/sources/{id}").as_str()));
+
+    let live = |query: &str, kind: &str, body: &str| {
+        request(&["-H", &format!("Content-Type: {kind}"), "--data-binary", body, &server.url(&format!("/v1/live{query}"))])
+    };
+    let sdp = "application/sdp";
+    assert!(live("", sdp, "v=0").problem(400).contains("source"));
+    assert!(live("?source=00ff", sdp, "v=0").problem(404).contains("/v1/sources"));
+    assert!(live(&format!("?source={id}&colour=blue"), sdp, "v=0").problem(400).contains("colour"));
+    assert!(live(&format!("?source={id}"), "text/plain", "v=0").problem(415).contains("application/sdp"));
+    assert!(live(&format!("?source={id}"), sdp, "this is not SDP").problem(400).contains("offer"));
+    let audio_only = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n\
+        m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=sendrecv\r\n\
+        a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\n\
+        a=fingerprint:sha-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF\r\n\
+        a=setup:actpass\r\na=rtpmap:111 opus/48000/2\r\n";
+    assert!(live(&format!("?source={id}"), sdp, audio_only).problem(400).contains("VP8"));
+    let huge = "a".repeat(100_000);
+    live(&format!("?source={id}"), sdp, &huge).problem(413);
+
+    let patch = |path: &str, body: &str| {
+        request(&["-X", "PATCH", "-H", "Content-Type: application/json", "-d", body, &server.url(path)])
+    };
+    patch("/v1/live/6f1c2a3e-0000-4000-8000-000000000000", r#"{"swap": false}"#).problem(404);
+    patch("/v1/live/6f1c2a3e-0000-4000-8000-000000000000", r#"{"swap": "yes"}"#).problem(400);
+    request(&["-X", "DELETE", &server.url("/v1/live/not-an-id")]).problem(404);
+
+    // Every refusal gave its slot back.
+    let list = request(&[&server.url("/v1/live")]).json();
+    assert_eq!(list["sessions"], serde_json::json!([]));
+    assert_eq!(list["max"], 2);
+    let metrics = String::from_utf8(request(&[&server.url("/metrics")]).body).unwrap();
+    assert!(metrics.contains("faceswap_live_sessions 0"), "{metrics}");
+    let health = request(&[&server.url("/health")]).json();
+    assert_eq!(health["live"]["max"], 2);
+}

@@ -70,6 +70,9 @@ pub struct Metrics {
     tasks_running: Gauge,
     model_reloads: Gauge,
     resident_bytes: Gauge<f64, AtomicU64>,
+    live_sessions: Gauge,
+    live_fps: Gauge<f64, AtomicU64>,
+    live_delay_p95: Gauge<f64, AtomicU64>,
     total: AtomicU64,
     failed: AtomicU64,
     in_flight: AtomicU64,
@@ -94,6 +97,20 @@ impl Default for Metrics {
         let tasks_running = Gauge::default();
         let model_reloads = Gauge::default();
         let resident_bytes = Gauge::<f64, AtomicU64>::default();
+        let live_sessions = Gauge::default();
+        let live_fps = Gauge::<f64, AtomicU64>::default();
+        let live_delay_p95 = Gauge::<f64, AtomicU64>::default();
+        registry.register("live_sessions", "Live WebRTC sessions running", live_sessions.clone());
+        registry.register(
+            "live_frames_sent_per_second",
+            "Swapped frames a second sent to browsers, all live sessions together",
+            live_fps.clone(),
+        );
+        registry.register(
+            "live_delay_p95_seconds",
+            "Receive to send p95 of the slowest live session (0 when none)",
+            live_delay_p95.clone(),
+        );
         registry.register("http_requests", "HTTP requests answered, by route, method and status", requests.clone());
         registry.register("http_request_duration_seconds", "Time to answer, by route and method", latency.clone());
         registry.register("faces_swapped", "Faces swapped in pictures", faces_swapped.clone());
@@ -130,6 +147,9 @@ impl Default for Metrics {
             tasks_running,
             model_reloads,
             resident_bytes,
+            live_sessions,
+            live_fps,
+            live_delay_p95,
             total: AtomicU64::new(0),
             failed: AtomicU64::new(0),
             in_flight: AtomicU64::new(0),
@@ -143,6 +163,8 @@ pub struct Snapshot {
     pub picture_queue: usize,
     pub picture_busy: usize,
     pub model_reloads: u64,
+    /// Every live session's figures.
+    pub live: Vec<crate::webrtc::LiveStats>,
 }
 
 impl Metrics {
@@ -173,6 +195,9 @@ impl Metrics {
         self.picture_busy.set(i64::try_from(snapshot.picture_busy).unwrap_or(i64::MAX));
         self.model_reloads.set(i64::try_from(snapshot.model_reloads).unwrap_or(i64::MAX));
         self.resident_bytes.set(crate::health::resident_mb() * 1024.0 * 1024.0);
+        self.live_sessions.set(i64::try_from(snapshot.live.len()).unwrap_or(i64::MAX));
+        self.live_fps.set(snapshot.live.iter().map(|s| s.fps_sent).sum());
+        self.live_delay_p95.set(snapshot.live.iter().map(|s| s.delay_p95_ms / 1000.0).fold(0.0, f64::max));
         let mut text = String::new();
         if let Err(e) = encode(&mut text, &self.registry) {
             tracing::error!(error = %e, "cannot encode the metrics");

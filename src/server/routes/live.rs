@@ -110,6 +110,12 @@ pub struct LiveQuery {
 fn live_problem(error: LiveError) -> Problem {
     match error {
         LiveError::Engine(e) => e.into(),
+        // The parser's own words name memory addresses and span lines: they go to the log.
+        LiveError::Offer { ref source } => {
+            tracing::debug!(error = %source, "an offer was refused");
+            Problem::bad_request(error.to_string())
+        }
+        LiveError::NoVp8 => Problem::bad_request(error.to_string()),
         LiveError::Full { .. } => {
             Problem::new(StatusCode::SERVICE_UNAVAILABLE, ProblemType::Error(ErrorKind::Busy), error.to_string())
                 .retry_after(10)

@@ -93,6 +93,7 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> Result<Response, Pro
         picture_queue: state.pool.as_ref().map_or(0, EnginePool::waiting),
         picture_busy: state.pool.as_ref().map_or(0, EnginePool::busy),
         model_reloads: state.engine.supervisor().health().report().model_reloads,
+        live: state.live.all_stats(),
     };
     let text = state.metrics.render(&snapshot);
     let content_type = HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8");
