@@ -64,13 +64,13 @@ def wait(driver, seconds, what, check):
         raise SystemExit(json.dumps({"failed": what, "page_errors": errors, "exception": type(e).__name__}))
 
 
-# The result's pixels, read back out of the page as PNG through a canvas (the page's policy
-# lets it fetch nothing but the server, blob: URLs included).
-READ_PICTURE = """
-const img = arguments[0];
+# What an <img> or a <video> shows now, read back out of the page as PNG through a canvas (the
+# page's policy lets it fetch nothing but the server, blob: URLs included).
+READ_PIXELS = """
+const shown = arguments[0];
 const canvas = document.createElement("canvas");
-canvas.width = img.naturalWidth; canvas.height = img.naturalHeight;
-canvas.getContext("2d").drawImage(img, 0, 0);
+canvas.width = shown.naturalWidth || shown.videoWidth; canvas.height = shown.naturalHeight || shown.videoHeight;
+canvas.getContext("2d").drawImage(shown, 0, 0);
 return canvas.toDataURL("image/png").split(",")[1];
 """
 
@@ -126,7 +126,7 @@ def picture(base, source, target, not_a_picture, out, shot, key=None):
                       lambda d: (by_testid(d, "swap-result").get_attribute("src") or "").startswith("blob:")
                       and d.execute_script("return arguments[0].complete && arguments[0].naturalWidth", by_testid(d, "swap-result"))
                       and by_testid(d, "swap-result"))
-        data = driver.execute_script(READ_PICTURE, result)
+        data = driver.execute_script(READ_PIXELS, result)
         with open(out, "wb") as f:
             f.write(base64.b64decode(data))
         report["state"] = driver.find_element(By.ID, "swap-state").text
@@ -205,16 +205,6 @@ def status(base, shot):
     print(json.dumps(report))
 
 
-# The frame the <video> shows now, as PNG.
-READ_FRAME = """
-const video = arguments[0];
-const canvas = document.createElement("canvas");
-canvas.width = video.videoWidth; canvas.height = video.videoHeight;
-canvas.getContext("2d").drawImage(video, 0, 0);
-return canvas.toDataURL("image/png").split(",")[1];
-"""
-
-
 def start_live(driver, base, source, size=None):
     driver.get(base + "/#live")
     by_testid(driver, "live-source").send_keys(source)
@@ -248,7 +238,7 @@ def live(base, source, clip, shot, frame_out, seconds):
         video = by_testid(first, "live-video")
         report["video_size"] = first.execute_script("return [arguments[0].videoWidth, arguments[0].videoHeight]", video)
         with open(frame_out, "wb") as f:
-            f.write(base64.b64decode(first.execute_script(READ_FRAME, video)))
+            f.write(base64.b64decode(first.execute_script(READ_PIXELS, video)))
         report["overlay"] = by_testid(first, "live-stats").text
         first.save_screenshot(shot)
 
