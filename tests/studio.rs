@@ -251,7 +251,7 @@ fn the_live_page_sends_the_camera_and_shows_it_swapped_and_a_second_browser_past
     // Chromium scales its own encoding down when its CPU is busy; the shape stays.
     let size = report["video_size"].as_array().unwrap();
     let (w, h) = (size[0].as_u64().unwrap(), size[1].as_u64().unwrap());
-    assert!(w >= 320 && w <= 640 && w * 3 == h * 4, "{w}×{h}");
+    assert!((320..=640).contains(&w) && w * 3 == h * 4, "{w}×{h}");
     let samples = report["samples"].as_array().unwrap();
     let last = samples.last().unwrap();
     let server_side = &last["server"];
