@@ -30,9 +30,11 @@ USER 10001
 WORKDIR /data
 VOLUME ["/data"]
 EXPOSE 8787
+# Live sessions from browsers: one UDP port each, from this range (publish it with -p 50000-50100:50000-50100/udp).
+EXPOSE 50000-50100/udp
 # Ready only when every model is loaded and valid; the API key comes from FACESWAP_API_KEY
 # (the server refuses to listen beyond loopback without one).
 HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
   CMD ["curl", "-fsS", "http://127.0.0.1:8787/health/ready"]
 ENTRYPOINT ["faceswap"]
-CMD ["serve", "--addr", "0.0.0.0:8787"]
+CMD ["serve", "--addr", "0.0.0.0:8787", "--live-udp-ports", "50000-50100"]
