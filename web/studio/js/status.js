@@ -60,8 +60,9 @@ export async function refreshStatus() {
   term(summary, "ONNX Runtime", `${report.onnxruntime_version} on ${report.execution_provider}`);
   term(summary, "Up for", `${Math.round(report.uptime_s)} s`);
   term(summary, "Model repairs", String(report.model_reloads));
-  if (report.queue) {
-    term(summary, "Video jobs", `${report.queue.queued} queued, ${report.queue.running} running`);
+  if (report.queue && report.queue.jobs) {
+    const jobs = report.queue.jobs;
+    term(summary, "Video jobs", `${jobs.queued} queued, ${jobs.running} running, ${jobs.succeeded} done, ${jobs.failed} failed`);
   }
   term(summary, "Pictures waiting", String(report.picture_queue ?? 0));
   if (report.requests) term(summary, "Requests", `${report.requests.total ?? 0} served`);
