@@ -41,6 +41,13 @@ impl Vp8Decoder {
     /// # Errors
     /// Damaged data, a frame over the pixel limit or in a format this program cannot convert.
     pub fn decode(&mut self, data: &[u8]) -> Result<Option<RgbImage>, MediaCause> {
+        // A keyframe says its size in its header: a size over the limit is refused before the
+        // decoder allocates a frame of it.
+        if let Some((width, height)) = keyframe_size(data) {
+            if u64::from(width) * u64::from(height) > self.max_pixels {
+                return Err(format!("a frame of {width}×{height}, over the limit of {} pixels", self.max_pixels).into());
+            }
+        }
         self.decoder.send_packet(&Packet::copy(data))?;
         match self.decoder.receive_frame(&mut self.decoded) {
             Ok(()) => {}
@@ -73,6 +80,18 @@ impl Vp8Decoder {
         }
         Ok(Some(image))
     }
+}
+
+/// The size a VP8 keyframe declares (RFC 6386 §9.1: a 3-byte frame tag whose lowest bit is 0
+/// for a keyframe, the start code 9d 01 2a, then 14-bit width and height); none for an
+/// inter frame or data too short to say.
+pub fn keyframe_size(data: &[u8]) -> Option<(u32, u32)> {
+    let [tag, _, _, 0x9d, 0x01, 0x2a, w0, w1, h0, h1, ..] = *data else { return None };
+    if tag & 1 != 0 {
+        return None;
+    }
+    let size = |lo: u8, hi: u8| u32::from(u16::from_le_bytes([lo, hi]) & 0x3fff);
+    Some((size(w0, w1), size(h0, h1)))
 }
 
 /// Encodes RGB pictures as VP8 for the browser, for the lowest delay.
@@ -164,5 +183,29 @@ impl Vp8Encoder {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_keyframe_says_its_size_and_an_inter_frame_does_not() {
+        // 640×480 with the scaling bits set (they are not part of the size).
+        let key = [0x50, 0x2a, 0x01, 0x9d, 0x01, 0x2a, 0x80, 0x42, 0xe0, 0x41, 0, 0];
+        assert_eq!(keyframe_size(&key), Some((640, 480)));
+        let mut inter = key;
+        inter[0] |= 1;
+        assert_eq!(keyframe_size(&inter), None);
+        assert_eq!(keyframe_size(&key[..6]), None);
+    }
+
+    #[test]
+    fn a_frame_over_the_limit_is_refused_before_decoding() {
+        let mut decoder = Vp8Decoder::new(640 * 480).unwrap();
+        let huge = [0x50, 0x2a, 0x01, 0x9d, 0x01, 0x2a, 0xff, 0x3f, 0xff, 0x3f, 0, 0];
+        let error = decoder.decode(&huge).unwrap_err().to_string();
+        assert!(error.contains("16383×16383"), "{error}");
     }
 }
