@@ -23,10 +23,10 @@ done
 # the job queue), ffmpeg to
 # make test clips and stream in the live tests, Xvfb and ImageMagick for the window tests, curl
 # for the service tests, PostgreSQL's server for the many-machine tests, Chromium and its
-# driver for the studio's browser tests.
+# driver (and a font) for the studio's browser tests.
 packages=(pkg-config libclang-dev libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
   libswresample-dev libavdevice-dev libavfilter-dev libsqlite3-dev ffmpeg xvfb x11-utils imagemagick
-  curl postgresql chromium chromium-driver)
+  curl postgresql chromium chromium-driver fonts-dejavu-core)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
