@@ -46,7 +46,12 @@ fn asset(path: &str, headers: &HeaderMap) -> Response {
     let mut response = if fresh {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        let mut response = file.data.into_owned().into_response();
+        // The embedded bytes are 'static: served without a copy.
+        let body = match file.data {
+            std::borrow::Cow::Borrowed(bytes) => axum::body::Body::from(bytes),
+            std::borrow::Cow::Owned(bytes) => axum::body::Body::from(bytes),
+        };
+        let mut response = body.into_response();
         if let Ok(kind) = HeaderValue::from_str(file.metadata.mimetype()) {
             response.headers_mut().insert(header::CONTENT_TYPE, kind);
         }
