@@ -10,7 +10,10 @@ use std::{
 use lru::LruCache;
 use sha2::{Digest, Sha256};
 
-use crate::swap::SourceFace;
+use crate::{
+    engine::{Engine, EngineWorker},
+    swap::SourceFace,
+};
 
 /// The cache; capacity 0 turns it off.
 pub struct SourceCache {
@@ -34,6 +37,28 @@ impl SourceCache {
     pub fn get(&self, key: &[u8; 32]) -> Option<Arc<SourceFace>> {
         let mut entries = self.entries.as_ref()?.lock().unwrap_or_else(PoisonError::into_inner);
         entries.get(key).cloned()
+    }
+
+    /// The source face of the uploaded picture `bytes` (face `face`, else its largest): the
+    /// cached one, or analysed on `worker` and kept.
+    ///
+    /// # Errors
+    /// A picture that does not decode, has no face (or not that one), or a model that fails.
+    pub fn face_of(
+        &self,
+        bytes: &[u8],
+        face: Option<usize>,
+        worker: &mut EngineWorker,
+        engine: &Engine,
+    ) -> crate::Result<Arc<SourceFace>> {
+        let key = Self::key(bytes, face);
+        if let Some(found) = self.get(&key) {
+            return Ok(found);
+        }
+        let picture = engine.decode_picture(bytes, "in field \"source\"")?;
+        let found = Arc::new(worker.source_face(&picture, "the picture in field \"source\"", face)?);
+        self.put(key, found.clone());
+        Ok(found)
     }
 
     /// Remembers `face` under `key`, forgetting the least recently used when full.

@@ -79,12 +79,7 @@ pub async fn add_source(
         let sources = state.sources.clone();
         state
             .pool()?
-            .run(move |worker, engine| {
-                let picture = engine.decode_picture(&source, "in field \"source\"")?;
-                let face = worker.source_face(&picture, "the picture in field \"source\"", source_face)?;
-                sources.put(key, Arc::new(face));
-                Ok(())
-            })
+            .run(move |worker, engine| sources.face_of(&source, source_face, worker, engine).map(drop))
             .await?;
     }
     let id = hex::encode(key);

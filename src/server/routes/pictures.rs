@@ -12,7 +12,6 @@ use axum::{
 
 use super::super::{
     problem::Problem,
-    source_cache::SourceCache,
     upload::{admit, read_form, rejection, Admission, FieldKind, Form},
     AppState,
 };
@@ -172,17 +171,7 @@ pub async fn swap(
     let (swapped, bytes) = state
         .pool()?
         .run(move |worker, engine| {
-            let key = SourceCache::key(&source, source_face);
-            let source = match cache.get(&key) {
-                Some(face) => face,
-                None => {
-                    let picture = engine.decode_picture(&source, "in field \"source\"")?;
-                    let face =
-                        Arc::new(worker.source_face(&picture, "the picture in field \"source\"", source_face)?);
-                    cache.put(key, face.clone());
-                    face
-                }
-            };
+            let source = cache.face_of(&source, source_face, worker, engine)?;
             let target = engine.decode_full_picture(&target, "in field \"target\"")?;
             let what = "the picture in field \"target\"";
             let swapped = match &faces {
