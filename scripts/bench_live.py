@@ -8,7 +8,7 @@ the browser shows, the server's receive -> send p95, the delay from the browser'
 its display (encode + server p95 + jitter buffer + decode; loopback adds no network), and the
 page's first load.
 
-Usage: scripts/bench_live.py [--seconds 15] [--json out.json]
+Usage: scripts/bench_live.py [--seconds 15] [--codec video/vp8|video/h264] [--json out.json]
 Needs what scripts/setup.sh installs and a release build.
 """
 
@@ -51,10 +51,10 @@ def serve(folder):
     raise SystemExit("the server did not start: see " + os.path.join(folder, "serve.log"))
 
 
-def session(base, clip, size, seconds, results, index):
+def session(base, clip, size, seconds, codec, results, index):
     driver = sb.browser(camera=clip)
     try:
-        sb.start_live(driver, base, SOURCE, size)
+        sb.start_live(driver, base, SOURCE, size, codec)
         sb.wait(driver, 120, "the swapped video", lambda d: sb.figures(d)[0].get("frames_sent", 0) > 30)
         first_server, first_browser = sb.figures(driver)
         started = time.time()
@@ -68,7 +68,8 @@ def session(base, clip, size, seconds, results, index):
         server_p95 = sorted(s["delay_p95_ms"] for s, _ in samples)[len(samples) // 2]
         glass = [b.get("encodeMs", 0) + s["delay_p95_ms"] + b.get("jitterMs", 0) + b.get("decodeMs", 0) for s, b in samples]
         results[index] = {"fps_shown": shown, "server_p95_ms": server_p95, "encoder_to_display_p95_ms": sorted(glass)[int(0.95 * (len(glass) - 1))],
-                          "stage_ms": last_server["stage_ms"], "size": [last_browser.get("width"), last_browser.get("height")]}
+                          "stage_ms": last_server["stage_ms"], "size": [last_browser.get("width"), last_browser.get("height")],
+                          "codec": last_browser.get("codec")}
         sb.by_testid(driver, "live-stop").click()
         time.sleep(1)
     finally:
@@ -78,6 +79,7 @@ def session(base, clip, size, seconds, results, index):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--codec", default="video/vp8", choices=["video/vp8", "video/h264"])
     parser.add_argument("--json")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
@@ -88,7 +90,7 @@ def main():
             for name, size, count in (("640x480", "640x480", 1), ("1280x720", "1280x720", 1), ("two at 640x480", "640x480", 2)):
                 clip = camera(size, folder)
                 results = [None] * count
-                threads = [threading.Thread(target=session, args=(base, clip, size, args.seconds, results, i)) for i in range(count)]
+                threads = [threading.Thread(target=session, args=(base, clip, size, args.seconds, args.codec, results, i)) for i in range(count)]
                 for t in threads:
                     t.start()
                 for t in threads:
@@ -98,7 +100,7 @@ def main():
         finally:
             process.terminate()
             process.wait(timeout=30)
-    print(f"page first load: {weight / 1024:.1f} KiB")
+    print(f"page first load: {weight / 1024:.1f} KiB; codec asked: {args.codec}")
     print(f"{'session':<16} {'received':>9} {'fps shown':>9} {'server p95':>11} {'encoder->display p95':>21}  stages (ms)")
     for name, results in rows.items():
         for r in results:
@@ -108,7 +110,7 @@ def main():
             st = r["stage_ms"]
             stages = " ".join(f"{k} {st[k]:.0f}" for k in ("decode", "detect", "track", "swap", "encode"))
             size = "x".join(str(v) for v in r["size"])
-            print(f"{name:<16} {size:>9} {r['fps_shown']:>9.1f} {r['server_p95_ms']:>9.0f} ms {r['encoder_to_display_p95_ms']:>18.0f} ms  {stages}")
+            print(f"{name:<16} {r['codec']:<10} {size:>9} {r['fps_shown']:>9.1f} {r['server_p95_ms']:>9.0f} ms {r['encoder_to_display_p95_ms']:>18.0f} ms  {stages}")
     if args.json:
         with open(args.json, "x") as f:
             json.dump({"page_bytes": weight, "rows": rows}, f, indent=1)

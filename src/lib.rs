@@ -11,6 +11,7 @@ pub mod atomic_file;
 pub mod bench;
 pub mod bounded_read;
 pub mod engine;
+pub mod enhance;
 pub mod error;
 pub mod error_kind;
 pub mod error_text;

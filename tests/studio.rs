@@ -239,6 +239,48 @@ fn camera_clip(dir: &Path) -> std::path::PathBuf {
     out
 }
 
+/// The frame the page showed carries the source's identity; the camera's own does not.
+fn assert_shows_the_source(dir: &Path, clip: &Path, frame: &Path) {
+    let mut analyzer = analyzer();
+    let identity = analyzer.analyze(&photo("astronaut.png"), Analysis::FULL).unwrap().remove(0).embedding.unwrap();
+    let shown = analyzer.analyze(&image::open(frame).unwrap().into_rgb8(), Analysis::FULL).unwrap();
+    assert_eq!(shown.len(), 1, "one face in the frame shown");
+    let camera_frame = dir.join("camera-frame.png");
+    crate::transcode::ffmpeg(&["-y", "-i", clip.to_str().unwrap(), "-frames:v", "1", camera_frame.to_str().unwrap()]);
+    let raw = analyzer.analyze(&image::open(&camera_frame).unwrap().into_rgb8(), Analysis::FULL).unwrap();
+    let was = raw[0].embedding.as_ref().unwrap().cosine(&identity);
+    let now = shown[0].embedding.as_ref().unwrap().cosine(&identity);
+    eprintln!("likeness to the source: camera {was:.3}, shown {now:.3}");
+    assert!(now > was + 0.1, "the shown frame is not swapped: {was:.3} -> {now:.3}");
+}
+
+#[test]
+fn the_live_page_can_send_h264_and_gets_h264_back_swapped() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("data"), &[], &[]);
+    let clip = camera_clip(dir.path());
+    let frame = dir.path().join("frame.png");
+    let report = browser(&[
+        "live_codec",
+        &server.base,
+        media("astronaut.png").to_str().unwrap(),
+        clip.to_str().unwrap(),
+        "video/h264",
+        frame.to_str().unwrap(),
+    ]);
+    eprintln!("{report}");
+    assert!(
+        report["can_send"].as_array().unwrap().iter().any(|c| c == "video/h264"),
+        "this Chromium cannot send H.264: {report}"
+    );
+    assert_eq!(report["server"]["codec"], "h264", "{report}");
+    assert_eq!(report["browser"]["sentCodec"], "video/H264", "{report}");
+    assert_eq!(report["browser"]["codec"], "video/H264", "{report}");
+    assert!(report["browser"]["framesDecoded"].as_u64().unwrap() > 20, "{report}");
+    assert!(report["overlay"].as_str().unwrap().contains("H.264"), "{report}");
+    assert_shows_the_source(dir.path(), &clip, &frame);
+}
+
 #[test]
 fn the_live_page_sends_the_camera_and_shows_it_swapped_and_a_second_browser_past_the_limit_is_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -271,18 +313,7 @@ fn the_live_page_sends_the_camera_and_shows_it_swapped_and_a_second_browser_past
     assert_eq!(report["second_start_enabled"], true, "the refused page can try again");
     assert_eq!(report["stopped_state"], "Stopped.");
 
-    // The frame the page showed carries the source's identity; the camera's own does not.
-    let mut analyzer = analyzer();
-    let identity = analyzer.analyze(&photo("astronaut.png"), Analysis::FULL).unwrap().remove(0).embedding.unwrap();
-    let shown = analyzer.analyze(&image::open(&frame).unwrap().into_rgb8(), Analysis::FULL).unwrap();
-    assert_eq!(shown.len(), 1, "one face in the frame shown");
-    let camera_frame = dir.path().join("camera-frame.png");
-    crate::transcode::ffmpeg(&["-i", clip.to_str().unwrap(), "-frames:v", "1", camera_frame.to_str().unwrap()]);
-    let raw = analyzer.analyze(&image::open(&camera_frame).unwrap().into_rgb8(), Analysis::FULL).unwrap();
-    let was = raw[0].embedding.as_ref().unwrap().cosine(&identity);
-    let now = shown[0].embedding.as_ref().unwrap().cosine(&identity);
-    eprintln!("likeness to the source: camera {was:.3}, shown {now:.3}");
-    assert!(now > was + 0.1, "the shown frame is not swapped: {was:.3} -> {now:.3}");
+    assert_shows_the_source(dir.path(), &clip, &frame);
 
     // Stopping freed the session.
     let mut free = false;
@@ -405,7 +436,7 @@ fn the_live_routes_refuse_what_they_cannot_answer_and_leak_no_slot() {
         a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\n\
         a=fingerprint:sha-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF\r\n\
         a=setup:actpass\r\na=rtpmap:111 opus/48000/2\r\n";
-    assert!(live(&format!("?source={id}"), sdp, audio_only).problem(400).contains("VP8"));
+    assert!(live(&format!("?source={id}"), sdp, audio_only).problem(400).contains("VP8 or H.264"));
     let huge = "a".repeat(100_000);
     live(&format!("?source={id}"), sdp, &huge).problem(413);
 

@@ -3,10 +3,12 @@
 
 mod affine;
 mod blend;
+mod box_mask;
 mod error;
 mod filter;
 mod io;
 mod letterbox;
+mod masked_paste;
 mod picture;
 mod polygon;
 mod rect;
@@ -15,6 +17,7 @@ mod warp;
 
 pub use affine::Affine;
 pub use blend::blend_masked;
+pub use box_mask::box_mask;
 pub use error::{ImageError, PictureCause};
 pub use filter::{box_blur3, erode_binary, erode_square, gaussian_blur, gaussian_kernel};
 pub use io::{
@@ -22,6 +25,7 @@ pub use io::{
     write_atomically, SaveMode,
 };
 pub use letterbox::{Letterbox, LetterboxResizer};
+pub use masked_paste::MaskedPaste;
 pub use picture::{
     decode_picture, decode_rgb, encode_rgb, encode_with_alpha, Picture, PictureFormat, PictureLimits,
     DEFAULT_MAX_PIXELS,
@@ -29,7 +33,7 @@ pub use picture::{
 pub use polygon::fill_polygon;
 pub use rect::Rect;
 pub use tensor::{nchw_from_rgb, Normalization};
-pub use warp::{warp_affine_gray, warp_affine_rgb};
+pub use warp::{warp_affine_gray, warp_affine_rgb, warp_affine_rgb_replicate};
 
 /// A single-channel float image (masks).
 pub type GrayF32 = image::ImageBuffer<image::Luma<f32>, Vec<f32>>;

@@ -107,6 +107,35 @@ pub fn warp_affine_rgb(src: &RgbImage, dst_from_src: &Affine, dst: &mut RgbImage
     });
 }
 
+/// [`warp_affine_rgb`] with OpenCV's `BORDER_REPLICATE`: a tap outside the source takes the
+/// nearest edge pixel (FaceFusion's crops), so a face at the frame's edge has no black rim.
+pub fn warp_affine_rgb_replicate(src: &RgbImage, dst_from_src: &Affine, dst: &mut RgbImage, roi: Rect) {
+    let (sw, sh) = src.dimensions();
+    if sw == 0 || sh == 0 {
+        return;
+    }
+    let dw = dst.width() as usize;
+    let s = src.as_raw();
+    let d: &mut [u8] = dst;
+    let (w, h) = (i64::from(sw), i64::from(sh));
+    for_each_tap(dst_from_src, roi, |x, y, tap| {
+        let o = 3 * (y as usize * dw + x as usize);
+        let (x0, x1) = (tap.sx.clamp(0, w - 1), (tap.sx + 1).clamp(0, w - 1));
+        let (y0, y1) = (tap.sy.clamp(0, h - 1), (tap.sy + 1).clamp(0, h - 1));
+        let (wx0, wx1, wy0, wy1) = (INTER_TAB - tap.fx, tap.fx, INTER_TAB - tap.fy, tap.fy);
+        let taps = [
+            (3 * (y0 * w + x0) as usize, wy0 * wx0 * 32),
+            (3 * (y0 * w + x1) as usize, wy0 * wx1 * 32),
+            (3 * (y1 * w + x0) as usize, wy1 * wx0 * 32),
+            (3 * (y1 * w + x1) as usize, wy1 * wx1 * 32),
+        ];
+        for c in 0..3 {
+            let acc: i64 = taps.iter().map(|&(i, weight)| i64::from(s[i + c]) * weight).sum();
+            d[o + c] = ((acc + (1 << (COEF_BITS - 1))) >> COEF_BITS).clamp(0, 255) as u8;
+        }
+    });
+}
+
 /// Warps a float mask into `dst` (pre-sized) through `dst_from_src`, writing only `roi`.
 pub fn warp_affine_gray(src: &GrayF32, dst_from_src: &Affine, dst: &mut GrayF32, roi: Rect) {
     let (sw, sh) = src.dimensions();

@@ -9,7 +9,7 @@ mod peer;
 mod registry;
 mod session;
 
-pub use codec::{Vp8Decoder, Vp8Encoder};
+pub use codec::{LiveCodec, VideoDecoder, VideoEncoder};
 pub use registry::{LiveControls, LiveSessions, SessionId};
 pub use session::{LiveStats, SessionMedia, SessionNet, StageMs};
 
@@ -37,8 +37,10 @@ pub enum LiveError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
-    #[error("the offer has no VP8 video: offer a video transceiver with VP8 (every browser has it)")]
-    NoVp8,
+    #[error(
+        "the offer has no VP8 or H.264 video: offer a video transceiver with one of them (every browser has both)"
+    )]
+    NoCodec,
     #[error("every live UDP port from {low} to {high} is taken")]
     NoFreePort { low: u16, high: u16 },
     #[error("the live session's UDP socket could not be opened")]
@@ -72,7 +74,7 @@ impl LiveError {
     pub fn kind(&self) -> crate::error_kind::ErrorKind {
         use crate::error_kind::ErrorKind;
         match self {
-            Self::Offer { .. } | Self::NoVp8 => ErrorKind::InvalidInput,
+            Self::Offer { .. } | Self::NoCodec => ErrorKind::InvalidInput,
             Self::Full { .. } | Self::NoFreePort { .. } => ErrorKind::Busy,
             Self::Engine(e) => e.kind(),
             Self::Socket { .. } | Self::Candidate { .. } | Self::Codec { .. } | Self::Thread { .. } => {

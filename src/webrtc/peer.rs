@@ -1,6 +1,7 @@
 //! The network side of a live session: str0m's sans-IO WebRTC state machine driven over one
-//! UDP socket. The browser's VP8 frames go to the decoder; the swapped frames come back from
-//! the encoder and go out on the same transceiver; keyframe requests are passed both ways.
+//! UDP socket. The browser's frames (VP8 or H.264) go to the decoder; the swapped frames come
+//! back from the encoder and go out on the same transceiver; keyframe requests are passed both
+//! ways, and str0m answers the browser's NACKs from its resend buffer (RTX).
 
 use std::{
     io::ErrorKind,
@@ -16,10 +17,17 @@ use str0m::{
     Event, IceConnectionState, Input, Output, Rtc,
 };
 
-use super::{session::Shared, EndReason};
+use super::{codec::LiveCodec, session::Shared, EndReason};
+
+/// A frame from the browser, as it came.
+pub struct Incoming {
+    pub codec: LiveCodec,
+    pub data: Arc<[u8]>,
+}
 
 /// An encoded frame for the browser.
 pub struct Outgoing {
+    pub codec: LiveCodec,
     pub data: Vec<u8>,
     /// Milliseconds since the session started (its RTP time, at 90 kHz).
     pub pts_ms: u64,
@@ -37,7 +45,7 @@ pub fn run(
     socket: &UdpSocket,
     local: SocketAddr,
     shared: &Arc<Shared>,
-    to_decoder: &Sender<Vec<u8>>,
+    to_decoder: &Sender<Incoming>,
     from_encoder: &Receiver<Outgoing>,
 ) -> EndReason {
     let mut buf = vec![0u8; 2000];
@@ -52,7 +60,7 @@ pub fn run(
         if let Some(mid) = video {
             while let Ok(frame) = from_encoder.try_recv() {
                 let Some(writer) = rtc.writer(mid) else { break };
-                let Some(pt) = writer.payload_params().next().map(|p| p.pt()) else { break };
+                let Some(pt) = payload_type(writer.payload_params(), frame.codec) else { break };
                 let time = MediaTime::from_90khz(frame.pts_ms.saturating_mul(90));
                 if let Err(e) = writer.write(pt, Instant::now(), time, frame.data) {
                     tracing::debug!(error = %e, "a swapped frame could not be sent");
@@ -80,11 +88,12 @@ pub fn run(
                         video.get_or_insert(added.mid);
                     }
                     Event::MediaData(data) => {
+                        let Some(codec) = LiveCodec::of(data.params.spec().codec) else { continue };
                         if !data.contiguous {
                             shared.want_peer_keyframe.store(true, Ordering::Release);
                         }
                         shared.stats.received(data.data.len());
-                        match to_decoder.try_send(data.data.to_vec()) {
+                        match to_decoder.try_send(Incoming { codec, data: data.data }) {
                             Ok(()) => {}
                             // The decoder is behind by a queue's worth: start again at a keyframe.
                             Err(TrySendError::Full(_)) => shared.want_peer_keyframe.store(true, Ordering::Release),
@@ -136,4 +145,32 @@ pub fn run(
             return EndReason::Failed;
         }
     }
+}
+
+/// The payload type to send `codec` with: for H.264 the packetization mode that splits a frame
+/// over packets (mode 1), constrained baseline first, as the encoder writes it.
+fn payload_type<'a>(
+    params: impl Iterator<Item = &'a str0m::format::PayloadParams>,
+    codec: LiveCodec,
+) -> Option<str0m::media::Pt> {
+    let mut best: Option<(u8, str0m::media::Pt)> = None;
+    for p in params {
+        let spec = p.spec();
+        if LiveCodec::of(spec.codec) != Some(codec) {
+            continue;
+        }
+        let rank = match codec {
+            LiveCodec::Vp8 => 0,
+            LiveCodec::H264 => match (spec.format.packetization_mode, spec.format.profile_level_id) {
+                (Some(1), Some(0x42e01f)) => 0,
+                (Some(1), Some(0x42001f)) => 1,
+                (Some(1), _) => 2,
+                _ => 3,
+            },
+        };
+        if best.is_none_or(|(r, _)| rank < r) {
+            best = Some((rank, p.pt()));
+        }
+    }
+    best.map(|(_, pt)| pt)
 }

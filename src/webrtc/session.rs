@@ -18,8 +18,8 @@ use serde::Serialize;
 use str0m::{change::SdpOffer, Candidate, RtcConfig};
 
 use super::{
-    codec::{Vp8Decoder, Vp8Encoder},
-    peer::{self, Outgoing},
+    codec::{LiveCodec, VideoDecoder, VideoEncoder},
+    peer::{self, Incoming, Outgoing},
     EndReason, LiveError, SessionId,
 };
 use crate::{
@@ -38,6 +38,8 @@ pub struct Shared {
     /// The decoder lost its place: ask the browser for a keyframe.
     pub want_peer_keyframe: AtomicBool,
     pub connected: AtomicBool,
+    /// The codec the browser's frames come in (and ours go back in).
+    pub codec: Mutex<Option<LiveCodec>>,
     pub ended: Mutex<Option<EndReason>>,
 }
 
@@ -119,6 +121,9 @@ pub struct LiveStats {
     pub swapping: bool,
     pub mouth_mask: bool,
     pub all_faces: bool,
+    /// The codec the browser sends and gets back; none before its first frame.
+    #[schema(value_type = Option<String>)]
+    pub codec: Option<LiveCodec>,
     pub stage_ms: StageMs,
     #[schema(value_type = Option<String>)]
     pub ended: Option<EndReason>,
@@ -151,6 +156,7 @@ impl Shared {
             swapping: self.controls.is_swapping(),
             mouth_mask: self.controls.is_mouth_mask_on(),
             all_faces: self.controls.is_all_faces(),
+            codec: *self.codec.lock().unwrap_or_else(PoisonError::into_inner),
             stage_ms: *s.stages.lock().unwrap_or_else(PoisonError::into_inner),
             ended: *self.ended.lock().unwrap_or_else(PoisonError::into_inner),
         }
@@ -164,8 +170,10 @@ impl Shared {
 
 /// The browser's frames as a pipeline source: decoded on the source stage's thread.
 struct RemoteSource {
-    frames: Receiver<Vec<u8>>,
-    decoder: Vp8Decoder,
+    frames: Receiver<Incoming>,
+    /// Made for the first frame's codec, and again if the browser changes it.
+    decoder: Option<VideoDecoder>,
+    max_pixels: u64,
     shared: Arc<Shared>,
 }
 
@@ -179,13 +187,24 @@ impl FrameSource for RemoteSource {
             if self.shared.controls.is_stopped() {
                 return Ok(None);
             }
-            let data = match self.frames.recv_timeout(Duration::from_millis(200)) {
-                Ok(data) => data,
+            let incoming = match self.frames.recv_timeout(Duration::from_millis(200)) {
+                Ok(incoming) => incoming,
                 Err(ChannelTimeout::Timeout) => continue,
                 Err(ChannelTimeout::Disconnected) => return Ok(None),
             };
+            let decoder = match self.decoder.take() {
+                Some(decoder) if decoder.codec() == incoming.codec => decoder,
+                _ => {
+                    let path = std::path::PathBuf::from(format!("live session {}", self.shared.id));
+                    let decoder = VideoDecoder::new(incoming.codec, self.max_pixels)
+                        .map_err(|source| VideoError::Open { path, source })?;
+                    *self.shared.codec.lock().unwrap_or_else(PoisonError::into_inner) = Some(incoming.codec);
+                    decoder
+                }
+            };
+            let decoder = self.decoder.insert(decoder);
             let decoding = Instant::now();
-            let decoded = self.decoder.decode(&data);
+            let decoded = decoder.decode(&incoming.data);
             let ms = decoding.elapsed().as_secs_f32() * 1000.0;
             mix(&mut self.shared.stats.stages.lock().unwrap_or_else(PoisonError::into_inner).decode, ms);
             match decoded {
@@ -260,17 +279,27 @@ pub fn start(
     static CRYPTO: std::sync::Once = std::sync::Once::new();
     CRYPTO.call_once(|| str0m::crypto::from_feature_flags().install_process_default());
     let offer = SdpOffer::from_sdp_string(offer).map_err(|e| LiveError::Offer { source: Box::new(e) })?;
-    if !offer
-        .to_sdp_string()
-        .lines()
-        .any(|l| l.starts_with("a=rtpmap:") && l.to_ascii_uppercase().contains("VP8/90000"))
-    {
-        return Err(LiveError::NoVp8);
+    let sdp = offer.to_sdp_string();
+    // Where each codec first comes in the offer: the browser's order is its preference (the
+    // page's codec choice), and the answer keeps it, since the browser sends the first.
+    let offered_at = |codec: LiveCodec| {
+        let name = format!(" {}/90000", codec.sdp_name());
+        sdp.lines().position(|l| l.starts_with("a=rtpmap:") && l.to_ascii_uppercase().contains(&name))
+    };
+    let (vp8, h264) = (offered_at(LiveCodec::Vp8), offered_at(LiveCodec::H264));
+    if vp8.is_none() && h264.is_none() {
+        return Err(LiveError::NoCodec);
     }
+    let h264_first = matches!((h264, vp8), (Some(h), Some(v)) if h < v) || vp8.is_none();
     let socket = bind(net)?;
     let port = socket.local_addr().map_err(|source| LiveError::Socket { source })?.port();
     let local = SocketAddr::new(net.advertised, port);
-    let mut rtc = RtcConfig::new().clear_codecs().enable_vp8(true).build(Instant::now());
+    let mut rtc = if h264_first {
+        RtcConfig::new().clear_codecs().enable_h264(true).enable_vp8(true)
+    } else {
+        RtcConfig::new().clear_codecs().enable_vp8(true).enable_h264(true)
+    }
+    .build(Instant::now());
     let candidate = Candidate::host(local, "udp").map_err(|e| LiveError::Candidate { source: Box::new(e) })?;
     rtc.add_local_candidate(candidate);
     let answer = rtc.sdp_api().accept_offer(offer).map_err(|e| LiveError::Offer { source: Box::new(e) })?;
@@ -285,9 +314,10 @@ pub fn start(
         want_keyframe: AtomicBool::new(true),
         want_peer_keyframe: AtomicBool::new(false),
         connected: AtomicBool::new(false),
+        codec: Mutex::new(None),
         ended: Mutex::new(None),
     });
-    let (to_decoder, frames) = crossbeam_channel::bounded::<Vec<u8>>(30);
+    let (to_decoder, frames) = crossbeam_channel::bounded::<Incoming>(30);
     let (to_network, from_encoder) = crossbeam_channel::bounded::<Outgoing>(8);
     // Opened on the source stage's thread (ffmpeg's decoder stays on the thread it runs on).
     let source = {
@@ -299,8 +329,8 @@ pub fn start(
                 .unwrap_or_else(PoisonError::into_inner)
                 .take()
                 .ok_or_else(|| VideoError::Open { path: path(), source: "it was opened already".into() })?;
-            let decoder = Vp8Decoder::new(max_pixels).map_err(|source| VideoError::Open { path: path(), source })?;
-            Ok(Box::new(RemoteSource { frames, decoder, shared: shared.clone() }) as Box<dyn FrameSource>)
+            Ok(Box::new(RemoteSource { frames, decoder: None, max_pixels, shared: shared.clone() })
+                as Box<dyn FrameSource>)
         })))
     };
     // One frame between stages: the newest frame is the one worth swapping, and every frame
@@ -346,7 +376,7 @@ fn send_swapped(
     bitrate: usize,
 ) {
     let started = Instant::now();
-    let mut encoder: Option<Vp8Encoder> = None;
+    let mut encoder: Option<VideoEncoder> = None;
     loop {
         let frame = match pipeline.frames().recv_timeout(Duration::from_millis(200)) {
             Ok(frame) => frame,
@@ -354,8 +384,10 @@ fn send_swapped(
             Err(_) => break,
         };
         let size = frame.image.dimensions();
-        if encoder.as_ref().is_none_or(|e| e.size() != size) {
-            match Vp8Encoder::new(size.0, size.1, 30, bitrate) {
+        // The browser gets back the codec it sends: what it encodes, it decodes.
+        let codec = shared.codec.lock().unwrap_or_else(PoisonError::into_inner).unwrap_or(LiveCodec::Vp8);
+        if encoder.as_ref().is_none_or(|e| e.size() != size || e.codec() != codec) {
+            match VideoEncoder::new(codec, size.0, size.1, 30, bitrate) {
                 Ok(e) => encoder = Some(e),
                 Err(e) => {
                     tracing::error!(session = %shared.id, error = %crate::error_text::with_causes(&e), "no encoder for the swapped frames");
@@ -371,7 +403,7 @@ fn send_swapped(
         let mut dropped = false;
         let encoding = Instant::now();
         let encoded = encoder.encode(&frame.image, i64::try_from(pts_ms).unwrap_or(i64::MAX), keyframe, |data, _| {
-            if to_network.try_send(Outgoing { data: data.to_vec(), pts_ms }).is_err() {
+            if to_network.try_send(Outgoing { codec, data: data.to_vec(), pts_ms }).is_err() {
                 dropped = true;
             }
         });

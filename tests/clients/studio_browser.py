@@ -7,6 +7,7 @@ Usage:
   studio_browser.py job BASE SOURCE VIDEO DOWNLOAD_DIR SHOT.png
   studio_browser.py status BASE SHOT.png
   studio_browser.py live BASE SOURCE CLIP.y4m SHOT.png FRAME.png SECONDS
+  studio_browser.py live_codec BASE SOURCE CLIP.y4m video/h264 FRAME.png
 
 Prints one JSON line with what the page showed; exits non-zero when the page failed.
 """
@@ -205,12 +206,14 @@ def status(base, shot):
     print(json.dumps(report))
 
 
-def start_live(driver, base, source, size=None):
+def start_live(driver, base, source, size=None, codec=None):
+    from selenium.webdriver.support.ui import Select
     driver.get(base + "/#live")
     by_testid(driver, "live-source").send_keys(source)
     if size:
-        from selenium.webdriver.support.ui import Select
         Select(driver.find_element(By.ID, "live-size")).select_by_value(size)
+    if codec:
+        Select(driver.find_element(By.ID, "live-codec")).select_by_value(codec)
     by_testid(driver, "live-start").click()
 
 
@@ -262,6 +265,29 @@ def live(base, source, clip, shot, frame_out, seconds):
     print(json.dumps(report))
 
 
+def live_codec(base, source, clip, codec, frame_out):
+    """One session with the codec chosen in the page: what went each way, and a frame shown."""
+    report = {}
+    driver = browser(camera=clip)
+    try:
+        report["can_send"] = driver.execute_script(
+            "return RTCRtpSender.getCapabilities('video').codecs.map(c => c.mimeType.toLowerCase())")
+        start_live(driver, base, source, codec=codec)
+        wait(driver, 120, "the swapped video playing",
+             lambda d: d.execute_script("const v = arguments[0]; return v.videoWidth > 0 && v.currentTime > 1",
+                                        by_testid(d, "live-video")) and figures(d)[0].get("frames_sent", 0) > 20)
+        time.sleep(2)
+        report["server"], report["browser"] = figures(driver)
+        with open(frame_out, "wb") as f:
+            f.write(base64.b64decode(driver.execute_script(READ_PIXELS, by_testid(driver, "live-video"))))
+        report["overlay"] = by_testid(driver, "live-stats").text
+        by_testid(driver, "live-stop").click()
+        report["console_errors"] = console_errors(driver)
+    finally:
+        driver.quit()
+    print(json.dumps(report))
+
+
 if __name__ == "__main__":
     command, args = sys.argv[1], sys.argv[2:]
-    {"picture": picture, "job": job, "status": status, "live": live}[command](*args)
+    {"picture": picture, "job": job, "status": status, "live": live, "live_codec": live_codec}[command](*args)

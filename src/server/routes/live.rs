@@ -110,7 +110,7 @@ fn live_problem(error: LiveError) -> Problem {
             tracing::debug!(error = %source, "an offer was refused");
             Problem::bad_request(error.to_string())
         }
-        LiveError::NoVp8 => Problem::bad_request(error.to_string()),
+        LiveError::NoCodec => Problem::bad_request(error.to_string()),
         LiveError::Full { .. } => {
             Problem::new(StatusCode::SERVICE_UNAVAILABLE, ProblemType::Error(ErrorKind::Busy), error.to_string())
                 .retry_after(10)
@@ -136,7 +136,7 @@ fn no_session(text: &str) -> Problem {
 
 #[utoipa::path(
     post, path = "/v1/live", tag = "live", params(LiveQuery),
-    request_body(content = String, content_type = "application/sdp", description = "The browser's SDP offer (sendrecv video, VP8)"),
+    request_body(content = String, content_type = "application/sdp", description = "The browser's SDP offer (sendrecv video, VP8 or H.264)"),
     responses(
         (status = 201, description = "The SDP answer; Location names the session", content_type = "application/sdp"),
         (status = 400, description = "Not an offer this server can answer", body = Problem, content_type = "application/problem+json"),

@@ -43,8 +43,11 @@ function gathered(connection, ms) {
 async function browserFigures() {
   const figures = {};
   if (!pc) return figures;
-  (await pc.getStats()).forEach((report) => {
+  const stats = await pc.getStats();
+  const mime = (report) => (report.codecId && stats.get(report.codecId) ? stats.get(report.codecId).mimeType : undefined);
+  stats.forEach((report) => {
     if (report.type === "inbound-rtp" && report.kind === "video") {
+      figures.codec = mime(report);
       figures.fps = report.framesPerSecond || 0;
       figures.framesDecoded = report.framesDecoded || 0;
       if (report.jitterBufferEmittedCount > 0) {
@@ -55,6 +58,7 @@ async function browserFigures() {
       figures.height = report.frameHeight;
     }
     if (report.type === "outbound-rtp" && report.kind === "video") {
+      figures.sentCodec = mime(report);
       figures.sentFps = report.framesPerSecond || 0;
       if (report.framesEncoded > 0) figures.encodeMs = (1000 * report.totalEncodeTime) / report.framesEncoded;
     }
@@ -72,7 +76,8 @@ async function showFigures() {
       `delay server ${server.delay_p50_ms.toFixed(0)} ms (p95 ${server.delay_p95_ms.toFixed(0)})` +
         (browser.jitterMs != null ? ` · jitter buffer ${browser.jitterMs.toFixed(0)} ms` : ""),
       `faces ${server.faces}${server.swapping ? "" : " · swap off"}` +
-        (browser.width ? ` · ${browser.width}×${browser.height}` : ""),
+        (browser.width ? ` · ${browser.width}×${browser.height}` : "") +
+        (server.codec ? ` · ${server.codec === "h264" ? "H.264" : "VP8"}` : ""),
     ];
     const overlay = $("live-stats");
     overlay.textContent = lines.join("\n");
@@ -118,8 +123,15 @@ async function start() {
     const transceiver = pc.addTransceiver(camera.getVideoTracks()[0], { direction: "sendrecv" });
     const codecs = (RTCRtpReceiver.getCapabilities && RTCRtpReceiver.getCapabilities("video")) || null;
     if (codecs && transceiver.setCodecPreferences) {
-      const vp8 = codecs.codecs.filter((c) => c.mimeType.toLowerCase() === "video/vp8");
-      if (vp8.length) transceiver.setCodecPreferences(vp8);
+      // The chosen codec first, the other after it: the server takes both, and sends back
+      // the one the browser sends. H.264 in the packetization mode that splits frames.
+      const chosen = $("live-codec").value;
+      const of = (mime) => codecs.codecs.filter((c) => c.mimeType.toLowerCase() === mime
+        && (mime !== "video/h264" || /packetization-mode=1/.test(c.sdpFmtpLine || "")));
+      // With RTX, so a packet the network lost is sent again on its own stream.
+      const preferred = [...of(chosen), ...of(chosen === "video/vp8" ? "video/h264" : "video/vp8"), ...of("video/rtx")];
+      if (!of(chosen).length) showError(errorBox, new Error(`This browser cannot send ${chosen.slice(6).toUpperCase()}; the other codec is used.`));
+      if (preferred.length) transceiver.setCodecPreferences(preferred);
     }
     pc.addEventListener("track", (event) => {
       $("live-video").srcObject = new MediaStream([event.track]);
