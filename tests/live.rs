@@ -43,7 +43,13 @@ fn models(delay: Duration) -> StageModels {
     let (detector, landmarker, _) = analyzer.into_parts();
     let tracker =
         FaceTracker::new(detector, landmarker, None, TrackerConfig { detect_every: 3, ..TrackerConfig::default() });
-    StageModels { tracker, swapper: Box::new(SlowSwapper { delay }), source: Arc::new(source) }
+    StageModels {
+        tracker,
+        swapper: Box::new(SlowSwapper { delay }),
+        pixel_boost: None,
+        enhancer: None,
+        source: Arc::new(source),
+    }
 }
 
 fn carphone() -> SourceSpec {

@@ -21,7 +21,7 @@ fn swapped_t1(engine: &Engine, mouth: Option<MouthMask>) -> image::RgbImage {
     let mut worker = engine.worker().unwrap();
     let source = worker.source_face(&photo("astronaut.png"), "astronaut", None).unwrap();
     let mut picture = photo("t1.jpg");
-    let settings = SwapSettings { swapper: SwapperKind::Landmark, mouth_mask: mouth };
+    let settings = SwapSettings { swapper: SwapperKind::Landmark, mouth_mask: mouth, ..SwapSettings::default() };
     let n = worker.swap(engine, &mut picture, &source, &FaceSelection::All, settings, "t1").unwrap();
     assert_eq!(n, 6);
     picture
@@ -120,7 +120,7 @@ fn a_three_quarter_source_paints_no_streaks() {
     let mut worker = engine.worker().unwrap();
     let source = worker.source_face(&turned, "turned", None).unwrap();
     let mut result = original.clone();
-    let settings = SwapSettings { swapper: SwapperKind::Landmark, mouth_mask: None };
+    let settings = SwapSettings { swapper: SwapperKind::Landmark, mouth_mask: None, ..SwapSettings::default() };
     assert_eq!(worker.swap(&engine, &mut result, &source, &FaceSelection::Largest, settings, "frame").unwrap(), 1);
     let face = &engine.analyzer().unwrap().analyze(&original, Analysis::FULL).unwrap()[0];
     let (before, after) = (sharpest_edges(&original, face.bbox), sharpest_edges(&result, face.bbox));

@@ -169,3 +169,49 @@ fn inswapper_runs_an_fp16_export_like_the_fp32_one() {
     assert!(mean < 0.5, "mean abs difference {mean}");
     assert_ne!(results[1], astronaut, "the fp16 swap changed nothing");
 }
+
+/// inswapper with pixel boost against insightface's own INSwapper run tile by tile through
+/// FaceFusion's `implode_pixel_boost` / `explode_pixel_boost`
+/// (tests/reference/pixel_boost_*, scripts/make_facefusion_references.py).
+#[test]
+fn pixel_boost_matches_insightface_with_facefusions_tiles() {
+    let mut analyzer = analyzer();
+    let t1 = photo("t1.jpg");
+    let sources = analyzer.analyze(&t1, Analysis::FULL).unwrap();
+    let source = SourceFace::new(&t1, largest(&sources)).unwrap();
+    let plain = {
+        let mut picture = photo("astronaut.png");
+        let targets = analyzer.analyze(&picture, Analysis::DETECT_ONLY).unwrap();
+        synthetic_inswapper().swap(&mut picture, &targets[0], &source).unwrap();
+        picture
+    };
+    for boost in [256u32, 512] {
+        #[derive(serde::Deserialize)]
+        struct Meta {
+            crop: [u32; 4],
+        }
+        let name = format!("pixel_boost_{boost}_astronaut");
+        let meta: Meta = serde_json::from_str(
+            &std::fs::read_to_string(root().join(format!("tests/reference/{name}.json"))).unwrap(),
+        )
+        .unwrap();
+        let crop = image::open(root().join(format!("tests/reference/{name}.png"))).unwrap().into_rgb8();
+        let mut want = photo("astronaut.png");
+        image::imageops::replace(&mut want, &crop, i64::from(meta.crop[0]), i64::from(meta.crop[1]));
+
+        let mut swapper = synthetic_inswapper();
+        swapper.set_pixel_boost(boost).unwrap();
+        let mut picture = photo("astronaut.png");
+        let targets = analyzer.analyze(&picture, Analysis::DETECT_ONLY).unwrap();
+        swapper.swap(&mut picture, &targets[0], &source).unwrap();
+        let (mean, max) = mean_abs_diff(&picture, &want);
+        eprintln!("pixel boost {boost} vs insightface + FaceFusion's tiles: mean {mean:.4}, max {max} grey levels");
+        assert!(mean <= 1.0, "pixel boost {boost}: mean abs difference {mean}");
+        assert_ne!(picture, plain, "pixel boost {boost} made the same picture as none");
+    }
+    let mut swapper = synthetic_inswapper();
+    for bad in [100, 200, 2048] {
+        let error = swapper.set_pixel_boost(bad).unwrap_err().to_string();
+        assert!(error.contains(&bad.to_string()), "{error}");
+    }
+}

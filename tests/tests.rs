@@ -9,6 +9,7 @@ mod cli;
 mod cluster;
 #[cfg(feature = "server")]
 mod cluster_support;
+mod enhancers;
 mod hardening;
 mod hostile;
 #[cfg(feature = "server")]

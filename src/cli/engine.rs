@@ -8,9 +8,10 @@ use clap::{Args, ValueEnum};
 use super::shown;
 use faceswap::{
     engine::{Engine, EngineConfig, ProviderName},
+    enhance::{EnhanceSettings, EnhancerKind},
     face::FaceSelection,
     imaging::{PictureLimits, DEFAULT_MAX_PIXELS},
-    swap::{MouthMask, SwapperKind},
+    swap::{MouthMask, SwapSettings, SwapperKind},
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -87,6 +88,11 @@ impl EngineArgs {
                 "--swapper-model names an inswapper file, and this run uses the landmark swapper: add --swapper inswapper, or leave --swapper-model out"
             );
         }
+        if swapper.pixel_boost.is_some() && swapper.kind == SwapperArg::Landmark {
+            anyhow::bail!(
+                "--pixel-boost is for inswapper, and this run uses the landmark swapper (which works at the face's own size): add --swapper inswapper, or leave --pixel-boost out"
+            );
+        }
         self.service_config(swapper)
     }
 
@@ -105,6 +111,7 @@ impl EngineArgs {
             detector_model: self.detector_model.clone(),
             swapper: swapper.kind.into(),
             swapper_model: swapper.model.clone(),
+            enhancer_model: swapper.enhancer_model.clone(),
             mirrors: self.mirror.iter().cloned().collect(),
             threads: self.threads.map(usize::from),
             limits: PictureLimits { max_pixels: self.max_pixels },
@@ -116,7 +123,15 @@ impl EngineArgs {
     /// # Errors
     /// When more than one provider was named.
     pub fn analysis_config(&self) -> anyhow::Result<EngineConfig> {
-        self.config(&SwapperArgs { kind: SwapperArg::Landmark, model: None })
+        self.config(&SwapperArgs {
+            kind: SwapperArg::Landmark,
+            model: None,
+            pixel_boost: None,
+            enhancer: None,
+            enhancer_blend: 80,
+            enhancer_weight: None,
+            enhancer_model: None,
+        })
     }
 }
 
@@ -137,7 +152,7 @@ impl From<SwapperArg> for SwapperKind {
     }
 }
 
-/// Which swapper to run, and from which file.
+/// Which swapper to run and from which file, and what runs with it (pixel boost, enhancer).
 #[derive(Debug, Clone, Args)]
 pub struct SwapperArgs {
     #[arg(long = "swapper", value_enum, default_value_t = SwapperArg::Landmark)]
@@ -145,6 +160,65 @@ pub struct SwapperArgs {
     /// Run this swapper file instead of the manifest's (checked for loading, not for a hash).
     #[arg(long = "swapper-model", value_name = "PATH")]
     pub model: Option<PathBuf>,
+    /// Inswapper at a larger aligned crop, swapped in 128-pixel tiles (FaceFusion's pixel
+    /// boost): 256, 384, 512, 768 or 1024 (128: none). Slower by the square of side/128.
+    #[arg(long, value_name = "SIDE", value_parser = parse_pixel_boost)]
+    pub pixel_boost: Option<u32>,
+    /// A face enhancer after the swap: gfpgan_1.4, gpen_bfr_256, gpen_bfr_512 or codeformer
+    /// (`faceswap models fetch NAME` first, or --enhancer-model).
+    #[arg(long, value_name = "NAME")]
+    pub enhancer: Option<EnhancerKind>,
+    /// How much of the enhanced face is laid over the swapped one, 0–100.
+    #[arg(long, value_name = "PERCENT", default_value_t = 80, requires = "enhancer",
+          value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub enhancer_blend: u8,
+    /// CodeFormer's fidelity, 0 (restore more) to 1 (keep more of the face).
+    #[arg(long, value_name = "X", requires = "enhancer")]
+    pub enhancer_weight: Option<f64>,
+    /// Run this enhancer file (the interface of --enhancer's) instead of the manifest's.
+    #[arg(long, value_name = "PATH", requires = "enhancer")]
+    pub enhancer_model: Option<PathBuf>,
+}
+
+fn parse_pixel_boost(text: &str) -> Result<u32, String> {
+    match text.parse::<u32>() {
+        Ok(side @ (128 | 256 | 384 | 512 | 768 | 1024)) => Ok(side),
+        _ => Err(format!("{text:?} is not a pixel boost: use 128 (none), 256, 384, 512, 768 or 1024")),
+    }
+}
+
+impl SwapperArgs {
+    /// The enhancer and how much of it, as the flags say.
+    ///
+    /// # Errors
+    /// A weight for an enhancer without one, or outside 0–1.
+    pub fn enhancer(&self) -> anyhow::Result<Option<EnhanceSettings>> {
+        let Some(kind) = self.enhancer else { return Ok(None) };
+        let mut settings = EnhanceSettings { blend: self.enhancer_blend, ..EnhanceSettings::new(kind) };
+        if let Some(weight) = self.enhancer_weight {
+            if kind != EnhancerKind::Codeformer {
+                anyhow::bail!("--enhancer-weight is CodeFormer's fidelity, and {kind} has none: leave it out, or use --enhancer codeformer");
+            }
+            if !(0.0..=1.0).contains(&weight) {
+                anyhow::bail!("--enhancer-weight {weight} is outside 0–1");
+            }
+            settings.weight = weight;
+        }
+        Ok(Some(settings))
+    }
+
+    /// The swap settings for pictures: swapper, mouth mask, pixel boost, enhancer.
+    ///
+    /// # Errors
+    /// See [`SwapperArgs::enhancer`].
+    pub fn settings(&self, mouth_mask: Option<MouthMask>) -> anyhow::Result<SwapSettings> {
+        Ok(SwapSettings {
+            swapper: self.kind.into(),
+            mouth_mask,
+            pixel_boost: self.pixel_boost,
+            enhancer: self.enhancer()?,
+        })
+    }
 }
 
 /// The source picture and which of its faces to put on.

@@ -119,6 +119,8 @@ pub fn run(args: LiveArgs) -> Result<()> {
         source: Arc::new(source),
         selection: args.faces.selection(&engine)?,
         swapper: engine.config().swapper,
+        pixel_boost: args.swapper.pixel_boost,
+        enhancer: args.swapper.enhancer()?,
         tracker: TrackerConfig {
             detect_every: args.detect_every,
             smoothing: !args.no_smoothing,

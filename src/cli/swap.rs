@@ -7,7 +7,6 @@ use clap::Args;
 use faceswap::{
     engine::{Engine, FaceChoice},
     imaging::{check_output, write_atomically, SaveMode},
-    swap::SwapSettings,
 };
 
 use super::{
@@ -62,7 +61,7 @@ pub fn run(args: SwapArgs) -> Result<()> {
     };
     let kind = engine.config().swapper;
     let what = format!("the target {}", shown(&args.target));
-    let settings = SwapSettings { swapper: kind, mouth_mask: args.mouth.mask()? };
+    let settings = args.swapper.settings(args.mouth.mask()?)?;
     let swapped = worker.swap_picture(&engine, &source, target, faces, settings, &what, format)?;
     let elapsed = started.elapsed();
     write_atomically(&args.output, &swapped.bytes, mode)?;

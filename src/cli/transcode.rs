@@ -158,6 +158,8 @@ pub fn run(args: TranscodeArgs) -> Result<()> {
         detect_every: args.detect_every,
         swapper: engine.config().swapper,
         mouth_mask: args.mouth.mask()?,
+        pixel_boost: args.swapper.pixel_boost,
+        enhancer: args.swapper.enhancer()?,
         overwrite: args.overwrite,
     };
     // The watchdog repairs a model that goes bad mid-run; the lossless pipeline loses no frame.

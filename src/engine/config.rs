@@ -52,6 +52,9 @@ pub struct EngineConfig {
     pub swapper: SwapperKind,
     /// An inswapper file to run instead of the manifest's (loaded, not hash-checked).
     pub swapper_model: Option<PathBuf>,
+    /// A face enhancer file to run instead of the manifest's for the enhancer asked for
+    /// (loaded, not hash-checked).
+    pub enhancer_model: Option<PathBuf>,
     /// Base URLs tried before the manifest's when a model is fetched or repaired.
     pub mirrors: Vec<String>,
     /// Threads per model (default: ONNX Runtime's, one per core).
@@ -71,6 +74,7 @@ impl Default for EngineConfig {
             detector_model: None,
             swapper: SwapperKind::Landmark,
             swapper_model: None,
+            enhancer_model: None,
             mirrors: Vec::new(),
             threads: None,
             limits: PictureLimits::default(),

@@ -29,6 +29,7 @@ pub use watchdog::{Rebuild, Watchdog, WatchdogHandle};
 pub use worker::{EngineWorker, FaceChoice, SwappedPicture};
 
 use crate::{
+    enhance::{EnhancerKind, FaceEnhancer},
     face::{DetectorConfig, FaceAnalyzer, FaceModels},
     health::{HealthReport, HealthState, ModelHealth},
     imaging::{decode_picture, decode_rgb, load_picture_within, load_rgb_within, Picture, PictureLimits},
@@ -218,6 +219,27 @@ impl Engine {
     pub fn swapper(&self, kind: SwapperKind) -> Result<Box<dyn Swapper>> {
         let file = self.swapper_file(kind)?;
         Ok(build_swapper(kind, file.as_ref(), &self.factory)?)
+    }
+
+    /// The file the enhancer `kind` runs: the configured `enhancer_model`, else the manifest's
+    /// (present and valid; `faceswap models fetch NAME` brings it).
+    ///
+    /// # Errors
+    /// When the file is missing or damaged.
+    pub fn enhancer_file(&self, kind: EnhancerKind) -> Result<VerifiedModel> {
+        Ok(match &self.config.enhancer_model {
+            Some(path) => crate::models::ModelStore::unpinned(path)?,
+            None => self.store().verify(kind.name())?,
+        })
+    }
+
+    /// A new face enhancer of `kind`, with its own session.
+    ///
+    /// # Errors
+    /// When its file is missing or damaged, or its session cannot be built.
+    pub fn enhancer(&self, kind: EnhancerKind) -> Result<FaceEnhancer> {
+        let file = self.enhancer_file(kind)?;
+        Ok(FaceEnhancer::build(&self.factory, &file, kind)?)
     }
 
     /// Runs `work` on the engine's own analysis worker (built on first use). Callers take turns;

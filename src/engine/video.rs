@@ -8,6 +8,7 @@ use image::RgbImage;
 
 use super::{ConsumerHandle, Engine};
 use crate::{
+    enhance::EnhanceSettings,
     face::FaceSelection,
     pipeline::{
         Controls, FaceTracker, FrameCounts, Pipeline, PipelineConfig, PipelineError, RunningPipeline, StageModels,
@@ -25,6 +26,10 @@ pub struct VideoSwap {
     pub selection: FaceSelection,
     pub swapper: SwapperKind,
     pub tracker: TrackerConfig,
+    /// Inswapper's aligned crop side (pixel boost); none for the model's own.
+    pub pixel_boost: Option<u32>,
+    /// The face enhancer, as a stage of its own after the swap.
+    pub enhancer: Option<EnhanceSettings>,
 }
 
 /// A running pipeline, registered for model reloads as long as it runs.
@@ -85,7 +90,13 @@ impl Engine {
         let tracker_config = TrackerConfig { embeddings, ..swap.tracker };
         let (detector, landmarker, embedder) = self.video_analyzer()?.into_parts();
         let tracker = FaceTracker::new(detector, landmarker, embeddings.then_some(embedder), tracker_config);
-        let models = StageModels { tracker, swapper: self.swapper(swap.swapper)?, source: swap.source };
+        let mut swapper = self.swapper(swap.swapper)?;
+        swapper.set_pixel_boost(swap.pixel_boost)?;
+        let enhancer = match swap.enhancer {
+            Some(settings) => Some((self.enhancer(settings.kind)?, settings)),
+            None => None,
+        };
+        let models = StageModels { tracker, swapper, pixel_boost: swap.pixel_boost, enhancer, source: swap.source };
         let (updates, registration) = self.supervisor().register_pipeline();
         let config = PipelineConfig { selection: swap.selection, ..config };
         let running = Pipeline::start(source, models, config, controls, updates)?;

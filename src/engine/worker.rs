@@ -7,6 +7,7 @@ use image::RgbImage;
 
 use super::{ConsumerHandle, Engine, ReloadedModel};
 use crate::{
+    enhance::{EnhancerKind, FaceEnhancer},
     face::{Analysis, Face, FaceAnalyzer, FaceError, FaceSelection},
     imaging::{encode_with_alpha, Picture, PictureFormat},
     swap::{MouthKeeper, SourceFace, SwapSettings, Swapper},
@@ -36,6 +37,8 @@ pub struct EngineWorker {
     analyzer: FaceAnalyzer,
     /// Built on first use of each kind.
     swappers: Vec<Box<dyn Swapper>>,
+    /// Built on first use of each kind.
+    enhancers: Vec<FaceEnhancer>,
     mouth: MouthKeeper,
     updates: Receiver<ReloadedModel>,
     _registration: ConsumerHandle,
@@ -54,7 +57,14 @@ impl EngineWorker {
         let analyzer = engine.analyzer()?;
         let (to, updates) = crossbeam_channel::unbounded();
         let registration = engine.supervisor().register_channel(crate::face::DetectorConfig::scrfd(), to);
-        Ok(Self { analyzer, swappers: Vec::new(), mouth: MouthKeeper::default(), updates, _registration: registration })
+        Ok(Self {
+            analyzer,
+            swappers: Vec::new(),
+            enhancers: Vec::new(),
+            mouth: MouthKeeper::default(),
+            updates,
+            _registration: registration,
+        })
     }
 
     /// Takes up models the watchdog rebuilt since the last call.
@@ -119,7 +129,7 @@ impl EngineWorker {
         settings: SwapSettings,
         what: &str,
     ) -> Result<usize> {
-        let SwapSettings { swapper: kind, mouth_mask } = settings;
+        let SwapSettings { swapper: kind, mouth_mask, pixel_boost, enhancer } = settings;
         self.apply_updates();
         let index = match self.swappers.iter().position(|s| s.kind() == kind) {
             Some(index) => index,
@@ -129,6 +139,7 @@ impl EngineWorker {
             }
         };
         let swapper = &mut self.swappers[index];
+        swapper.set_pixel_boost(pixel_boost)?;
         // Picking by likeness needs every face's identity; the swapper's needs are computed
         // for the chosen faces only.
         let likeness = Analysis { landmarks: false, embedding: matches!(selection, FaceSelection::MostLike(_)) };
@@ -145,7 +156,27 @@ impl EngineWorker {
             swapper.swap(picture, &targets[i], source)?;
             self.mouth.restore(picture);
         }
+        // The enhancer after every swap, on the target's own five points (FaceFusion's order:
+        // its processors run one after another over the whole frame).
+        if let Some(enhance) = enhancer {
+            let enhancer = self.enhancer(engine, enhance.kind)?;
+            for &i in &chosen {
+                enhancer.enhance(picture, &targets[i].kps, &enhance)?;
+            }
+        }
         Ok(chosen.len())
+    }
+
+    /// This worker's enhancer of `kind`, built on first use.
+    fn enhancer(&mut self, engine: &Engine, kind: EnhancerKind) -> Result<&mut FaceEnhancer> {
+        let index = match self.enhancers.iter().position(|e| e.kind() == kind) {
+            Some(index) => index,
+            None => {
+                self.enhancers.push(engine.enhancer(kind)?);
+                self.enhancers.len() - 1
+            }
+        };
+        Ok(&mut self.enhancers[index])
     }
 }
 

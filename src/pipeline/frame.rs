@@ -13,6 +13,8 @@ pub struct StageTimes {
     pub detect: f32,
     pub track: f32,
     pub swap: f32,
+    /// 0 without an enhancer.
+    pub enhance: f32,
 }
 
 /// A picture in the pipeline.
@@ -33,5 +35,8 @@ pub struct Frame {
     pub faces: Vec<Face>,
     /// How many faces the swap stage replaced.
     pub swapped: usize,
+    /// Which of `faces` it replaced (bit i for face i; faces past 64 are not enhanced), for the
+    /// enhance stage: a bit set, so that no list is allocated per frame.
+    pub swapped_faces: u64,
     pub times: StageTimes,
 }

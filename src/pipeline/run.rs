@@ -14,6 +14,7 @@ use super::{
     TrackUpdate,
 };
 use crate::{
+    enhance::{EnhanceSettings, FaceEnhancer},
     face::{FaceSelection, ScrfdDetector},
     swap::{MouthMask, SourceFace, Swapper},
     video::{FramePool, Pacing, SourceSpec},
@@ -62,10 +63,13 @@ impl PipelineConfig {
     }
 }
 
-/// What the stages run: the tracker's models, the swapper, and the source face it puts on.
+/// What the stages run: the tracker's models, the swapper (and its pixel boost, kept on a
+/// reloaded one), the face enhancer when there is one, and the source face.
 pub struct StageModels {
     pub tracker: FaceTracker,
     pub swapper: Box<dyn Swapper>,
+    pub pixel_boost: Option<u32>,
+    pub enhancer: Option<(FaceEnhancer, EnhanceSettings)>,
     pub source: Arc<SourceFace>,
 }
 
@@ -123,7 +127,7 @@ impl Pipeline {
         updates: StageUpdates,
     ) -> Result<RunningPipeline, PipelineError> {
         let StageUpdates { detect: detect_updates, track: track_updates, swap: swap_updates } = updates;
-        let StageModels { tracker, swapper, source: source_face } = models;
+        let StageModels { tracker, swapper, pixel_boost, enhancer, source: source_face } = models;
         let (detector, follower) = tracker.into_stages();
         let tracking = Arc::new(AtomicBool::new(false));
         let counters = Arc::new(Counters::default());
@@ -170,6 +174,15 @@ impl Pipeline {
                 Ok(())
             })?);
         }
+        // With an enhancer, the swap stage hands its frames to the enhance stage, which becomes
+        // the pipeline's end.
+        let (enhance_links, frames) = match enhancer {
+            Some(enhancer) => {
+                let (enhanced_tx, enhanced_rx) = link(config.policy, depth, counters.dropped.clone());
+                (Some((enhancer, swapped_rx, enhanced_tx)), enhanced_rx)
+            }
+            None => (None, swapped_rx),
+        };
         {
             if config.mouth_mask.is_some() {
                 controls.set_mouth_mask(true);
@@ -179,7 +192,7 @@ impl Pipeline {
                 (controls.clone(), counters.clone(), pool.clone(), config.selection);
             handles.push(spawn("swap", move || {
                 stages::swap(
-                    (swapper, &source_face, mouth),
+                    (swapper, pixel_boost, &source_face, mouth),
                     selection,
                     (&tracked_rx, &swapped_tx),
                     &controls,
@@ -190,7 +203,14 @@ impl Pipeline {
                 Ok(())
             })?);
         }
-        Ok(RunningPipeline { frames: swapped_rx, handles, counters, pool, source: description })
+        if let Some(((enhancer, settings), swapped_rx, enhanced_tx)) = enhance_links {
+            let (counters, pool) = (counters.clone(), pool.clone());
+            handles.push(spawn("enhance", move || {
+                stages::enhance((enhancer, settings), (&swapped_rx, &enhanced_tx), &counters, &pool);
+                Ok(())
+            })?);
+        }
+        Ok(RunningPipeline { frames, handles, counters, pool, source: description })
     }
 }
 

@@ -13,6 +13,7 @@ use super::{
     TrackUpdate,
 };
 use crate::{
+    enhance::{EnhanceSettings, FaceEnhancer},
     face::{FaceSelection, ScrfdDetector},
     swap::{MouthKeeper, MouthMask, SourceFace, Swapper},
     video::{FramePool, Pacing, SourceSpec, VideoError},
@@ -111,6 +112,7 @@ pub(super) fn source(
             image: next.image,
             faces: Vec::new(),
             swapped: 0,
+            swapped_faces: 0,
             times: StageTimes { capture: capture_ms, ..StageTimes::default() },
         };
         seq += 1;
@@ -186,7 +188,7 @@ pub(super) fn track(
 }
 
 pub(super) fn swap(
-    (mut swapper, source, mouth): (Box<dyn Swapper>, &SourceFace, MouthMask),
+    (mut swapper, pixel_boost, source, mouth): (Box<dyn Swapper>, Option<u32>, &SourceFace, MouthMask),
     selection: FaceSelection,
     (input, out): (&LinkReceiver<Frame>, &LinkSender<Frame>),
     controls: &Controls,
@@ -202,6 +204,9 @@ pub(super) fn swap(
             // is not this stage's business.
             if update.kind() == swapper.kind() {
                 swapper = update;
+                if let Err(e) = swapper.set_pixel_boost(pixel_boost) {
+                    tracing::warn!(error = %e, "the reloaded swapper refused the pixel boost");
+                }
                 tracing::info!("swap stage switched to a reloaded model");
             }
         }
@@ -211,7 +216,7 @@ pub(super) fn swap(
             let chosen = if controls.is_all_faces() { &FaceSelection::All } else { &selection }
                 .pick(&frame.faces, "frame")
                 .unwrap_or_default();
-            let Frame { image, faces, swapped, .. } = &mut frame;
+            let Frame { image, faces, swapped, swapped_faces, .. } = &mut frame;
             let mouth_mask = controls.is_mouth_mask_on();
             swapper.set_mouth_kept(mouth_mask);
             for i in chosen {
@@ -219,7 +224,12 @@ pub(super) fn swap(
                     keeper.save(image, &faces[i], mouth);
                 }
                 match swapper.swap(image, &faces[i], source) {
-                    Ok(()) => *swapped += 1,
+                    Ok(()) => {
+                        *swapped += 1;
+                        if i < 64 {
+                            *swapped_faces |= 1 << i;
+                        }
+                    }
                     Err(e) => {
                         failures.record(&e);
                     }
@@ -228,6 +238,31 @@ pub(super) fn swap(
             }
         }
         frame.times.swap = millis(stage_started);
+        if !pass_on(out, frame, pool) {
+            break;
+        }
+    }
+}
+
+/// The face enhancer over the faces the swap stage replaced, after it, on their own five points.
+pub(super) fn enhance(
+    (mut enhancer, settings): (FaceEnhancer, EnhanceSettings),
+    (input, out): (&LinkReceiver<Frame>, &LinkSender<Frame>),
+    counters: &Counters,
+    pool: &FramePool,
+) {
+    let mut failures = StageFailures::new("enhance", counters);
+    for mut frame in input {
+        let stage_started = Instant::now();
+        let Frame { image, faces, swapped_faces, .. } = &mut frame;
+        for (i, face) in faces.iter().enumerate().take(64) {
+            if *swapped_faces & (1 << i) != 0 {
+                if let Err(e) = enhancer.enhance(image, &face.kps, &settings) {
+                    failures.record(&e);
+                }
+            }
+        }
+        frame.times.enhance = millis(stage_started);
         if !pass_on(out, frame, pool) {
             break;
         }

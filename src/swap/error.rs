@@ -23,6 +23,10 @@ pub enum SwapError {
     MissingAnalysis { swapper: &'static str, what: &'static str, role: &'static str },
     #[error("the {swapper} swapper needs a model file, and none was given")]
     ModelRequired { swapper: &'static str },
+    #[error("a pixel boost of {side} is not a multiple of the model's {model} pixels up to 8 times it")]
+    PixelBoost { side: u32, model: u32 },
+    #[error("pixel boost is for inswapper; the {swapper} swapper works at the face's own size")]
+    PixelBoostUnsupported { swapper: &'static str },
 }
 
 impl SwapError {
@@ -33,6 +37,7 @@ impl SwapError {
             Self::Face(e) => e.kind(),
             Self::Emap { .. } | Self::EmapShape { .. } | Self::ModelRequired { .. } => ErrorKind::ModelUnavailable,
             Self::MissingAnalysis { .. } => ErrorKind::Internal,
+            Self::PixelBoost { .. } | Self::PixelBoostUnsupported { .. } => ErrorKind::InvalidInput,
         }
     }
 }

@@ -26,13 +26,20 @@ pub struct InSwapper {
     target_name: String,
     source_name: String,
     half_precision: bool,
+    /// The model's side (128).
     size: u32,
+    /// The side of the aligned crop: the model's, or a multiple of it swapped in tiles
+    /// (FaceFusion's pixel boost).
+    boost: u32,
     emap: Vec<f32>,
     /// The latent of the last source seen, by its id: sources are shared values, and the
     /// latent (identity · emap) is the one thing this model derives from them.
     latent: Option<(u64, Vec<f32>)>,
     crop: RgbImage,
     swapped: RgbImage,
+    /// The boosted crop's tile being swapped, and the boosted result.
+    tile: RgbImage,
+    boosted: RgbImage,
     tensor: Vec<f32>,
     tensor_f16: Vec<f16>,
     latent_f16: Vec<f16>,
@@ -74,10 +81,13 @@ impl InSwapper {
             session,
             half_precision,
             size,
+            boost: size,
             emap: emap.data,
             latent: None,
             crop: RgbImage::new(size, size),
             swapped: RgbImage::new(size, size),
+            tile: RgbImage::new(size, size),
+            boosted: RgbImage::new(0, 0),
             tensor: vec![0.0; (3 * size * size) as usize],
             tensor_f16: Vec::new(),
             latent_f16: Vec::new(),
@@ -88,6 +98,28 @@ impl InSwapper {
     /// Time spent inside the model so far.
     pub fn inference_time(&self) -> std::time::Duration {
         self.session.inference_time()
+    }
+
+    /// Swaps at an aligned crop of `side` pixels (a multiple of the model's 128, up to 1024):
+    /// the crop is cut into side/128 × side/128 interleaved tiles, each swapped at the model's
+    /// size and put back where it came from (FaceFusion's `implode_pixel_boost` and
+    /// `explode_pixel_boost`), so a large face keeps its detail.
+    ///
+    /// # Errors
+    /// [`SwapError::PixelBoost`] for a side that is not such a multiple.
+    pub fn set_pixel_boost(&mut self, side: u32) -> Result<(), SwapError> {
+        if side < self.size || !side.is_multiple_of(self.size) || side > 8 * self.size {
+            return Err(SwapError::PixelBoost { side, model: self.size });
+        }
+        self.boost = side;
+        self.crop = RgbImage::new(side, side);
+        self.boosted = if side == self.size { RgbImage::new(0, 0) } else { RgbImage::new(side, side) };
+        Ok(())
+    }
+
+    /// The side of the aligned crop (the model's unless boosted).
+    pub fn pixel_boost(&self) -> u32 {
+        self.boost
     }
 
     /// The latent the model is fed for an identity: normed · emap, then L2-normalised.
@@ -146,6 +178,36 @@ impl InSwapper {
     }
 }
 
+impl InSwapper {
+    /// The boosted crop swapped tile by tile: tile (a, b) holds the crop's pixels at rows
+    /// i·n + a and columns j·n + b (n = boost / 128), and its swap goes back to the same places.
+    fn run_tiles(&mut self, latent: &[f32]) -> Result<(), SwapError> {
+        let (m, n) = (self.size as usize, (self.boost / self.size) as usize);
+        let side = m * n;
+        for a in 0..n {
+            for b in 0..n {
+                let (crop, tile): (&[u8], &mut [u8]) = (&self.crop, &mut self.tile);
+                for i in 0..m {
+                    for j in 0..m {
+                        let from = 3 * ((i * n + a) * side + j * n + b);
+                        tile[3 * (i * m + j)..3 * (i * m + j) + 3].copy_from_slice(&crop[from..from + 3]);
+                    }
+                }
+                nchw_from_rgb(&self.tile, NORMALIZATION, &mut self.tensor);
+                self.run_model(latent)?;
+                let (swapped, boosted): (&[u8], &mut [u8]) = (&self.swapped, &mut self.boosted);
+                for i in 0..m {
+                    for j in 0..m {
+                        let to = 3 * ((i * n + a) * side + j * n + b);
+                        boosted[to..to + 3].copy_from_slice(&swapped[3 * (i * m + j)..3 * (i * m + j) + 3]);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 fn session_input_type(session: &ModelSession) -> Option<TensorElementType> {
     match session.input_type(0)? {
         ValueType::Tensor { ty, .. } => Some(ty),
@@ -166,18 +228,31 @@ impl Swapper for InSwapper {
         self.session.inference_time()
     }
 
+    fn set_pixel_boost(&mut self, side: Option<u32>) -> Result<(), SwapError> {
+        let side = side.unwrap_or(self.size);
+        if side == self.boost {
+            return Ok(());
+        }
+        InSwapper::set_pixel_boost(self, side)
+    }
+
     fn swap(&mut self, frame: &mut RgbImage, target: &Face, source: &SourceFace) -> Result<(), SwapError> {
         let latent = match self.latent.take() {
             Some((id, latent)) if id == source.id() => latent,
             _ => self.latent_of(source.identity()),
         };
-        let crop_from_frame = align_to_template(&target.kps, self.size);
-        warp_affine_rgb(frame, &crop_from_frame, &mut self.crop, Rect::full(self.size, self.size));
-        nchw_from_rgb(&self.crop, NORMALIZATION, &mut self.tensor);
-        let result = self.run_model(&latent);
+        let crop_from_frame = align_to_template(&target.kps, self.boost);
+        warp_affine_rgb(frame, &crop_from_frame, &mut self.crop, Rect::full(self.boost, self.boost));
+        let result = if self.boost == self.size {
+            nchw_from_rgb(&self.crop, NORMALIZATION, &mut self.tensor);
+            self.run_model(&latent)
+        } else {
+            self.run_tiles(&latent)
+        };
         self.latent = Some((source.id(), latent));
         result?;
-        self.paste_back.paste(frame, &self.swapped, &crop_from_frame);
+        let swapped = if self.boost == self.size { &self.swapped } else { &self.boosted };
+        self.paste_back.paste(frame, swapped, &crop_from_frame);
         Ok(())
     }
 }

@@ -42,6 +42,17 @@ pub trait Swapper: Send {
     /// or a model failure.
     fn swap(&mut self, frame: &mut RgbImage, target: &Face, source: &SourceFace) -> Result<(), SwapError>;
 
+    /// Swaps at an aligned crop of `side` pixels (pixel boost); `None` for the swapper's own.
+    ///
+    /// # Errors
+    /// A side this swapper cannot work at, or any side for a swapper without a crop.
+    fn set_pixel_boost(&mut self, side: Option<u32>) -> Result<(), SwapError> {
+        match side {
+            None => Ok(()),
+            Some(_) => Err(SwapError::PixelBoostUnsupported { swapper: self.kind().name() }),
+        }
+    }
+
     /// Whether the target's own mouth will be laid back over the swaps that follow (the mouth
     /// mask). A swapper that reshapes the face may then keep more of the target's shape, so the
     /// restored mouth sits in a face shaped for it.
@@ -53,11 +64,15 @@ pub trait Swapper: Send {
     }
 }
 
-/// How to swap a picture: which swapper, and whether the target's own mouth is laid back.
+/// How to swap a picture: which swapper, whether the target's own mouth is laid back, the
+/// pixel boost, and the face enhancer run after the swap.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct SwapSettings {
     pub swapper: SwapperKind,
     pub mouth_mask: Option<MouthMask>,
+    /// The aligned crop's side for inswapper (256, 384, 512…); none for the model's own.
+    pub pixel_boost: Option<u32>,
+    pub enhancer: Option<crate::enhance::EnhanceSettings>,
 }
 
 /// Which swapper to run.

@@ -28,6 +28,7 @@ pub use plan::{plan_parts, PartPlan, PlannedPart};
 
 use crate::{
     engine::{Engine, VideoSwap},
+    enhance::EnhanceSettings,
     face::FaceSelection,
     pipeline::{Controls, PipelineConfig, PipelineStats, SinkMeter, TrackerConfig},
     swap::{MouthMask, SourceFace, SwapperKind},
@@ -61,6 +62,10 @@ pub struct TranscodeOptions {
     pub swapper: SwapperKind,
     /// Lay the target's own inner mouth back over every swapped face.
     pub mouth_mask: Option<MouthMask>,
+    /// Inswapper's aligned crop side (pixel boost).
+    pub pixel_boost: Option<u32>,
+    /// A face enhancer after the swap.
+    pub enhancer: Option<EnhanceSettings>,
     /// Replace an existing output.
     pub overwrite: bool,
 }
@@ -80,6 +85,8 @@ impl Default for TranscodeOptions {
             detect_every: 8,
             swapper: SwapperKind::Landmark,
             mouth_mask: None,
+            pixel_boost: None,
+            enhancer: None,
             overwrite: false,
         }
     }
@@ -234,6 +241,8 @@ fn swap_into(
         source: job.source.clone(),
         selection: job.selection.clone(),
         swapper: options.swapper,
+        pixel_boost: options.pixel_boost,
+        enhancer: options.enhancer,
         tracker: TrackerConfig {
             detect_every: options.detect_every.max(1),
             first_frame: destination.first_frame,

@@ -23,6 +23,7 @@ use super::{
         AppState,
     },
     pictures::{mouth_mask, swapper_kind, target_faces},
+    processors,
 };
 use crate::{
     jobs::{JobError, JobFiles, JobId, JobIntake, JobRecord, JobStatus, JobSubmission},
@@ -61,6 +62,12 @@ pub struct JobForm {
     mouth_mask: Option<bool>,
     mouth_mask_size: Option<f32>,
     mouth_mask_feather: Option<f32>,
+    /// Inswapper at a larger aligned crop in 128-pixel tiles: 256, 384, 512, 768 or 1024.
+    pixel_boost: Option<u32>,
+    /// A face enhancer after the swap: `gfpgan_1.4`, `gpen_bfr_256`, `gpen_bfr_512` or `codeformer`.
+    enhancer: Option<String>,
+    enhancer_blend: Option<u8>,
+    enhancer_weight: Option<f64>,
 }
 
 /// Links to a job's routes.
@@ -134,7 +141,11 @@ fn view(job: &JobRecord, live: Option<Progress>) -> JobView {
     }
 }
 
-const JOB_FIELDS: [(&str, FieldKind); 13] = [
+const JOB_FIELDS: [(&str, FieldKind); 17] = [
+    (processors::FIELDS[0], FieldKind::Text),
+    (processors::FIELDS[1], FieldKind::Text),
+    (processors::FIELDS[2], FieldKind::Text),
+    (processors::FIELDS[3], FieldKind::Text),
     ("mouth_mask", FieldKind::Text),
     ("mouth_mask_size", FieldKind::Text),
     ("mouth_mask_feather", FieldKind::Text),
@@ -185,7 +196,15 @@ pub async fn submit(
         input_name: input.file_name.clone(),
         faces,
         container,
-        options: TranscodeOptions { codec, crf, swapper, mouth_mask, ..TranscodeOptions::default() },
+        options: TranscodeOptions {
+            codec,
+            crf,
+            swapper,
+            mouth_mask,
+            pixel_boost: processors::pixel_boost(&form, swapper)?,
+            enhancer: processors::enhancer(&form)?,
+            ..TranscodeOptions::default()
+        },
     };
     let intake = JobIntake {
         engine: &state.engine,

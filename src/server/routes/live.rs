@@ -23,6 +23,7 @@ use super::super::{
 };
 use crate::{
     engine::VideoSwap,
+    enhance::{EnhanceSettings, EnhancerKind},
     error_kind::ErrorKind,
     face::FaceSelection,
     pipeline::TrackerConfig,
@@ -100,6 +101,12 @@ pub struct LiveQuery {
     /// `landmark` or `inswapper` (default: the server's).
     #[param(value_type = Option<String>)]
     swapper: Option<SwapperKind>,
+    /// Inswapper at a larger aligned crop in 128-pixel tiles (256, 384, 512, 768, 1024).
+    pixel_boost: Option<u32>,
+    /// A face enhancer after the swap, as a stage of its own (`gfpgan_1.4`, `gpen_bfr_256`,
+    /// `gpen_bfr_512`, `codeformer`), at FaceFusion's defaults.
+    #[param(value_type = Option<String>)]
+    enhancer: Option<EnhancerKind>,
 }
 
 fn live_problem(error: LiveError) -> Problem {
@@ -153,6 +160,15 @@ pub async fn start(
     body: Body,
 ) -> Result<Response, Problem> {
     let Query(query) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
+    let swapper = query.swapper.unwrap_or(state.engine.config().swapper);
+    if query.pixel_boost.is_some() && swapper != SwapperKind::Inswapper {
+        return Err(Problem::bad_request(format!(
+            "pixel_boost is for inswapper, and this session uses the {swapper} swapper: add swapper=inswapper"
+        )));
+    }
+    if let Some(side) = query.pixel_boost.filter(|s| ![128, 256, 384, 512, 768, 1024].contains(s)) {
+        return Err(Problem::bad_request(format!("pixel_boost {side} is not one of 128, 256, 384, 512, 768 and 1024")));
+    }
     let sdp = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -188,14 +204,19 @@ pub async fn start(
             ));
         }
     };
-    let advertised = state.config.public_ip.or(local.map(|a| a.ip())).ok_or_else(|| {
-        Problem::internal(&"the server's own address on this connection is unknown: start it with --public-ip")
-    })?;
+    let Some(advertised) = state.config.public_ip.or(local.map(|a| a.ip())) else {
+        state.live.release(id);
+        return Err(Problem::internal(
+            &"the server's own address on this connection is unknown: start it with --public-ip",
+        ));
+    };
     let net = SessionNet { advertised, ports: state.config.live_udp_ports };
     let swap = VideoSwap {
         source,
         selection: FaceSelection::Largest,
-        swapper: query.swapper.unwrap_or(state.engine.config().swapper),
+        swapper,
+        pixel_boost: query.pixel_boost,
+        enhancer: query.enhancer.map(EnhanceSettings::new),
         tracker: TrackerConfig { detect_every: crate::live::DETECT_EVERY, ..TrackerConfig::default() },
     };
     let media = SessionMedia {
@@ -206,10 +227,13 @@ pub async fn start(
         bitrate: BITRATE,
     };
     let (live, engine) = (state.live.clone(), state.engine.clone());
-    let answer = tokio::task::spawn_blocking(move || live.start(id, &engine, &offer, &net, media))
-        .await
-        .map_err(|e| Problem::internal(&e))?
-        .map_err(live_problem)?;
+    let answer = match tokio::task::spawn_blocking(move || live.start(id, &engine, &offer, &net, media)).await {
+        Ok(started) => started.map_err(live_problem)?,
+        Err(e) => {
+            state.live.release(id);
+            return Err(Problem::internal(&e));
+        }
+    };
     tracing::info!(session = %id, "live session started");
     let location = HeaderValue::from_str(&format!("/v1/live/{id}")).map_err(|e| Problem::internal(&e))?;
     Ok((

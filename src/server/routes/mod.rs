@@ -4,3 +4,4 @@ pub mod jobs;
 pub mod live;
 pub mod ops;
 pub mod pictures;
+mod processors;

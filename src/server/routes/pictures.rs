@@ -15,6 +15,7 @@ use super::super::{
     upload::{admit, read_form, rejection, Admission, FieldKind, Form},
     AppState,
 };
+use super::processors;
 use crate::{
     engine::FaceChoice,
     face::{Analysis, DetectionReport, FaceSelection},
@@ -56,6 +57,14 @@ pub struct SwapForm {
     mouth_mask_size: Option<f32>,
     /// The mask's soft edge, a share of the mouth's width (0–0.5, default 0.08).
     mouth_mask_feather: Option<f32>,
+    /// Inswapper at a larger aligned crop in 128-pixel tiles: 256, 384, 512, 768 or 1024.
+    pixel_boost: Option<u32>,
+    /// A face enhancer after the swap: `gfpgan_1.4`, `gpen_bfr_256`, `gpen_bfr_512` or `codeformer`.
+    enhancer: Option<String>,
+    /// How much of the enhanced face is laid over the swapped one, 0–100 (default 80).
+    enhancer_blend: Option<u8>,
+    /// CodeFormer's fidelity, 0–1 (default 0.5).
+    enhancer_weight: Option<f64>,
 }
 
 /// The form of `POST /v1/detect`.
@@ -71,7 +80,11 @@ pub struct DetectForm {
     embeddings: Option<bool>,
 }
 
-const SWAP_FIELDS: [(&str, FieldKind); 11] = [
+const SWAP_FIELDS: [(&str, FieldKind); 15] = [
+    (processors::FIELDS[0], FieldKind::Text),
+    (processors::FIELDS[1], FieldKind::Text),
+    (processors::FIELDS[2], FieldKind::Text),
+    (processors::FIELDS[3], FieldKind::Text),
     ("mouth_mask", FieldKind::Text),
     ("mouth_mask_size", FieldKind::Text),
     ("mouth_mask_feather", FieldKind::Text),
@@ -166,7 +179,12 @@ pub async fn swap(
     let faces = target_faces(&mut form)?;
     let kind = swapper_kind(&form, state.engine.config().swapper)?;
     let format = form.parsed::<PictureFormat>("format", "png or jpeg")?.unwrap_or_default();
-    let settings = SwapSettings { swapper: kind, mouth_mask: mouth_mask(&form)? };
+    let settings = SwapSettings {
+        swapper: kind,
+        mouth_mask: mouth_mask(&form)?,
+        pixel_boost: processors::pixel_boost(&form, kind)?,
+        enhancer: processors::enhancer(&form)?,
+    };
     let cache = state.source_cache.clone();
     let (swapped, bytes) = state
         .pool()?

@@ -1,0 +1,58 @@
+//! The form fields for what runs with the swapper: `pixel_boost` (inswapper) and the face
+//! enhancer (`enhancer`, `enhancer_blend`, `enhancer_weight`), shared by pictures and jobs.
+
+use super::super::{problem::Problem, upload::Form};
+use crate::{
+    enhance::{EnhanceSettings, EnhancerKind},
+    swap::SwapperKind,
+};
+
+/// The fields, for a route's list of the fields it takes.
+pub const FIELDS: [&str; 4] = ["pixel_boost", "enhancer", "enhancer_blend", "enhancer_weight"];
+
+/// Reads `pixel_boost` (for inswapper: 128, 256, 384, 512, 768 or 1024).
+pub fn pixel_boost(form: &Form, swapper: SwapperKind) -> Result<Option<u32>, Problem> {
+    let side = form.parsed::<u32>("pixel_boost", "128, 256, 384, 512, 768 or 1024")?;
+    match side {
+        None => Ok(None),
+        Some(_) if swapper != SwapperKind::Inswapper => Err(Problem::bad_request(format!(
+            "pixel_boost is for inswapper, and this request uses the {swapper} swapper: add swapper=inswapper, or leave pixel_boost out"
+        ))),
+        Some(side @ (128 | 256 | 384 | 512 | 768 | 1024)) => Ok(Some(side)),
+        Some(side) => Err(Problem::bad_request(format!(
+            "pixel_boost {side} is not one of 128, 256, 384, 512, 768 and 1024"
+        ))),
+    }
+}
+
+/// Reads `enhancer` with its optional `enhancer_blend` (0–100) and `enhancer_weight`
+/// (CodeFormer's, 0–1).
+pub fn enhancer(form: &Form) -> Result<Option<EnhanceSettings>, Problem> {
+    let names = EnhancerKind::ALL.map(EnhancerKind::name).join(", ");
+    let kind = form.parsed::<EnhancerKind>("enhancer", &names)?;
+    let blend = form.parsed::<u8>("enhancer_blend", "a whole number from 0 to 100")?;
+    let weight = form.parsed::<f64>("enhancer_weight", "a number from 0 to 1")?;
+    let Some(kind) = kind else {
+        if blend.is_some() || weight.is_some() {
+            return Err(Problem::bad_request("enhancer_blend and enhancer_weight need enhancer"));
+        }
+        return Ok(None);
+    };
+    let mut settings = EnhanceSettings::new(kind);
+    if let Some(blend) = blend {
+        if blend > 100 {
+            return Err(Problem::bad_request(format!("enhancer_blend {blend} is over 100")));
+        }
+        settings.blend = blend;
+    }
+    if let Some(weight) = weight {
+        if kind != EnhancerKind::Codeformer {
+            return Err(Problem::bad_request(format!("enhancer_weight is CodeFormer's fidelity, and {kind} has none")));
+        }
+        if !(0.0..=1.0).contains(&weight) {
+            return Err(Problem::bad_request(format!("enhancer_weight {weight} is outside 0–1")));
+        }
+        settings.weight = weight;
+    }
+    Ok(Some(settings))
+}
