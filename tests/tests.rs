@@ -19,6 +19,8 @@ mod model_server;
 mod models;
 mod parity;
 mod parts;
+#[cfg(feature = "server")]
+mod processors;
 mod properties;
 mod quality;
 #[cfg(feature = "server")]

@@ -111,7 +111,7 @@ impl EngineArgs {
             detector_model: self.detector_model.clone(),
             swapper: swapper.kind.into(),
             swapper_model: swapper.model.clone(),
-            enhancer_model: swapper.enhancer_model.clone(),
+            enhancer_model: swapper.enhancer.zip(swapper.enhancer_model.clone()),
             mirrors: self.mirror.iter().cloned().collect(),
             threads: self.threads.map(usize::from),
             limits: PictureLimits { max_pixels: self.max_pixels },

@@ -5,7 +5,7 @@ use anyhow::{bail, Result};
 use clap::{Args, Subcommand};
 use faceswap::{
     engine::{session_factory, verify_model},
-    models::{FetchConfig, Fetcher, ModelEntry, ModelError, ModelStore, DEFAULT_PACK},
+    models::{Added, FetchConfig, Fetcher, ModelEntry, ModelError, ModelRole, ModelStore, DEFAULT_PACK},
 };
 
 use super::engine::EngineArgs;
@@ -26,7 +26,24 @@ enum ModelsCommand {
     /// every other model present); exits non-zero naming each bad file.
     Verify { names: Vec<String> },
     /// Download models (default: the default pack), verified by sha256; a good file is kept.
+    /// A model whose publisher cites no sha256 (the enhancers) has what arrived recorded in the
+    /// models folder's records.toml, and is held to it from then on.
     Fetch { names: Vec<String> },
+    /// Bring your own file into the models folder: copied in, its size and sha256 recorded
+    /// (verified from then on, and repaired only from a copy with that hash). A name the
+    /// manifest knows (e.g. gfpgan_1.4) must keep its role; one it pins must be that file.
+    Add {
+        file: std::path::PathBuf,
+        /// detector, embedder, landmarks, swapper or enhancer.
+        #[arg(long)]
+        role: ModelRole,
+        /// The model's name (default: the file's name without .onnx).
+        #[arg(long)]
+        name: Option<String>,
+        /// Replace a different file already in the folder under that name.
+        #[arg(long)]
+        overwrite: bool,
+    },
 }
 
 fn state(store: &ModelStore, entry: &ModelEntry) -> String {
@@ -35,6 +52,7 @@ fn state(store: &ModelStore, entry: &ModelEntry) -> String {
         Err(ModelError::Missing { .. }) => "missing".into(),
         Err(ModelError::Size { actual, .. }) => format!("INVALID ({actual} bytes)"),
         Err(ModelError::Hash { .. }) => "INVALID (sha256)".into(),
+        Err(ModelError::Unrecorded { .. }) => "unrecorded".into(),
         Err(e) => format!("unreadable ({e})"),
     }
 }
@@ -64,12 +82,12 @@ pub fn run(args: ModelsArgs) -> Result<()> {
                     entry.name,
                     entry.role.to_string(),
                     entry.pack,
-                    entry.size,
+                    entry.size.map_or_else(|| "?".to_string(), |s| s.to_string()),
                     state(&store, entry),
                     store.path_of(entry).display()
                 )?;
             }
-            outln!("licence: insightface's pretrained weights are for non-commercial research only")?;
+            outln!("licence: insightface's pretrained weights are for non-commercial research only; each enhancer has its own (faceswap models list --help)")?;
             Ok(())
         }
         ModelsCommand::Verify { names } => {
@@ -100,6 +118,34 @@ pub fn run(args: ModelsArgs) -> Result<()> {
                 store.ensure(&entry.name, Some(&fetcher))?;
                 outln!("fetched  {} -> {}", entry.name, store.path_of(entry).display())?;
             }
+            Ok(())
+        }
+        ModelsCommand::Add { file, role, name, overwrite } => {
+            let name = match name {
+                Some(name) => name,
+                None => file
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .map(str::to_string)
+                    .ok_or_else(|| anyhow::anyhow!("{} has no usable name: give --name", file.display()))?,
+            };
+            // Proven to load first: a file ONNX Runtime refuses is no model, and is not added.
+            let factory = session_factory(&config)?;
+            if let Err(e) = factory.build(&file, &name) {
+                bail!("{} is not a model ONNX Runtime can load, so it was not added: {e}", file.display());
+            }
+            let (record, added) = store.add(&file, role, &name, overwrite)?;
+            let dest = store.dir().join(&record.file);
+            let how = match added {
+                Added::Copied => "copied to",
+                Added::AlreadyThere => "already at",
+            };
+            outln!(
+                "added    {name} ({role}, {} bytes, sha256 {}), {how} {}",
+                record.pin.size,
+                record.pin.sha256,
+                dest.display()
+            )?;
             Ok(())
         }
     }

@@ -218,6 +218,9 @@ pub fn run(args: ServeArgs) -> Result<()> {
         live_udp_ports: args.live_udp_ports,
         public_ip: args.public_ip,
         tls: args.tls_cert.zip(args.tls_key).map(|(cert, key)| TlsFiles { cert, key }),
+        // The swapper flags' pixel boost and enhancer are the requests' defaults.
+        pixel_boost: args.swapper.pixel_boost,
+        enhancer: args.swapper.enhancer()?,
     };
     let scheme = if config.tls.is_some() { "https" } else { "http" };
     server::run(args.engine.service_config(&args.swapper)?, config, |addr| {

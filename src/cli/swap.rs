@@ -66,8 +66,9 @@ pub fn run(args: SwapArgs) -> Result<()> {
     let elapsed = started.elapsed();
     write_atomically(&args.output, &swapped.bytes, mode)?;
     let swapped = swapped.faces;
+    let enhanced = settings.enhancer.map(|e| format!(" and the {} enhancer", e.kind)).unwrap_or_default();
     outln!(
-        "swapped {swapped} face(s) with the {kind} swapper in {:.0} ms: {}",
+        "swapped {swapped} face(s) with the {kind} swapper{enhanced} in {:.0} ms: {}",
         elapsed.as_secs_f64() * 1000.0,
         shown(&args.output)
     )?;

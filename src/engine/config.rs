@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::{
+    enhance::EnhancerKind,
     imaging::PictureLimits,
     runtime::{ExecutionProvider, ProviderChoice},
     swap::SwapperKind,
@@ -52,9 +53,8 @@ pub struct EngineConfig {
     pub swapper: SwapperKind,
     /// An inswapper file to run instead of the manifest's (loaded, not hash-checked).
     pub swapper_model: Option<PathBuf>,
-    /// A face enhancer file to run instead of the manifest's for the enhancer asked for
-    /// (loaded, not hash-checked).
-    pub enhancer_model: Option<PathBuf>,
+    /// A file to run as this enhancer instead of the manifest's (loaded, not hash-checked).
+    pub enhancer_model: Option<(EnhancerKind, PathBuf)>,
     /// Base URLs tried before the manifest's when a model is fetched or repaired.
     pub mirrors: Vec<String>,
     /// Threads per model (default: ONNX Runtime's, one per core).

@@ -46,6 +46,8 @@ pub struct Engine {
     models: EngineModels,
     /// Swapper files verified on first use (the configured swapper's at open).
     swapper_files: Mutex<HashMap<SwapperKind, Option<VerifiedModel>>>,
+    /// Enhancer files verified on first use, watched from then on.
+    enhancer_files: Mutex<HashMap<EnhancerKind, VerifiedModel>>,
     supervisor: Supervisor,
     /// The sessions behind [`Engine::source_face`] and [`Engine::most_like`]: built on first
     /// use and kept, not built anew for every call.
@@ -92,7 +94,15 @@ impl Engine {
             swapper_files.insert(SwapperKind::Inswapper, Some(file));
         }
         let swapper_files = Mutex::new(swapper_files);
-        Ok(Self { config, factory, models, swapper_files, supervisor, analysis: Mutex::new(None) })
+        Ok(Self {
+            config,
+            factory,
+            models,
+            swapper_files,
+            enhancer_files: Mutex::new(HashMap::new()),
+            supervisor,
+            analysis: Mutex::new(None),
+        })
     }
 
     /// The configuration it was opened with.
@@ -140,6 +150,13 @@ impl Engine {
             }
         }
         drop(files);
+        let enhancers = self.enhancer_files.lock().unwrap_or_else(PoisonError::into_inner);
+        for model in enhancers.values() {
+            if !in_use.iter().any(|(m, _)| m.path == model.path) {
+                in_use.push((model.clone(), crate::models::ModelRole::Enhancer));
+            }
+        }
+        drop(enhancers);
         self.supervisor.start_watchdog(in_use, self.store().clone(), self.fetcher().clone(), &self.factory, interval)
     }
 
@@ -227,10 +244,19 @@ impl Engine {
     /// # Errors
     /// When the file is missing or damaged.
     pub fn enhancer_file(&self, kind: EnhancerKind) -> Result<VerifiedModel> {
-        Ok(match &self.config.enhancer_model {
-            Some(path) => crate::models::ModelStore::unpinned(path)?,
-            None => self.store().verify(kind.name())?,
-        })
+        let mut files = self.enhancer_files.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(file) = files.get(&kind) {
+            return Ok(file.clone());
+        }
+        let file = match &self.config.enhancer_model {
+            // Named after the kind it runs as, so that a reload builds the same kind.
+            Some((for_kind, path)) if *for_kind == kind => {
+                VerifiedModel { name: kind.name().to_string(), ..crate::models::ModelStore::unpinned(path)? }
+            }
+            _ => self.store().verify(kind.name())?,
+        };
+        files.insert(kind, file.clone());
+        Ok(file)
     }
 
     /// A new face enhancer of `kind`, with its own session.

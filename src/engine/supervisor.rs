@@ -13,11 +13,12 @@ use crossbeam_channel::Sender;
 use super::watchdog::{Watchdog, WatchdogHandle};
 
 use crate::{
+    enhance::{EnhancerKind, FaceEnhancer},
     face::{ArcFaceEmbedder, DetectorConfig, Landmarker106, ScrfdDetector},
     health::{HealthState, ModelHealth},
     models::{Fetcher, ModelRole, ModelStore, VerifiedModel},
     pipeline::{StageUpdates, TrackUpdate},
-    runtime::SessionFactory,
+    runtime::{RuntimeError, SessionFactory},
     swap::{InSwapper, Swapper},
     Error,
 };
@@ -28,6 +29,7 @@ pub enum ReloadedModel {
     Landmarks(Landmarker106),
     Embedder(ArcFaceEmbedder),
     Swapper(Box<dyn Swapper>),
+    Enhancer(FaceEnhancer),
 }
 
 /// Hands a reloaded model to its consumer; false once the consumer has gone.
@@ -111,14 +113,16 @@ impl Supervisor {
         let (detect_tx, detect) = crossbeam_channel::unbounded();
         let (track_tx, track) = crossbeam_channel::unbounded::<TrackUpdate>();
         let (swap_tx, swap) = crossbeam_channel::unbounded();
+        let (enhance_tx, enhance) = crossbeam_channel::unbounded();
         let deliver: Deliver = Box::new(move |model| match model {
             ReloadedModel::Detector(d) => detect_tx.send(d).is_ok(),
             ReloadedModel::Landmarks(l) => track_tx.send(TrackUpdate::Landmarker(l)).is_ok(),
             ReloadedModel::Embedder(e) => track_tx.send(TrackUpdate::Embedder(e)).is_ok(),
             ReloadedModel::Swapper(s) => swap_tx.send(s).is_ok(),
+            ReloadedModel::Enhancer(e) => enhance_tx.send(e).is_ok(),
         });
         let handle = self.register(DetectorConfig::scrfd().with_fit_to_frame(true), deliver);
-        (StageUpdates { detect, track, swap }, handle)
+        (StageUpdates { detect, track, swap, enhance }, handle)
     }
 
     /// Registers a consumer that takes every reloaded model on one channel (a server worker).
@@ -190,5 +194,13 @@ fn build(
         ModelRole::Landmarks => ReloadedModel::Landmarks(Landmarker106::build(factory, model)?),
         ModelRole::Embedder => ReloadedModel::Embedder(ArcFaceEmbedder::build(factory, model)?),
         ModelRole::Swapper => ReloadedModel::Swapper(Box::new(InSwapper::build(factory, model)?)),
+        // The engine names an enhancer's watched file after its kind (see Engine::enhancer).
+        ModelRole::Enhancer => {
+            let kind = model.name.parse::<EnhancerKind>().map_err(|_| RuntimeError::Interface {
+                model: model.name.clone(),
+                detail: "an enhancer file the watchdog cannot tell the kind of".to_string(),
+            })?;
+            ReloadedModel::Enhancer(FaceEnhancer::build(factory, model, kind)?)
+        }
     })
 }

@@ -79,6 +79,11 @@ impl EngineWorker {
                         *slot = s;
                     }
                 }
+                ReloadedModel::Enhancer(e) => {
+                    if let Some(slot) = self.enhancers.iter_mut().find(|old| old.kind() == e.kind()) {
+                        *slot = e;
+                    }
+                }
             }
             tracing::info!("engine worker switched to a reloaded model");
         }

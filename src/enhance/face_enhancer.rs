@@ -58,7 +58,7 @@ impl FaceEnhancer {
         if let Some(other) = inputs.iter().find(|(name, _)| name != "input" && name != "weight") {
             return Err(session.interface_error(format!("an input this enhancer cannot feed: {}", other.0)));
         }
-        let template = kind.template().map(|[x, y]| [x * size as f32, y * size as f32]);
+        let template = kind.template();
         Ok(Self {
             kind,
             input_name: input_name.clone(),

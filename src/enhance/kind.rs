@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::imaging::Point;
 
 /// FaceFusion's FFHQ template for the 512 models, as fractions of the crop's side.
-const FFHQ_512: [Point; 5] = [
+const FFHQ_512: [[f64; 2]; 5] = [
     [0.376_916_76, 0.468_646_64],
     [0.622_856_97, 0.469_128_13],
     [0.501_238_59, 0.613_319_04],
@@ -15,7 +15,7 @@ const FFHQ_512: [Point; 5] = [
 ];
 
 /// FaceFusion's ArcFace-128 template (insightface's, shifted for a 128 crop), for GPEN-256.
-const ARCFACE_128: [Point; 5] = [
+const ARCFACE_128: [[f64; 2]; 5] = [
     [0.361_676_56, 0.403_877_34],
     [0.636_967_19, 0.402_354_69],
     [0.500_196_87, 0.560_442_19],
@@ -57,12 +57,15 @@ impl EnhancerKind {
         }
     }
 
-    /// The five-point template, as fractions of the crop's side.
-    pub fn template(self) -> &'static [Point; 5] {
-        match self {
+    /// The five-point template in pixels of its crop (FaceFusion's fractions × the side, in
+    /// double as numpy computes them).
+    pub fn template(self) -> [Point; 5] {
+        let fractions = match self {
             Self::GpenBfr256 => &ARCFACE_128,
             _ => &FFHQ_512,
-        }
+        };
+        let side = f64::from(self.size());
+        fractions.map(|[x, y]| [(x * side) as f32, (y * side) as f32])
     }
 }
 

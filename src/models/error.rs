@@ -49,6 +49,30 @@ pub enum ModelError {
     },
     #[error("model file {path} could not be read")]
     Io { path: PathBuf, source: std::io::Error },
+    #[error("the models folder's records {path} are unusable: {reason}; fix or delete the file")]
+    Records { path: PathBuf, reason: String },
+    #[error("the models folder's records {path} could not be written")]
+    RecordsWrite {
+        path: PathBuf,
+        #[source]
+        source: crate::atomic_file::WriteError,
+    },
+    #[error("model file {path} has no recorded size and sha256 (its manifest entry cites none): run `faceswap models fetch {name}` to fetch and record it, or `faceswap models add {} --role {role} --name {name}` for a copy you trust", path.display())]
+    Unrecorded { path: PathBuf, name: String, role: super::ModelRole },
+    #[error("model {name} is a {expected} in the manifest, not a {given}")]
+    RoleMismatch { name: String, expected: super::ModelRole, given: super::ModelRole },
+    #[error("{path} has sha256 {actual}, and the manifest pins {name} to {expected}: it is a different file")]
+    NotThePinnedFile { name: String, path: PathBuf, expected: String, actual: String },
+    #[error("{path} exists and is a different file: add --overwrite to replace it")]
+    AddExists { path: PathBuf },
+    #[error("{path} could not be put in place")]
+    Commit {
+        path: PathBuf,
+        #[source]
+        source: crate::atomic_file::CommitError,
+    },
+    #[error("{name:?} cannot name a model file: use letters, digits, '.', '_' and '-'")]
+    BadName { name: String },
 }
 
 impl ModelError {
@@ -62,6 +86,7 @@ impl ModelError {
             }
             Self::Size { expected, actual, .. } => format!("damaged ({actual} bytes, expected {expected})"),
             Self::Hash { .. } => "damaged (its sha256 does not match the manifest)".into(),
+            Self::Unrecorded { .. } => "of unknown origin (no size and sha256 recorded)".into(),
             other => format!("unusable ({other})"),
         }
     }

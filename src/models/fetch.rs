@@ -18,7 +18,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use reqwest::{blocking::Client, header, StatusCode, Url};
 use sha2::{Digest, Sha256};
 
-use super::{ModelEntry, ModelError};
+use super::{ModelEntry, ModelError, Pin};
 use crate::{
     atomic_file::{remove_stale_partials, AtomicFile},
     redact::url as redacted,
@@ -156,11 +156,12 @@ impl Fetcher {
             .collect()
     }
 
-    /// Downloads `entry` to `dest`, checked against its size and sha256.
+    /// Downloads `entry` to `dest`, checked against its size and sha256 (an entry without a pin:
+    /// no larger than its `max_size`); the file's size and sha256 and the URL it came from.
     ///
     /// # Errors
     /// [`ModelError::Fetch`] listing what every URL answered; `dest` is untouched then.
-    pub fn fetch(&self, entry: &ModelEntry, dest: &Path) -> Result<(), ModelError> {
+    pub fn fetch(&self, entry: &ModelEntry, dest: &Path) -> Result<(Pin, String), ModelError> {
         let urls = self.urls_for(entry);
         if urls.is_empty() {
             return Err(ModelError::NoUrl { name: entry.name.clone(), package: entry.package.clone() });
@@ -170,7 +171,7 @@ impl Fetcher {
         let mut failures = Vec::new();
         for url in &urls {
             match self.fetch_from(entry, url, folder, dest) {
-                Ok(()) => return Ok(()),
+                Ok(pin) => return Ok((pin, redacted(url).to_string())),
                 Err(reason) => {
                     let shown = redacted(url);
                     tracing::warn!(model = %entry.name, url = %shown, %reason, "download failed");
@@ -181,7 +182,7 @@ impl Fetcher {
         Err(ModelError::Fetch { name: entry.name.clone(), failures })
     }
 
-    fn fetch_from(&self, entry: &ModelEntry, url: &str, folder: &Path, dest: &Path) -> Result<(), String> {
+    fn fetch_from(&self, entry: &ModelEntry, url: &str, folder: &Path, dest: &Path) -> Result<Pin, String> {
         let url = check_url(url)?;
         remove_stale_partials(dest);
         let mut temp = AtomicFile::create(dest).map_err(|e| format!("cannot write in {}: {e}", folder.display()))?;
@@ -199,7 +200,7 @@ impl Fetcher {
                 return Err("cancelled".to_string());
             }
             let Some(file) = temp.file_mut() else { return Err("the partial file is closed".to_string()) };
-            match self.transfer(&url, file, entry.size, &mut hasher, &mut written, &bar) {
+            match self.transfer(&url, file, entry.byte_limit(), &mut hasher, &mut written, &bar) {
                 Ok(()) => {
                     last_reason.clear();
                     break;
@@ -215,16 +216,20 @@ impl Fetcher {
         if !last_reason.is_empty() {
             return Err(format!("gave up after {} attempts: {last_reason}", self.config.attempts));
         }
-        if written != entry.size {
-            return Err(format!("got {written} bytes, expected {}", entry.size));
-        }
         let actual = hex::encode(hasher.finalize());
-        if actual != entry.sha256 {
-            return Err(format!("sha256 {actual}, expected {}: the file was not kept", entry.sha256));
+        if let Some(pin) = entry.pin() {
+            if written != pin.size {
+                return Err(format!("got {written} bytes, expected {}", pin.size));
+            }
+            if actual != pin.sha256 {
+                return Err(format!("sha256 {actual}, expected {}: the file was not kept", pin.sha256));
+            }
+        } else if written == 0 {
+            return Err("the server sent no bytes".to_string());
         }
         temp.commit(true).map_err(|e| e.to_string())?;
-        tracing::info!(model = %entry.name, path = %dest.display(), "model downloaded and verified");
-        Ok(())
+        tracing::info!(model = %entry.name, path = %dest.display(), sha256 = %actual, "model downloaded and verified");
+        Ok(Pin { size: written, sha256: actual })
     }
 
     /// One HTTP request: from byte `written` on, appending to `file` and the hash.
@@ -304,7 +309,7 @@ impl Fetcher {
         if !self.config.progress {
             return ProgressBar::hidden();
         }
-        let bar = ProgressBar::new(entry.size);
+        let bar = ProgressBar::new(entry.byte_limit());
         if let Ok(style) =
             ProgressStyle::with_template("{msg} {bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
         {

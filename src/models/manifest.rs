@@ -18,6 +18,7 @@ pub enum ModelRole {
     Embedder,
     Landmarks,
     Swapper,
+    Enhancer,
 }
 
 impl std::fmt::Display for ModelRole {
@@ -27,8 +28,44 @@ impl std::fmt::Display for ModelRole {
             Self::Embedder => "embedder",
             Self::Landmarks => "landmarks",
             Self::Swapper => "swapper",
+            Self::Enhancer => "enhancer",
         })
     }
+}
+
+impl std::str::FromStr for ModelRole {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "detector" => Ok(Self::Detector),
+            "embedder" => Ok(Self::Embedder),
+            "landmarks" => Ok(Self::Landmarks),
+            "swapper" => Ok(Self::Swapper),
+            "enhancer" => Ok(Self::Enhancer),
+            other => Err(format!("unknown role {other:?}: use detector, embedder, landmarks, swapper or enhancer")),
+        }
+    }
+}
+
+/// What a model file must be: its size and sha256.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pin {
+    pub size: u64,
+    pub sha256: String,
+}
+
+/// Where an entry's pin comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Pinning {
+    /// The manifest's own size and sha256, from a source it cites.
+    #[default]
+    Manifest,
+    /// Recorded in the models folder when the file was first fetched or added (`models add`):
+    /// the manifest could cite no hash for it.
+    Recorded,
+    /// Neither yet: the file is fetched (its hash then recorded) or added before use.
+    None,
 }
 
 /// One model: where its file lives, what it must hash to and where to get it.
@@ -39,14 +76,35 @@ pub struct ModelEntry {
     pub role: ModelRole,
     pub pack: String,
     pub file: String,
-    pub size: u64,
-    pub sha256: String,
+    /// Pinned entries: the file's size and sha256. An entry whose publisher gives no sha256
+    /// has neither, and a `max_size` instead; its pin is recorded when it is first fetched.
+    #[serde(default)]
+    pub size: Option<u64>,
+    #[serde(default)]
+    pub sha256: Option<String>,
+    /// The most bytes a download of an entry without a pin may have.
+    #[serde(default)]
+    pub max_size: Option<u64>,
+    #[serde(skip)]
+    pub pinning: Pinning,
     pub license: String,
     /// The Python package scripts/setup.sh takes the file from, when it has no URL.
     #[serde(default)]
     pub package: Option<String>,
     #[serde(default)]
     pub urls: Vec<String>,
+}
+
+impl ModelEntry {
+    /// The size and sha256 the file must have, when known.
+    pub fn pin(&self) -> Option<Pin> {
+        Some(Pin { size: self.size?, sha256: self.sha256.clone()? })
+    }
+
+    /// The most bytes a download of it may have: its size, or its `max_size`.
+    pub fn byte_limit(&self) -> u64 {
+        self.size.or(self.max_size).unwrap_or(0)
+    }
 }
 
 /// Every model faceswap knows.
@@ -70,11 +128,15 @@ impl Manifest {
     /// # Errors
     /// [`ModelError::Manifest`] with the parser's message, or when a hash is not 64 hex digits.
     pub fn parse(text: &str) -> Result<Self, ModelError> {
-        let manifest: Self = toml::from_str(text).map_err(|e| ModelError::Manifest(e.to_string()))?;
-        if let Some(bad) =
-            manifest.models.iter().find(|m| m.sha256.len() != 64 || !m.sha256.bytes().all(|b| b.is_ascii_hexdigit()))
-        {
-            return Err(ModelError::Manifest(format!("model {}: sha256 must be 64 hex digits", bad.name)));
+        let mut manifest: Self = toml::from_str(text).map_err(|e| ModelError::Manifest(e.to_string()))?;
+        for m in &mut manifest.models {
+            let bad = |what: &str| Err(ModelError::Manifest(format!("model {}: {what}", m.name)));
+            match (&m.size, &m.sha256, m.max_size) {
+                (Some(_), Some(hash), None) if hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()) => {}
+                (Some(_), Some(_), None) => return bad("sha256 must be 64 hex digits"),
+                (None, None, Some(_)) => m.pinning = Pinning::None,
+                _ => return bad("give size and sha256, or (when no sha256 can be cited) max_size alone"),
+            }
         }
         Ok(manifest)
     }
@@ -106,7 +168,10 @@ mod tests {
         for role in [ModelRole::Detector, ModelRole::Embedder, ModelRole::Landmarks] {
             assert!(manifest.in_pack(DEFAULT_PACK, role).is_some(), "default pack lacks a {role}");
         }
-        assert_eq!(manifest.get("inswapper_128").unwrap().size, 554_253_681);
+        assert_eq!(manifest.get("inswapper_128").unwrap().size, Some(554_253_681));
+        let gfpgan = manifest.get("gfpgan_1.4").unwrap();
+        assert_eq!((gfpgan.pinning, gfpgan.role), (Pinning::None, ModelRole::Enhancer));
+        assert!(gfpgan.byte_limit() > 0);
     }
 
     #[test]

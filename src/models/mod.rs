@@ -3,11 +3,13 @@
 mod error;
 mod fetch;
 mod manifest;
+mod records;
 mod store;
 mod verify;
 
 pub use error::ModelError;
 pub use fetch::{backup_path, FetchConfig, Fetcher};
-pub use manifest::{Manifest, ModelEntry, ModelRole, DEFAULT_PACK};
-pub use store::{ModelStore, VerifiedModel, DEFAULT_MODELS_DIR};
+pub use manifest::{Manifest, ModelEntry, ModelRole, Pin, Pinning, DEFAULT_PACK};
+pub use records::{Record, Records, RECORDS_FILE};
+pub use store::{Added, ModelStore, VerifiedModel, DEFAULT_MODELS_DIR};
 pub use verify::sha256_file;

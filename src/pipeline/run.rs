@@ -79,12 +79,18 @@ pub struct StageUpdates {
     pub detect: crossbeam_channel::Receiver<ScrfdDetector>,
     pub track: crossbeam_channel::Receiver<TrackUpdate>,
     pub swap: crossbeam_channel::Receiver<Box<dyn Swapper>>,
+    pub enhance: crossbeam_channel::Receiver<FaceEnhancer>,
 }
 
 impl StageUpdates {
     /// No updates ever (no watchdog).
     pub fn none() -> Self {
-        Self { detect: crossbeam_channel::never(), track: crossbeam_channel::never(), swap: crossbeam_channel::never() }
+        Self {
+            detect: crossbeam_channel::never(),
+            track: crossbeam_channel::never(),
+            swap: crossbeam_channel::never(),
+            enhance: crossbeam_channel::never(),
+        }
     }
 }
 
@@ -126,7 +132,8 @@ impl Pipeline {
         controls: Arc<Controls>,
         updates: StageUpdates,
     ) -> Result<RunningPipeline, PipelineError> {
-        let StageUpdates { detect: detect_updates, track: track_updates, swap: swap_updates } = updates;
+        let StageUpdates { detect: detect_updates, track: track_updates, swap: swap_updates, enhance: enhance_updates } =
+            updates;
         let StageModels { tracker, swapper, pixel_boost, enhancer, source: source_face } = models;
         let (detector, follower) = tracker.into_stages();
         let tracking = Arc::new(AtomicBool::new(false));
@@ -206,7 +213,7 @@ impl Pipeline {
         if let Some(((enhancer, settings), swapped_rx, enhanced_tx)) = enhance_links {
             let (counters, pool) = (counters.clone(), pool.clone());
             handles.push(spawn("enhance", move || {
-                stages::enhance((enhancer, settings), (&swapped_rx, &enhanced_tx), &counters, &pool);
+                stages::enhance((enhancer, settings), (&swapped_rx, &enhanced_tx), &counters, &pool, &enhance_updates);
                 Ok(())
             })?);
         }

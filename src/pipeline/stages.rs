@@ -250,9 +250,16 @@ pub(super) fn enhance(
     (input, out): (&LinkReceiver<Frame>, &LinkSender<Frame>),
     counters: &Counters,
     pool: &FramePool,
+    updates: &Receiver<FaceEnhancer>,
 ) {
     let mut failures = StageFailures::new("enhance", counters);
     for mut frame in input {
+        for update in updates.try_iter() {
+            if update.kind() == enhancer.kind() {
+                enhancer = update;
+                tracing::info!("enhance stage switched to a reloaded model");
+            }
+        }
         let stage_started = Instant::now();
         let Frame { image, faces, swapped_faces, .. } = &mut frame;
         for (i, face) in faces.iter().enumerate().take(64) {

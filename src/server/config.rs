@@ -118,6 +118,10 @@ pub struct ServerConfig {
     pub public_ip: Option<std::net::IpAddr>,
     /// HTTPS: the certificate chain and private key (PEM); none: plain HTTP.
     pub tls: Option<TlsFiles>,
+    /// The pixel boost of requests that use inswapper and name none.
+    pub pixel_boost: Option<u32>,
+    /// The face enhancer of requests that name none (`enhancer=none` turns it off).
+    pub enhancer: Option<crate::enhance::EnhanceSettings>,
 }
 
 /// The PEM files `serve` answers HTTPS with.
@@ -161,6 +165,8 @@ impl Default for ServerConfig {
             shutdown_grace: Duration::from_secs(20),
             watch_interval: Some(Duration::from_secs(5)),
             max_live_sessions: 2,
+            pixel_boost: None,
+            enhancer: None,
             live_udp_ports: None,
             public_ip: None,
             tls: None,

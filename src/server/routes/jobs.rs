@@ -201,8 +201,8 @@ pub async fn submit(
             crf,
             swapper,
             mouth_mask,
-            pixel_boost: processors::pixel_boost(&form, swapper)?,
-            enhancer: processors::enhancer(&form)?,
+            pixel_boost: processors::pixel_boost(&form, swapper, state.config.pixel_boost)?,
+            enhancer: processors::enhancer(&form, state.config.enhancer)?,
             ..TranscodeOptions::default()
         },
     };

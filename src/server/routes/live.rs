@@ -21,9 +21,10 @@ use super::super::{
     upload::{admit, read_form, rejection, Admission, FieldKind},
     AppState,
 };
+use super::processors::EnhancerChoice;
 use crate::{
     engine::VideoSwap,
-    enhance::{EnhanceSettings, EnhancerKind},
+    enhance::EnhanceSettings,
     error_kind::ErrorKind,
     face::FaceSelection,
     pipeline::TrackerConfig,
@@ -104,9 +105,9 @@ pub struct LiveQuery {
     /// Inswapper at a larger aligned crop in 128-pixel tiles (256, 384, 512, 768, 1024).
     pixel_boost: Option<u32>,
     /// A face enhancer after the swap, as a stage of its own (`gfpgan_1.4`, `gpen_bfr_256`,
-    /// `gpen_bfr_512`, `codeformer`), at FaceFusion's defaults.
-    #[param(value_type = Option<String>)]
-    enhancer: Option<EnhancerKind>,
+    /// `gpen_bfr_512`, `codeformer`, or `none` against the server's default), at FaceFusion's
+    /// defaults.
+    enhancer: Option<String>,
 }
 
 fn live_problem(error: LiveError) -> Problem {
@@ -169,6 +170,13 @@ pub async fn start(
     if let Some(side) = query.pixel_boost.filter(|s| ![128, 256, 384, 512, 768, 1024].contains(s)) {
         return Err(Problem::bad_request(format!("pixel_boost {side} is not one of 128, 256, 384, 512, 768 and 1024")));
     }
+    let pixel_boost = query.pixel_boost.or(state.config.pixel_boost.filter(|_| swapper == SwapperKind::Inswapper));
+    let enhancer = match query.enhancer.as_deref().map(str::parse::<EnhancerChoice>) {
+        None => state.config.enhancer,
+        Some(Ok(EnhancerChoice::Off)) => None,
+        Some(Ok(EnhancerChoice::Kind(kind))) => Some(EnhanceSettings::new(kind)),
+        Some(Err(e)) => return Err(Problem::bad_request(e)),
+    };
     let sdp = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -215,8 +223,8 @@ pub async fn start(
         source,
         selection: FaceSelection::Largest,
         swapper,
-        pixel_boost: query.pixel_boost,
-        enhancer: query.enhancer.map(EnhanceSettings::new),
+        pixel_boost,
+        enhancer,
         tracker: TrackerConfig { detect_every: crate::live::DETECT_EVERY, ..TrackerConfig::default() },
     };
     let media = SessionMedia {

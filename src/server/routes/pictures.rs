@@ -182,8 +182,8 @@ pub async fn swap(
     let settings = SwapSettings {
         swapper: kind,
         mouth_mask: mouth_mask(&form)?,
-        pixel_boost: processors::pixel_boost(&form, kind)?,
-        enhancer: processors::enhancer(&form)?,
+        pixel_boost: processors::pixel_boost(&form, kind, state.config.pixel_boost)?,
+        enhancer: processors::enhancer(&form, state.config.enhancer)?,
     };
     let cache = state.source_cache.clone();
     let (swapped, bytes) = state

@@ -10,11 +10,12 @@ use crate::{
 /// The fields, for a route's list of the fields it takes.
 pub const FIELDS: [&str; 4] = ["pixel_boost", "enhancer", "enhancer_blend", "enhancer_weight"];
 
-/// Reads `pixel_boost` (for inswapper: 128, 256, 384, 512, 768 or 1024).
-pub fn pixel_boost(form: &Form, swapper: SwapperKind) -> Result<Option<u32>, Problem> {
+/// Reads `pixel_boost` (for inswapper: 128, 256, 384, 512, 768 or 1024); the server's default
+/// for an inswapper request that names none.
+pub fn pixel_boost(form: &Form, swapper: SwapperKind, default: Option<u32>) -> Result<Option<u32>, Problem> {
     let side = form.parsed::<u32>("pixel_boost", "128, 256, 384, 512, 768 or 1024")?;
     match side {
-        None => Ok(None),
+        None => Ok(default.filter(|_| swapper == SwapperKind::Inswapper)),
         Some(_) if swapper != SwapperKind::Inswapper => Err(Problem::bad_request(format!(
             "pixel_boost is for inswapper, and this request uses the {swapper} swapper: add swapper=inswapper, or leave pixel_boost out"
         ))),
@@ -25,20 +26,25 @@ pub fn pixel_boost(form: &Form, swapper: SwapperKind) -> Result<Option<u32>, Pro
     }
 }
 
-/// Reads `enhancer` with its optional `enhancer_blend` (0–100) and `enhancer_weight`
-/// (CodeFormer's, 0–1).
-pub fn enhancer(form: &Form) -> Result<Option<EnhanceSettings>, Problem> {
+/// Reads `enhancer` (or `none`) with its optional `enhancer_blend` (0–100) and
+/// `enhancer_weight` (CodeFormer's, 0–1); the server's default when it names none.
+pub fn enhancer(form: &Form, default: Option<EnhanceSettings>) -> Result<Option<EnhanceSettings>, Problem> {
     let names = EnhancerKind::ALL.map(EnhancerKind::name).join(", ");
-    let kind = form.parsed::<EnhancerKind>("enhancer", &names)?;
+    let chosen = form.parsed::<EnhancerChoice>("enhancer", &format!("none or one of {names}"))?;
     let blend = form.parsed::<u8>("enhancer_blend", "a whole number from 0 to 100")?;
     let weight = form.parsed::<f64>("enhancer_weight", "a number from 0 to 1")?;
-    let Some(kind) = kind else {
+    let base = match chosen {
+        Some(EnhancerChoice::Off) => None,
+        Some(EnhancerChoice::Kind(kind)) => Some(EnhanceSettings::new(kind)),
+        None => default,
+    };
+    let Some(mut settings) = base else {
         if blend.is_some() || weight.is_some() {
-            return Err(Problem::bad_request("enhancer_blend and enhancer_weight need enhancer"));
+            return Err(Problem::bad_request("enhancer_blend and enhancer_weight need an enhancer"));
         }
         return Ok(None);
     };
-    let mut settings = EnhanceSettings::new(kind);
+    let kind = settings.kind;
     if let Some(blend) = blend {
         if blend > 100 {
             return Err(Problem::bad_request(format!("enhancer_blend {blend} is over 100")));
@@ -55,4 +61,21 @@ pub fn enhancer(form: &Form) -> Result<Option<EnhanceSettings>, Problem> {
         settings.weight = weight;
     }
     Ok(Some(settings))
+}
+
+/// `none`, or an enhancer's name.
+pub enum EnhancerChoice {
+    Off,
+    Kind(EnhancerKind),
+}
+
+impl std::str::FromStr for EnhancerChoice {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s == "none" {
+            return Ok(Self::Off);
+        }
+        s.parse().map(Self::Kind)
+    }
 }

@@ -1,0 +1,268 @@
+//! What runs with the swapper, as users run it: face enhancers (brought in with `models add`,
+//! fetched and recorded from a mirror, or named with --enhancer-model), pixel boost, in `swap`,
+//! `transcode` and the service; each bad combination refused in words.
+
+use std::{path::Path, process::Command};
+
+use image::RgbImage;
+
+use crate::{
+    model_server::{Behaviour, ModelServer},
+    models::models_copy,
+    serve_support::{request, Server},
+    support::{media, root},
+};
+
+fn faceswap(models: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_faceswap"));
+    cmd.current_dir(root()).env("FACESWAP_MODELS_DIR", models).env_remove("FACESWAP_MODEL_MIRROR");
+    cmd
+}
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    root().join("tests/fixtures").join(name)
+}
+
+fn ok(out: &std::process::Output) -> String {
+    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+fn error(out: &std::process::Output) -> String {
+    assert!(!out.status.success(), "expected a failure: {}", String::from_utf8_lossy(&out.stdout));
+    String::from_utf8_lossy(&out.stderr).to_string()
+}
+
+fn swap(models: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    faceswap(models)
+        .arg("swap")
+        .arg("--source")
+        .arg(media("astronaut.png"))
+        .arg("--target")
+        .arg(media("t1.jpg"))
+        .arg("--output")
+        .arg(out)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+fn picture(path: &Path) -> RgbImage {
+    image::open(path).unwrap().into_rgb8()
+}
+
+#[test]
+fn an_added_enhancer_runs_after_the_swap_and_a_named_file_does_the_same() {
+    let models = models_copy();
+    let dir = tempfile::tempdir().unwrap();
+    // Not in the folder yet: the error says how to bring it.
+    let missing = error(&swap(models.path(), &dir.path().join("x.png"), &["--enhancer", "gfpgan_1.4"]));
+    assert!(missing.contains("faceswap models fetch gfpgan_1.4"), "{missing}");
+    assert!(!dir.path().join("x.png").exists());
+
+    let added = ok(&faceswap(models.path())
+        .args(["models", "add"])
+        .arg(fixture("enhancer_gfpgan_synthetic.onnx"))
+        .args(["--role", "enhancer", "--name", "gfpgan_1.4"])
+        .output()
+        .unwrap());
+    assert!(added.contains("added    gfpgan_1.4 (enhancer"), "{added}");
+    let records = std::fs::read_to_string(models.path().join("records.toml")).unwrap();
+    assert!(records.contains("gfpgan_1.4") && records.contains("sha256"), "{records}");
+    let list = ok(&faceswap(models.path()).args(["models", "list"]).output().unwrap());
+    let line = list.lines().find(|l| l.starts_with("gfpgan_1.4")).unwrap();
+    assert!(line.contains("valid"), "{line}");
+
+    let (plain, enhanced, named) =
+        (dir.path().join("plain.png"), dir.path().join("enhanced.png"), dir.path().join("named.png"));
+    ok(&swap(models.path(), &plain, &[]));
+    let said = ok(&swap(models.path(), &enhanced, &["--enhancer", "gfpgan_1.4"]));
+    assert!(said.contains("gfpgan_1.4"), "{said}");
+    let model = fixture("enhancer_gfpgan_synthetic.onnx");
+    ok(&swap(
+        Path::new("/nonexistent-models-are-not-needed-for-the-enhancer"),
+        &named,
+        &[
+            "--models-dir",
+            models.path().to_str().unwrap(),
+            "--enhancer",
+            "gfpgan_1.4",
+            "--enhancer-model",
+            model.to_str().unwrap(),
+        ],
+    ));
+    assert_ne!(picture(&plain), picture(&enhanced), "the enhancer changed nothing");
+    assert_eq!(picture(&enhanced), picture(&named), "the added file and the named one differ");
+
+    // Each flag that cannot apply is refused, naming it.
+    let weight = error(&swap(
+        models.path(),
+        &dir.path().join("w.png"),
+        &["--enhancer", "gfpgan_1.4", "--enhancer-weight", "0.3"],
+    ));
+    assert!(weight.contains("--enhancer-weight") && weight.contains("codeformer"), "{weight}");
+    let blend = error(&swap(models.path(), &dir.path().join("b.png"), &["--enhancer-blend", "50"]));
+    assert!(blend.contains("--enhancer"), "{blend}");
+    let boost = error(&swap(models.path(), &dir.path().join("p.png"), &["--pixel-boost", "256"]));
+    assert!(boost.contains("--pixel-boost is for inswapper"), "{boost}");
+    let odd =
+        error(&swap(models.path(), &dir.path().join("o.png"), &["--swapper", "inswapper", "--pixel-boost", "200"]));
+    assert!(odd.contains("200"), "{odd}");
+    let wrong = error(&swap(
+        models.path(),
+        &dir.path().join("g.png"),
+        &["--enhancer", "gpen_bfr_256", "--enhancer-model", model.to_str().unwrap()],
+    ));
+    assert!(wrong.contains("gpen_bfr_256 takes 1×3×256×256"), "{wrong}");
+    for name in ["w.png", "b.png", "p.png", "o.png", "g.png"] {
+        assert!(!dir.path().join(name).exists(), "{name} was written by a refused run");
+    }
+}
+
+#[test]
+fn an_enhancer_without_a_cited_hash_is_recorded_at_its_first_fetch_and_held_to_it() {
+    let mirror = tempfile::tempdir().unwrap();
+    std::fs::copy(fixture("enhancer_gpen256_synthetic.onnx"), mirror.path().join("gpen_bfr_256.onnx")).unwrap();
+    let server = ModelServer::start(mirror.path().to_path_buf(), Behaviour::default());
+    let models = models_copy();
+    let fetched = ok(&faceswap(models.path())
+        .args(["models", "fetch", "gpen_bfr_256", "--mirror", &server.base])
+        .output()
+        .unwrap());
+    assert!(fetched.contains("fetched  gpen_bfr_256"), "{fetched}");
+    let want = faceswap::models::sha256_file(&fixture("enhancer_gpen256_synthetic.onnx")).unwrap();
+    let records = std::fs::read_to_string(models.path().join("records.toml")).unwrap();
+    assert!(records.contains(&want), "{records}");
+    ok(&faceswap(models.path()).args(["models", "verify", "gpen_bfr_256"]).output().unwrap());
+
+    // Changed on disk: refused by its record, and the mirror's copy (the same hash) repairs it.
+    let path = models.path().join("gpen_bfr_256.onnx");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    std::fs::write(&path, &bytes).unwrap();
+    let bad = error(&faceswap(models.path()).args(["models", "verify", "gpen_bfr_256"]).output().unwrap());
+    assert!(bad.contains("gpen_bfr_256"), "{bad}");
+    ok(&faceswap(models.path()).args(["models", "fetch", "gpen_bfr_256", "--mirror", &server.base]).output().unwrap());
+    assert_eq!(faceswap::models::sha256_file(&path).unwrap(), want);
+
+    // A mirror that now serves another file is not taken: the record stands.
+    std::fs::copy(fixture("enhancer_gfpgan_synthetic.onnx"), mirror.path().join("gpen_bfr_256.onnx")).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    let refused = error(
+        &faceswap(models.path()).args(["models", "fetch", "gpen_bfr_256", "--mirror", &server.base]).output().unwrap(),
+    );
+    assert!(refused.contains("sha256") || refused.contains("bytes"), "{refused}");
+    assert!(!path.exists(), "a file of another hash was kept");
+}
+
+#[test]
+fn transcode_runs_the_enhancer_as_a_stage_on_every_frame() {
+    let models = models_copy();
+    let dir = tempfile::tempdir().unwrap();
+    let model = fixture("enhancer_codeformer_synthetic.onnx");
+    let (plain, enhanced) = (dir.path().join("plain.mp4"), dir.path().join("enhanced.mp4"));
+    let run = |out: &Path, extra: &[&str]| {
+        faceswap(models.path())
+            .arg("transcode")
+            .arg("--source")
+            .arg(media("astronaut.png"))
+            .arg("--input")
+            .arg(media("carphone.mp4"))
+            .arg("--output")
+            .arg(out)
+            .args(["--crf", "0"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    ok(&run(&plain, &[]));
+    let said = ok(&run(
+        &enhanced,
+        &["--enhancer", "codeformer", "--enhancer-weight", "0.8", "--enhancer-model", model.to_str().unwrap()],
+    ));
+    eprintln!("{said}");
+    let frames = |path: &Path| {
+        let out = Command::new("ffprobe")
+            .args([
+                "-v",
+                "error",
+                "-count_frames",
+                "-select_streams",
+                "v:0",
+                "-show_entries",
+                "stream=nb_read_frames",
+                "-of",
+                "csv=p=0",
+            ])
+            .arg(path)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    assert_eq!(frames(&plain), frames(&enhanced), "a frame was lost");
+    let frame = |path: &Path, name: &str| {
+        let png = dir.path().join(name);
+        let out = Command::new("ffmpeg")
+            .args(["-v", "error", "-y", "-i"])
+            .arg(path)
+            .args(["-vf", "select=eq(n\\,60)", "-frames:v", "1"])
+            .arg(&png)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        picture(&png)
+    };
+    assert_ne!(frame(&plain, "a.png"), frame(&enhanced, "b.png"), "frame 60 was not enhanced");
+}
+
+#[test]
+fn the_service_takes_an_enhancer_and_a_pixel_boost_per_request_and_refuses_what_cannot_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = fixture("enhancer_gfpgan_synthetic.onnx");
+    let server = Server::start(
+        &dir.path().join("data"),
+        &["--enhancer", "gfpgan_1.4", "--enhancer-model", model.to_str().unwrap(), "--enhancer-blend", "100"],
+        &[],
+    );
+    let post = |fields: &[&str], out: &Path| {
+        let mut args = vec![
+            "-F".to_string(),
+            format!("source=@{}", media("astronaut.png").display()),
+            "-F".to_string(),
+            format!("target=@{}", media("t1.jpg").display()),
+        ];
+        for f in fields {
+            args.extend(["-F".to_string(), (*f).to_string()]);
+        }
+        args.push(server.url("/v1/swap"));
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let answer = request(&refs);
+        std::fs::write(out, &answer.body).unwrap();
+        answer
+    };
+    let (default, off) = (dir.path().join("default.png"), dir.path().join("off.png"));
+    assert_eq!(post(&[], &default).status, 200);
+    assert_eq!(post(&["enhancer=none"], &off).status, 200);
+    assert_ne!(picture(&default), picture(&off), "the server's default enhancer did not run");
+    let half = dir.path().join("half.png");
+    assert_eq!(post(&["enhancer_blend=40"], &half).status, 200);
+    assert_ne!(picture(&default), picture(&half), "enhancer_blend changed nothing");
+
+    let problem = |fields: &[&str]| {
+        let out = dir.path().join("problem.json");
+        let answer = post(fields, &out);
+        (answer.status, std::fs::read_to_string(&out).unwrap_or_default())
+    };
+    let (status, body) = problem(&["enhancer_weight=0.3"]);
+    assert!(status == 400 && body.contains("CodeFormer"), "{status} {body}");
+    let (status, body) = problem(&["enhancer=sharpen"]);
+    assert!(status == 400 && body.contains("gfpgan_1.4"), "{status} {body}");
+    let (status, body) = problem(&["pixel_boost=256"]);
+    assert!(status == 400 && body.contains("pixel_boost is for inswapper"), "{status} {body}");
+    let (status, body) = problem(&["enhancer=none", "enhancer_blend=10"]);
+    assert!(status == 400 && body.contains("need an enhancer"), "{status} {body}");
+    // Enhancers the server has no file for: a model problem, named.
+    let (status, body) = problem(&["enhancer=codeformer"]);
+    assert!(status == 503 && body.contains("codeformer"), "{status} {body}");
+}
