@@ -112,6 +112,33 @@ def pixel_boost():
                      {"boost": boost, "source": "t1.jpg", "source_face": "largest", "target": "astronaut.png"})
 
 
+MASK_REGIONS = ["skin", "nose", "upper-lip", "lower-lip"]
+
+
+def masks():
+    """The astronaut's face cut out by FaceFusion's warp (ArcFace-128 template at 256), and
+    FaceFusion's occlusion and region masks of it, saved as 16-bit PNGs (mask x 65535)."""
+    from facefusion import face_masker, state_manager
+    from facefusion.face_helper import warp_face_by_face_landmark_5
+
+    state_manager.set_item("download_providers", [])
+    occluder = onnxruntime.InferenceSession(str(FIXTURES / "occluder_synthetic.onnx"), providers=["CPUExecutionProvider"])
+    parser = onnxruntime.InferenceSession(str(FIXTURES / "parser_synthetic.onnx"), providers=["CPUExecutionProvider"])
+    face_masker.get_inference_pool = lambda: {"xseg_1": occluder, "bisenet_resnet_34": parser}
+    state_manager.set_item("face_occluder_model", "xseg_1")
+    state_manager.set_item("face_parser_model", "bisenet_resnet_34")
+    frame = cv2.imread(str(MEDIA / "astronaut.png"))
+    crop, _ = warp_face_by_face_landmark_5(frame, kps_of("astronaut.png")[0], "arcface_128", (256, 256))
+    cv2.imwrite(str(OUT / "mask_astronaut_crop.png"), crop)
+    occlusion = face_masker.create_occlusion_mask(crop)
+    region = face_masker.create_region_mask(crop, MASK_REGIONS)
+    for name, mask in (("mask_astronaut_occlusion.png", occlusion), ("mask_astronaut_region.png", region)):
+        cv2.imwrite(str(OUT / name), np.round(np.clip(mask, 0, 1) * 65535).astype(np.uint16))
+        print(f"{name}: mean {mask.mean():.3f}, min {mask.min():.3f}, max {mask.max():.3f}")
+    (OUT / "mask_astronaut.json").write_text(json.dumps({"regions": MASK_REGIONS, "template": "arcface_128",
+                                                         "size": 256, "scale": 65535}, indent=1) + "\n")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--facefusion", required=True, help="a FaceFusion checkout")
@@ -119,6 +146,7 @@ def main():
     sys.path.insert(0, args.facefusion)
     enhancers()
     pixel_boost()
+    masks()
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ pub mod imaging;
 #[cfg(feature = "server")]
 pub mod jobs;
 pub mod live;
+pub mod mask;
 pub mod models;
 pub mod paths;
 pub mod pipeline;

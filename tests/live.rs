@@ -48,6 +48,7 @@ fn models(delay: Duration) -> StageModels {
         swapper: Box::new(SlowSwapper { delay }),
         pixel_boost: None,
         enhancer: None,
+        masker: None,
         source: Arc::new(source),
     }
 }

@@ -266,3 +266,65 @@ fn the_service_takes_an_enhancer_and_a_pixel_boost_per_request_and_refuses_what_
     let (status, body) = problem(&["enhancer=codeformer"]);
     assert!(status == 503 && body.contains("codeformer"), "{status} {body}");
 }
+
+fn mean_diff(a: &RgbImage, b: &RgbImage) -> f64 {
+    let total: u64 = a.as_raw().iter().zip(b.as_raw()).map(|(x, y)| u64::from(x.abs_diff(*y))).sum();
+    total as f64 / a.as_raw().len() as f64
+}
+
+#[test]
+fn the_occlusion_and_region_masks_lay_the_target_back_where_they_say() {
+    let models = models_copy();
+    let dir = tempfile::tempdir().unwrap();
+    let (occluder, parser) = (fixture("occluder_synthetic.onnx"), fixture("parser_synthetic.onnx"));
+    let target = picture(&media("t1.jpg"));
+    let run = |name: &str, extra: &[&str]| {
+        let out = dir.path().join(name);
+        ok(&swap(models.path(), &out, &[&["--all-faces"][..], extra].concat()));
+        picture(&out)
+    };
+    let plain = run("plain.png", &[]);
+    let occluded = run("occluded.png", &["--mask", "box,occlusion", "--occluder-model", occluder.to_str().unwrap()]);
+    let regions = run(
+        "regions.png",
+        &["--mask", "region", "--mask-regions", "skin,nose", "--parser-model", parser.to_str().unwrap()],
+    );
+    let both = run(
+        "both.png",
+        &[
+            "--mask",
+            "occlusion,region",
+            "--mask-regions",
+            "skin,nose",
+            "--occluder-model",
+            occluder.to_str().unwrap(),
+            "--parser-model",
+            parser.to_str().unwrap(),
+        ],
+    );
+    let (p, o, r, b) = (
+        mean_diff(&plain, &target),
+        mean_diff(&occluded, &target),
+        mean_diff(&regions, &target),
+        mean_diff(&both, &target),
+    );
+    eprintln!("mean change from the target: plain {p:.3}, occlusion {o:.3}, regions {r:.3}, both {b:.3}");
+    // Each mask gives some of the target back, and both together at least as much as either.
+    assert!(o < p && r < p, "a mask gave nothing back: {p} {o} {r}");
+    assert!(b <= o.min(r) + 0.01, "both masks gave back less than one: {b} vs {o} {r}");
+    assert!(o > 0.0 && r > 0.0 && b > 0.0, "a mask undid the whole swap");
+
+    for (extra, says) in [
+        (&["--mask", "shadow"][..], "unknown mask"),
+        (&["--mask-regions", "skin"][..], "need the region mask"),
+        (&["--mask", "region", "--mask-regions", "skin,ears"][..], "unknown face region"),
+        (&["--occluder-model", "x.onnx"][..], "--occluder-model is for the occlusion mask"),
+    ] {
+        let said = error(&swap(models.path(), &dir.path().join("refused.png"), extra));
+        assert!(said.contains(says), "{extra:?}: {said}");
+    }
+    // Without the model there: named, with how to get it.
+    let said = error(&swap(models.path(), &dir.path().join("refused.png"), &["--mask", "occlusion"]));
+    assert!(said.contains("xseg_1"), "{said}");
+    assert!(!dir.path().join("refused.png").exists());
+}

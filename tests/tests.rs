@@ -15,6 +15,7 @@ mod hostile;
 #[cfg(feature = "server")]
 mod hostile_serve;
 mod live;
+mod masks;
 mod model_server;
 mod models;
 mod parity;

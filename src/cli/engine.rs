@@ -11,6 +11,7 @@ use faceswap::{
     enhance::{EnhanceSettings, EnhancerKind},
     face::FaceSelection,
     imaging::{PictureLimits, DEFAULT_MAX_PIXELS},
+    mask::MaskSettings,
     swap::{MouthMask, SwapSettings, SwapperKind},
 };
 
@@ -112,6 +113,8 @@ impl EngineArgs {
             swapper: swapper.kind.into(),
             swapper_model: swapper.model.clone(),
             enhancer_model: swapper.enhancer.zip(swapper.enhancer_model.clone()),
+            occluder_model: swapper.occluder_model.clone(),
+            parser_model: swapper.parser_model.clone(),
             mirrors: self.mirror.iter().cloned().collect(),
             threads: self.threads.map(usize::from),
             limits: PictureLimits { max_pixels: self.max_pixels },
@@ -131,6 +134,10 @@ impl EngineArgs {
             enhancer_blend: 80,
             enhancer_weight: None,
             enhancer_model: None,
+            mask: "box".to_string(),
+            mask_regions: None,
+            occluder_model: None,
+            parser_model: None,
         })
     }
 }
@@ -178,6 +185,21 @@ pub struct SwapperArgs {
     /// Run this enhancer file (the interface of --enhancer's) instead of the manifest's.
     #[arg(long, value_name = "PATH", requires = "enhancer")]
     pub enhancer_model: Option<PathBuf>,
+    /// Masks around the swap, FaceFusion's: box (the swapper's own edge, always), occlusion
+    /// (keep hands, hair, glasses, microphones in front of the face: an XSeg model), region
+    /// (swap only the --mask-regions: a face parser). Comma-separated.
+    #[arg(long, value_name = "KINDS", default_value = "box")]
+    pub mask: String,
+    /// The regions the region mask swaps: skin, left-eyebrow, right-eyebrow, left-eye,
+    /// right-eye, glasses, nose, mouth, upper-lip, lower-lip (default all). Comma-separated.
+    #[arg(long, value_name = "REGIONS")]
+    pub mask_regions: Option<String>,
+    /// Run this occluder file (XSeg's interface) instead of the manifest's xseg_1.
+    #[arg(long, value_name = "PATH")]
+    pub occluder_model: Option<PathBuf>,
+    /// Run this face parser file (BiSeNet's interface) instead of the manifest's bisenet_resnet_34.
+    #[arg(long, value_name = "PATH")]
+    pub parser_model: Option<PathBuf>,
 }
 
 fn parse_pixel_boost(text: &str) -> Result<u32, String> {
@@ -217,7 +239,33 @@ impl SwapperArgs {
             mouth_mask,
             pixel_boost: self.pixel_boost,
             enhancer: self.enhancer()?,
+            masks: self.masks()?,
         })
+    }
+
+    /// The masks the flags ask for.
+    ///
+    /// # Errors
+    /// An unknown mask or region, regions without the region mask, or a mask model given for a
+    /// mask that is not asked for.
+    pub fn masks(&self) -> anyhow::Result<MaskSettings> {
+        let settings = self.default_masks()?;
+        if self.occluder_model.is_some() && !settings.occlusion {
+            anyhow::bail!("--occluder-model is for the occlusion mask: add --mask occlusion, or leave it out");
+        }
+        if self.parser_model.is_some() && settings.regions.is_none() {
+            anyhow::bail!("--parser-model is for the region mask: add --mask region, or leave it out");
+        }
+        Ok(settings)
+    }
+
+    /// The masks the flags ask for, as a service's default for requests (whose own `mask` may
+    /// ask for the models given without a default mask).
+    ///
+    /// # Errors
+    /// An unknown mask or region, or regions without the region mask.
+    pub fn default_masks(&self) -> anyhow::Result<MaskSettings> {
+        MaskSettings::parse(Some(&self.mask), self.mask_regions.as_deref()).map_err(|e| anyhow::anyhow!("--mask: {e}"))
     }
 }
 

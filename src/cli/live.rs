@@ -121,6 +121,7 @@ pub fn run(args: LiveArgs) -> Result<()> {
         swapper: engine.config().swapper,
         pixel_boost: args.swapper.pixel_boost,
         enhancer: args.swapper.enhancer()?,
+        masks: args.swapper.masks()?,
         tracker: TrackerConfig {
             detect_every: args.detect_every,
             smoothing: !args.no_smoothing,

@@ -221,6 +221,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         // The swapper flags' pixel boost and enhancer are the requests' defaults.
         pixel_boost: args.swapper.pixel_boost,
         enhancer: args.swapper.enhancer()?,
+        masks: args.swapper.default_masks()?,
     };
     let scheme = if config.tls.is_some() { "https" } else { "http" };
     server::run(args.engine.service_config(&args.swapper)?, config, |addr| {

@@ -160,6 +160,7 @@ pub fn run(args: TranscodeArgs) -> Result<()> {
         mouth_mask: args.mouth.mask()?,
         pixel_boost: args.swapper.pixel_boost,
         enhancer: args.swapper.enhancer()?,
+        masks: args.swapper.masks()?,
         overwrite: args.overwrite,
     };
     // The watchdog repairs a model that goes bad mid-run; the lossless pipeline loses no frame.

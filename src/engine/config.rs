@@ -55,6 +55,10 @@ pub struct EngineConfig {
     pub swapper_model: Option<PathBuf>,
     /// A file to run as this enhancer instead of the manifest's (loaded, not hash-checked).
     pub enhancer_model: Option<(EnhancerKind, PathBuf)>,
+    /// An occluder (XSeg interface) to run instead of the manifest's (not hash-checked).
+    pub occluder_model: Option<PathBuf>,
+    /// A face parser (BiSeNet interface) to run instead of the manifest's (not hash-checked).
+    pub parser_model: Option<PathBuf>,
     /// Base URLs tried before the manifest's when a model is fetched or repaired.
     pub mirrors: Vec<String>,
     /// Threads per model (default: ONNX Runtime's, one per core).
@@ -75,6 +79,8 @@ impl Default for EngineConfig {
             swapper: SwapperKind::Landmark,
             swapper_model: None,
             enhancer_model: None,
+            occluder_model: None,
+            parser_model: None,
             mirrors: Vec::new(),
             threads: None,
             limits: PictureLimits::default(),

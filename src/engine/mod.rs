@@ -33,7 +33,8 @@ use crate::{
     face::{DetectorConfig, FaceAnalyzer, FaceModels},
     health::{HealthReport, HealthState, ModelHealth},
     imaging::{decode_picture, decode_rgb, load_picture_within, load_rgb_within, Picture, PictureLimits},
-    models::{Fetcher, ModelStore, VerifiedModel, DEFAULT_PACK},
+    mask::{FaceMasker, FaceParser, MaskSettings, Occluder},
+    models::{Fetcher, ModelRole, ModelStore, VerifiedModel, DEFAULT_PACK},
     runtime::{OrtRuntime, SessionFactory},
     swap::{build_swapper, Swapper, SwapperKind},
     Error, Result,
@@ -48,6 +49,8 @@ pub struct Engine {
     swapper_files: Mutex<HashMap<SwapperKind, Option<VerifiedModel>>>,
     /// Enhancer files verified on first use, watched from then on.
     enhancer_files: Mutex<HashMap<EnhancerKind, VerifiedModel>>,
+    /// The occluder's and the parser's files, verified on first use, watched from then on.
+    mask_files: Mutex<HashMap<ModelRole, VerifiedModel>>,
     supervisor: Supervisor,
     /// The sessions behind [`Engine::source_face`] and [`Engine::most_like`]: built on first
     /// use and kept, not built anew for every call.
@@ -100,6 +103,7 @@ impl Engine {
             models,
             swapper_files,
             enhancer_files: Mutex::new(HashMap::new()),
+            mask_files: Mutex::new(HashMap::new()),
             supervisor,
             analysis: Mutex::new(None),
         })
@@ -157,6 +161,13 @@ impl Engine {
             }
         }
         drop(enhancers);
+        let masks = self.mask_files.lock().unwrap_or_else(PoisonError::into_inner);
+        for (role, model) in masks.iter() {
+            if !in_use.iter().any(|(m, _)| m.path == model.path) {
+                in_use.push((model.clone(), *role));
+            }
+        }
+        drop(masks);
         self.supervisor.start_watchdog(in_use, self.store().clone(), self.fetcher().clone(), &self.factory, interval)
     }
 
@@ -266,6 +277,43 @@ impl Engine {
     pub fn enhancer(&self, kind: EnhancerKind) -> Result<FaceEnhancer> {
         let file = self.enhancer_file(kind)?;
         Ok(FaceEnhancer::build(&self.factory, &file, kind)?)
+    }
+
+    /// The file of the occluder or the parser (`role`): the configured one, else the manifest's.
+    fn mask_file(&self, role: ModelRole) -> Result<VerifiedModel> {
+        let mut files = self.mask_files.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(file) = files.get(&role) {
+            return Ok(file.clone());
+        }
+        let (explicit, name) = match role {
+            ModelRole::Occluder => (&self.config.occluder_model, crate::mask::DEFAULT_OCCLUDER),
+            _ => (&self.config.parser_model, crate::mask::DEFAULT_PARSER),
+        };
+        let file = match explicit {
+            Some(path) => crate::models::ModelStore::unpinned(path)?,
+            None => self.store().verify(name)?,
+        };
+        files.insert(role, file.clone());
+        Ok(file)
+    }
+
+    /// The masks `settings` ask for, with their models' sessions; none when none is asked.
+    ///
+    /// # Errors
+    /// When a mask model is missing or damaged, or its session cannot be built.
+    pub fn masker(&self, settings: MaskSettings) -> Result<Option<FaceMasker>> {
+        if !settings.is_on() {
+            return Ok(None);
+        }
+        let occluder = match settings.occlusion {
+            true => Some(Occluder::build(&self.factory, &self.mask_file(ModelRole::Occluder)?)?),
+            false => None,
+        };
+        let parser = match settings.regions {
+            Some(_) => Some(FaceParser::build(&self.factory, &self.mask_file(ModelRole::Parser)?)?),
+            None => None,
+        };
+        Ok(Some(FaceMasker::new(settings, occluder, parser)))
     }
 
     /// Runs `work` on the engine's own analysis worker (built on first use). Callers take turns;

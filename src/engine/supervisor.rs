@@ -16,6 +16,7 @@ use crate::{
     enhance::{EnhancerKind, FaceEnhancer},
     face::{ArcFaceEmbedder, DetectorConfig, Landmarker106, ScrfdDetector},
     health::{HealthState, ModelHealth},
+    mask::{FaceParser, MaskModel, Occluder},
     models::{Fetcher, ModelRole, ModelStore, VerifiedModel},
     pipeline::{StageUpdates, TrackUpdate},
     runtime::{RuntimeError, SessionFactory},
@@ -30,6 +31,7 @@ pub enum ReloadedModel {
     Embedder(ArcFaceEmbedder),
     Swapper(Box<dyn Swapper>),
     Enhancer(FaceEnhancer),
+    Mask(MaskModel),
 }
 
 /// Hands a reloaded model to its consumer; false once the consumer has gone.
@@ -114,15 +116,17 @@ impl Supervisor {
         let (track_tx, track) = crossbeam_channel::unbounded::<TrackUpdate>();
         let (swap_tx, swap) = crossbeam_channel::unbounded();
         let (enhance_tx, enhance) = crossbeam_channel::unbounded();
+        let (mask_tx, masks) = crossbeam_channel::unbounded();
         let deliver: Deliver = Box::new(move |model| match model {
             ReloadedModel::Detector(d) => detect_tx.send(d).is_ok(),
             ReloadedModel::Landmarks(l) => track_tx.send(TrackUpdate::Landmarker(l)).is_ok(),
             ReloadedModel::Embedder(e) => track_tx.send(TrackUpdate::Embedder(e)).is_ok(),
             ReloadedModel::Swapper(s) => swap_tx.send(s).is_ok(),
             ReloadedModel::Enhancer(e) => enhance_tx.send(e).is_ok(),
+            ReloadedModel::Mask(m) => mask_tx.send(m).is_ok(),
         });
         let handle = self.register(DetectorConfig::scrfd().with_fit_to_frame(true), deliver);
-        (StageUpdates { detect, track, swap, enhance }, handle)
+        (StageUpdates { detect, track, swap, enhance, masks }, handle)
     }
 
     /// Registers a consumer that takes every reloaded model on one channel (a server worker).
@@ -202,5 +206,7 @@ fn build(
             })?;
             ReloadedModel::Enhancer(FaceEnhancer::build(factory, model, kind)?)
         }
+        ModelRole::Occluder => ReloadedModel::Mask(MaskModel::Occluder(Occluder::build(factory, model)?)),
+        ModelRole::Parser => ReloadedModel::Mask(MaskModel::Parser(FaceParser::build(factory, model)?)),
     })
 }

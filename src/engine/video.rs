@@ -10,6 +10,7 @@ use super::{ConsumerHandle, Engine};
 use crate::{
     enhance::EnhanceSettings,
     face::FaceSelection,
+    mask::MaskSettings,
     pipeline::{
         Controls, FaceTracker, FrameCounts, Pipeline, PipelineConfig, PipelineError, RunningPipeline, StageModels,
         TrackerConfig,
@@ -30,6 +31,8 @@ pub struct VideoSwap {
     pub pixel_boost: Option<u32>,
     /// The face enhancer, as a stage of its own after the swap.
     pub enhancer: Option<EnhanceSettings>,
+    /// The occlusion and region masks around each swap.
+    pub masks: MaskSettings,
 }
 
 /// A running pipeline, registered for model reloads as long as it runs.
@@ -96,7 +99,9 @@ impl Engine {
             Some(settings) => Some((self.enhancer(settings.kind)?, settings)),
             None => None,
         };
-        let models = StageModels { tracker, swapper, pixel_boost: swap.pixel_boost, enhancer, source: swap.source };
+        let masker = self.masker(swap.masks)?;
+        let models =
+            StageModels { tracker, swapper, pixel_boost: swap.pixel_boost, enhancer, masker, source: swap.source };
         let (updates, registration) = self.supervisor().register_pipeline();
         let config = PipelineConfig { selection: swap.selection, ..config };
         let running = Pipeline::start(source, models, config, controls, updates)?;

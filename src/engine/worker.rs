@@ -10,6 +10,7 @@ use crate::{
     enhance::{EnhancerKind, FaceEnhancer},
     face::{Analysis, Face, FaceAnalyzer, FaceError, FaceSelection},
     imaging::{encode_with_alpha, Picture, PictureFormat},
+    mask::FaceMasker,
     swap::{MouthKeeper, SourceFace, SwapSettings, Swapper},
     Result,
 };
@@ -39,6 +40,8 @@ pub struct EngineWorker {
     swappers: Vec<Box<dyn Swapper>>,
     /// Built on first use of each kind.
     enhancers: Vec<FaceEnhancer>,
+    /// Built on first use of each setting.
+    maskers: Vec<FaceMasker>,
     mouth: MouthKeeper,
     updates: Receiver<ReloadedModel>,
     _registration: ConsumerHandle,
@@ -61,6 +64,7 @@ impl EngineWorker {
             analyzer,
             swappers: Vec::new(),
             enhancers: Vec::new(),
+            maskers: Vec::new(),
             mouth: MouthKeeper::default(),
             updates,
             _registration: registration,
@@ -84,6 +88,9 @@ impl EngineWorker {
                         *slot = e;
                     }
                 }
+                // Rebuilt for every masker on the next use: the masks are cheap to rebuild and
+                // a masker holds two models.
+                ReloadedModel::Mask(_) => self.maskers.clear(),
             }
             tracing::info!("engine worker switched to a reloaded model");
         }
@@ -134,7 +141,7 @@ impl EngineWorker {
         settings: SwapSettings,
         what: &str,
     ) -> Result<usize> {
-        let SwapSettings { swapper: kind, mouth_mask, pixel_boost, enhancer } = settings;
+        let SwapSettings { swapper: kind, mouth_mask, pixel_boost, enhancer, masks } = settings;
         self.apply_updates();
         let index = match self.swappers.iter().position(|s| s.kind() == kind) {
             Some(index) => index,
@@ -145,6 +152,19 @@ impl EngineWorker {
         };
         let swapper = &mut self.swappers[index];
         swapper.set_pixel_boost(pixel_boost)?;
+        let masker = match masks.is_on() {
+            false => None,
+            true => match self.maskers.iter().position(|m| m.settings() == masks) {
+                Some(i) => Some(i),
+                None => {
+                    if let Some(masker) = engine.masker(masks)? {
+                        self.maskers.push(masker);
+                    }
+                    self.maskers.len().checked_sub(1)
+                }
+            },
+        };
+        let swapper = &mut self.swappers[index];
         // Picking by likeness needs every face's identity; the swapper's needs are computed
         // for the chosen faces only.
         let likeness = Analysis { landmarks: false, embedding: matches!(selection, FaceSelection::MostLike(_)) };
@@ -158,7 +178,14 @@ impl EngineWorker {
             if let Some(shape) = mouth_mask {
                 self.mouth.save(picture, &targets[i], shape);
             }
+            let mut masker = masker.and_then(|m| self.maskers.get_mut(m));
+            if let Some(masker) = masker.as_deref_mut() {
+                masker.before(picture, &targets[i])?;
+            }
             swapper.swap(picture, &targets[i], source)?;
+            if let Some(masker) = masker {
+                masker.after(picture)?;
+            }
             self.mouth.restore(picture);
         }
         // The enhancer after every swap, on the target's own five points (FaceFusion's order:

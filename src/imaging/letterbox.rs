@@ -8,10 +8,7 @@
 
 use image::RgbImage;
 
-use super::Normalization;
-
-const COEF_BITS: i32 = 11;
-const COEF_SCALE: f32 = (1 << COEF_BITS) as f32;
+use super::{resize::AxisTable, Normalization};
 
 /// Where the picture landed in the letterboxed input.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -20,38 +17,6 @@ pub struct Letterbox {
     pub scale: f32,
     pub width: u32,
     pub height: u32,
-}
-
-/// One axis of the resize: the first source index and the two weights of each output index.
-#[derive(Debug, Default, Clone)]
-struct AxisTable {
-    offset: Vec<usize>,
-    weight: Vec<[i32; 2]>,
-}
-
-impl AxisTable {
-    fn build(&mut self, src_len: u32, dst_len: u32) {
-        let scale = 1.0 / (f64::from(dst_len) / f64::from(src_len));
-        self.offset.clear();
-        self.weight.clear();
-        for d in 0..dst_len {
-            let f = ((f64::from(d) + 0.5) * scale - 0.5) as f32;
-            let mut s = f.floor() as i64;
-            let mut frac = f - s as f32;
-            if s < 0 {
-                s = 0;
-                frac = 0.0;
-            }
-            if s >= i64::from(src_len) - 1 {
-                s = i64::from(src_len) - 1;
-                frac = 0.0;
-            }
-            self.offset.push(s as usize);
-            let w0 = ((1.0 - frac) * COEF_SCALE).round_ties_even() as i32;
-            let w1 = (frac * COEF_SCALE).round_ties_even() as i32;
-            self.weight.push([w0, w1]);
-        }
-    }
 }
 
 /// Letterboxes frames into a detector's input tensor, reusing its tables and row buffers.
@@ -130,7 +95,8 @@ impl LetterboxResizer {
         let columns = &self.columns;
         let horizontal = |row: usize, buffer: &mut [i32]| {
             let line = &src[row * stride..(row + 1) * stride];
-            for (dx, (&sx, &[a0, a1])) in columns.offset.iter().zip(&columns.weight).enumerate() {
+            for (dx, &sx) in columns.offset.iter().enumerate() {
+                let [a0, a1] = columns.fixed(dx);
                 let sx1 = (sx + 1).min(last_column);
                 for c in 0..3 {
                     buffer[3 * dx + c] = i32::from(line[3 * sx + c]) * a0 + i32::from(line[3 * sx1 + c]) * a1;
@@ -139,7 +105,8 @@ impl LetterboxResizer {
         };
         // Consecutive output rows mostly share source rows: keep the two last resampled.
         let mut cached: (Option<usize>, Option<usize>) = (None, None);
-        for (dy, (&sy, &[b0, b1])) in self.rows.offset.iter().zip(&self.rows.weight).enumerate() {
+        for (dy, &sy) in self.rows.offset.iter().enumerate() {
+            let [b0, b1] = self.rows.fixed(dy);
             let below = (sy + 1).min(sh as usize - 1);
             if cached.0 != Some(sy) {
                 if cached.1 == Some(sy) {

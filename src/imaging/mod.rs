@@ -12,6 +12,7 @@ mod masked_paste;
 mod picture;
 mod polygon;
 mod rect;
+mod resize;
 mod tensor;
 mod warp;
 
@@ -32,6 +33,7 @@ pub use picture::{
 };
 pub use polygon::fill_polygon;
 pub use rect::Rect;
+pub use resize::{resize_gray_linear, resize_rgb_linear};
 pub use tensor::{nchw_from_rgb, Normalization};
 pub use warp::{warp_affine_gray, warp_affine_rgb, warp_affine_rgb_replicate};
 

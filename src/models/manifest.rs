@@ -19,6 +19,8 @@ pub enum ModelRole {
     Landmarks,
     Swapper,
     Enhancer,
+    Occluder,
+    Parser,
 }
 
 impl std::fmt::Display for ModelRole {
@@ -29,6 +31,8 @@ impl std::fmt::Display for ModelRole {
             Self::Landmarks => "landmarks",
             Self::Swapper => "swapper",
             Self::Enhancer => "enhancer",
+            Self::Occluder => "occluder",
+            Self::Parser => "parser",
         })
     }
 }
@@ -43,7 +47,11 @@ impl std::str::FromStr for ModelRole {
             "landmarks" => Ok(Self::Landmarks),
             "swapper" => Ok(Self::Swapper),
             "enhancer" => Ok(Self::Enhancer),
-            other => Err(format!("unknown role {other:?}: use detector, embedder, landmarks, swapper or enhancer")),
+            "occluder" => Ok(Self::Occluder),
+            "parser" => Ok(Self::Parser),
+            other => Err(format!(
+                "unknown role {other:?}: use detector, embedder, landmarks, swapper, enhancer, occluder or parser"
+            )),
         }
     }
 }

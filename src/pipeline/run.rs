@@ -16,6 +16,7 @@ use super::{
 use crate::{
     enhance::{EnhanceSettings, FaceEnhancer},
     face::{FaceSelection, ScrfdDetector},
+    mask::{FaceMasker, MaskModel},
     swap::{MouthMask, SourceFace, Swapper},
     video::{FramePool, Pacing, SourceSpec},
 };
@@ -70,6 +71,8 @@ pub struct StageModels {
     pub swapper: Box<dyn Swapper>,
     pub pixel_boost: Option<u32>,
     pub enhancer: Option<(FaceEnhancer, EnhanceSettings)>,
+    /// The occlusion and region masks around each swap, when asked for.
+    pub masker: Option<FaceMasker>,
     pub source: Arc<SourceFace>,
 }
 
@@ -80,6 +83,7 @@ pub struct StageUpdates {
     pub track: crossbeam_channel::Receiver<TrackUpdate>,
     pub swap: crossbeam_channel::Receiver<Box<dyn Swapper>>,
     pub enhance: crossbeam_channel::Receiver<FaceEnhancer>,
+    pub masks: crossbeam_channel::Receiver<MaskModel>,
 }
 
 impl StageUpdates {
@@ -90,6 +94,7 @@ impl StageUpdates {
             track: crossbeam_channel::never(),
             swap: crossbeam_channel::never(),
             enhance: crossbeam_channel::never(),
+            masks: crossbeam_channel::never(),
         }
     }
 }
@@ -132,9 +137,14 @@ impl Pipeline {
         controls: Arc<Controls>,
         updates: StageUpdates,
     ) -> Result<RunningPipeline, PipelineError> {
-        let StageUpdates { detect: detect_updates, track: track_updates, swap: swap_updates, enhance: enhance_updates } =
-            updates;
-        let StageModels { tracker, swapper, pixel_boost, enhancer, source: source_face } = models;
+        let StageUpdates {
+            detect: detect_updates,
+            track: track_updates,
+            swap: swap_updates,
+            enhance: enhance_updates,
+            masks: mask_updates,
+        } = updates;
+        let StageModels { tracker, swapper, pixel_boost, enhancer, masker, source: source_face } = models;
         let (detector, follower) = tracker.into_stages();
         let tracking = Arc::new(AtomicBool::new(false));
         let counters = Arc::new(Counters::default());
@@ -199,13 +209,13 @@ impl Pipeline {
                 (controls.clone(), counters.clone(), pool.clone(), config.selection);
             handles.push(spawn("swap", move || {
                 stages::swap(
-                    (swapper, pixel_boost, &source_face, mouth),
+                    (swapper, pixel_boost, &source_face, mouth, masker),
                     selection,
                     (&tracked_rx, &swapped_tx),
                     &controls,
                     &counters,
                     &pool,
-                    &swap_updates,
+                    (&swap_updates, &mask_updates),
                 );
                 Ok(())
             })?);

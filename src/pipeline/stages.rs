@@ -15,6 +15,7 @@ use super::{
 use crate::{
     enhance::{EnhanceSettings, FaceEnhancer},
     face::{FaceSelection, ScrfdDetector},
+    mask::{FaceMasker, MaskModel},
     swap::{MouthKeeper, MouthMask, SourceFace, Swapper},
     video::{FramePool, Pacing, SourceSpec, VideoError},
 };
@@ -187,14 +188,21 @@ pub(super) fn track(
     }
 }
 
+#[allow(clippy::type_complexity)]
 pub(super) fn swap(
-    (mut swapper, pixel_boost, source, mouth): (Box<dyn Swapper>, Option<u32>, &SourceFace, MouthMask),
+    (mut swapper, pixel_boost, source, mouth, mut masker): (
+        Box<dyn Swapper>,
+        Option<u32>,
+        &SourceFace,
+        MouthMask,
+        Option<FaceMasker>,
+    ),
     selection: FaceSelection,
     (input, out): (&LinkReceiver<Frame>, &LinkSender<Frame>),
     controls: &Controls,
     counters: &Counters,
     pool: &FramePool,
-    updates: &Receiver<Box<dyn Swapper>>,
+    (updates, mask_updates): (&Receiver<Box<dyn Swapper>>, &Receiver<MaskModel>),
 ) {
     let mut failures = StageFailures::new("swap", counters);
     let mut keeper = MouthKeeper::default();
@@ -210,6 +218,11 @@ pub(super) fn swap(
                 tracing::info!("swap stage switched to a reloaded model");
             }
         }
+        for update in mask_updates.try_iter() {
+            if let Some(masker) = masker.as_mut() {
+                masker.replace(update);
+            }
+        }
         let stage_started = Instant::now();
         if controls.is_swapping() && !frame.faces.is_empty() {
             // Selection only fails on an empty list or a face index past the end: nothing to do.
@@ -223,6 +236,11 @@ pub(super) fn swap(
                 if mouth_mask {
                     keeper.save(image, &faces[i], mouth);
                 }
+                if let Some(masker) = masker.as_mut() {
+                    if let Err(e) = masker.before(image, &faces[i]) {
+                        failures.record(&e);
+                    }
+                }
                 match swapper.swap(image, &faces[i], source) {
                     Ok(()) => {
                         *swapped += 1;
@@ -231,6 +249,11 @@ pub(super) fn swap(
                         }
                     }
                     Err(e) => {
+                        failures.record(&e);
+                    }
+                }
+                if let Some(masker) = masker.as_mut() {
+                    if let Err(e) = masker.after(image) {
                         failures.record(&e);
                     }
                 }

@@ -122,6 +122,8 @@ pub struct ServerConfig {
     pub pixel_boost: Option<u32>,
     /// The face enhancer of requests that name none (`enhancer=none` turns it off).
     pub enhancer: Option<crate::enhance::EnhanceSettings>,
+    /// The masks of requests that name none.
+    pub masks: crate::mask::MaskSettings,
 }
 
 /// The PEM files `serve` answers HTTPS with.
@@ -167,6 +169,7 @@ impl Default for ServerConfig {
             max_live_sessions: 2,
             pixel_boost: None,
             enhancer: None,
+            masks: crate::mask::MaskSettings::default(),
             live_udp_ports: None,
             public_ip: None,
             tls: None,

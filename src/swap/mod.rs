@@ -73,6 +73,8 @@ pub struct SwapSettings {
     /// The aligned crop's side for inswapper (256, 384, 512…); none for the model's own.
     pub pixel_boost: Option<u32>,
     pub enhancer: Option<crate::enhance::EnhanceSettings>,
+    /// The occlusion and region masks around each swap.
+    pub masks: crate::mask::MaskSettings,
 }
 
 /// Which swapper to run.

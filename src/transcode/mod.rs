@@ -66,6 +66,8 @@ pub struct TranscodeOptions {
     pub pixel_boost: Option<u32>,
     /// A face enhancer after the swap.
     pub enhancer: Option<EnhanceSettings>,
+    /// The occlusion and region masks around each swap.
+    pub masks: crate::mask::MaskSettings,
     /// Replace an existing output.
     pub overwrite: bool,
 }
@@ -87,6 +89,7 @@ impl Default for TranscodeOptions {
             mouth_mask: None,
             pixel_boost: None,
             enhancer: None,
+            masks: crate::mask::MaskSettings::default(),
             overwrite: false,
         }
     }
@@ -243,6 +246,7 @@ fn swap_into(
         swapper: options.swapper,
         pixel_boost: options.pixel_boost,
         enhancer: options.enhancer,
+        masks: options.masks,
         tracker: TrackerConfig {
             detect_every: options.detect_every.max(1),
             first_frame: destination.first_frame,

@@ -68,6 +68,9 @@ pub struct JobForm {
     enhancer: Option<String>,
     enhancer_blend: Option<u8>,
     enhancer_weight: Option<f64>,
+    /// Masks around the swap: `box` (always), `occlusion`, `region`, comma-separated.
+    mask: Option<String>,
+    mask_regions: Option<String>,
 }
 
 /// Links to a job's routes.
@@ -141,7 +144,9 @@ fn view(job: &JobRecord, live: Option<Progress>) -> JobView {
     }
 }
 
-const JOB_FIELDS: [(&str, FieldKind); 17] = [
+const JOB_FIELDS: [(&str, FieldKind); 19] = [
+    (processors::FIELDS[4], FieldKind::Text),
+    (processors::FIELDS[5], FieldKind::Text),
     (processors::FIELDS[0], FieldKind::Text),
     (processors::FIELDS[1], FieldKind::Text),
     (processors::FIELDS[2], FieldKind::Text),
@@ -203,6 +208,7 @@ pub async fn submit(
             mouth_mask,
             pixel_boost: processors::pixel_boost(&form, swapper, state.config.pixel_boost)?,
             enhancer: processors::enhancer(&form, state.config.enhancer)?,
+            masks: processors::masks(&form, state.config.masks)?,
             ..TranscodeOptions::default()
         },
     };

@@ -108,6 +108,10 @@ pub struct LiveQuery {
     /// `gpen_bfr_512`, `codeformer`, or `none` against the server's default), at FaceFusion's
     /// defaults.
     enhancer: Option<String>,
+    /// Masks around the swap: `box` (always), `occlusion`, `region`, comma-separated.
+    mask: Option<String>,
+    /// The regions the region mask keeps (`skin,nose,…`; default all).
+    mask_regions: Option<String>,
 }
 
 fn live_problem(error: LiveError) -> Problem {
@@ -170,6 +174,10 @@ pub async fn start(
     if let Some(side) = query.pixel_boost.filter(|s| ![128, 256, 384, 512, 768, 1024].contains(s)) {
         return Err(Problem::bad_request(format!("pixel_boost {side} is not one of 128, 256, 384, 512, 768 and 1024")));
     }
+    let masks = match (query.mask.as_deref(), query.mask_regions.as_deref()) {
+        (None, None) => state.config.masks,
+        (kinds, regions) => crate::mask::MaskSettings::parse(kinds, regions).map_err(Problem::bad_request)?,
+    };
     let pixel_boost = query.pixel_boost.or(state.config.pixel_boost.filter(|_| swapper == SwapperKind::Inswapper));
     let enhancer = match query.enhancer.as_deref().map(str::parse::<EnhancerChoice>) {
         None => state.config.enhancer,
@@ -225,6 +233,7 @@ pub async fn start(
         swapper,
         pixel_boost,
         enhancer,
+        masks,
         tracker: TrackerConfig { detect_every: crate::live::DETECT_EVERY, ..TrackerConfig::default() },
     };
     let media = SessionMedia {

@@ -65,6 +65,10 @@ pub struct SwapForm {
     enhancer_blend: Option<u8>,
     /// CodeFormer's fidelity, 0–1 (default 0.5).
     enhancer_weight: Option<f64>,
+    /// Masks around the swap: `box` (always), `occlusion`, `region`, comma-separated.
+    mask: Option<String>,
+    /// The regions the region mask keeps (`skin,nose,…`; default all).
+    mask_regions: Option<String>,
 }
 
 /// The form of `POST /v1/detect`.
@@ -80,7 +84,9 @@ pub struct DetectForm {
     embeddings: Option<bool>,
 }
 
-const SWAP_FIELDS: [(&str, FieldKind); 15] = [
+const SWAP_FIELDS: [(&str, FieldKind); 17] = [
+    (processors::FIELDS[4], FieldKind::Text),
+    (processors::FIELDS[5], FieldKind::Text),
     (processors::FIELDS[0], FieldKind::Text),
     (processors::FIELDS[1], FieldKind::Text),
     (processors::FIELDS[2], FieldKind::Text),
@@ -184,6 +190,7 @@ pub async fn swap(
         mouth_mask: mouth_mask(&form)?,
         pixel_boost: processors::pixel_boost(&form, kind, state.config.pixel_boost)?,
         enhancer: processors::enhancer(&form, state.config.enhancer)?,
+        masks: processors::masks(&form, state.config.masks)?,
     };
     let cache = state.source_cache.clone();
     let (swapped, bytes) = state

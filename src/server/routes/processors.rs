@@ -4,11 +4,12 @@
 use super::super::{problem::Problem, upload::Form};
 use crate::{
     enhance::{EnhanceSettings, EnhancerKind},
+    mask::MaskSettings,
     swap::SwapperKind,
 };
 
 /// The fields, for a route's list of the fields it takes.
-pub const FIELDS: [&str; 4] = ["pixel_boost", "enhancer", "enhancer_blend", "enhancer_weight"];
+pub const FIELDS: [&str; 6] = ["pixel_boost", "enhancer", "enhancer_blend", "enhancer_weight", "mask", "mask_regions"];
 
 /// Reads `pixel_boost` (for inswapper: 128, 256, 384, 512, 768 or 1024); the server's default
 /// for an inswapper request that names none.
@@ -61,6 +62,18 @@ pub fn enhancer(form: &Form, default: Option<EnhanceSettings>) -> Result<Option<
         settings.weight = weight;
     }
     Ok(Some(settings))
+}
+
+/// Reads `mask` (`box`, `occlusion`, `region`, comma-separated; `box` is the swapper's own
+/// edge and always on) and `mask_regions` (FaceFusion's region names; default all, with
+/// `region`); the server's default when neither is given.
+pub fn masks(form: &Form, default: MaskSettings) -> Result<MaskSettings, Problem> {
+    let kinds = form.parsed::<String>("mask", "box, occlusion or region, separated by commas")?;
+    let regions = form.parsed::<String>("mask_regions", "face region names separated by commas")?;
+    if kinds.is_none() && regions.is_none() {
+        return Ok(default);
+    }
+    MaskSettings::parse(kinds.as_deref(), regions.as_deref()).map_err(Problem::bad_request)
 }
 
 /// `none`, or an enhancer's name.
