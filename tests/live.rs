@@ -49,7 +49,7 @@ fn models(delay: Duration) -> StageModels {
         pixel_boost: None,
         enhancer: None,
         masker: None,
-        source: Arc::new(source),
+        sources: Arc::new(source).into(),
     }
 }
 

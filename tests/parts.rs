@@ -88,7 +88,7 @@ fn parts_joined_equal_the_whole_transcode() {
     let job = |output: PathBuf| TranscodeJob {
         input: input.clone(),
         output,
-        source: source.clone(),
+        sources: source.clone().into(),
         selection: FaceSelection::Largest,
     };
     transcode(&engine, &job(whole.clone()), &options, &controls, |_| {}).unwrap();

@@ -328,3 +328,157 @@ fn the_occlusion_and_region_masks_lay_the_target_back_where_they_say() {
     assert!(said.contains("xseg_1"), "{said}");
     assert!(!dir.path().join("refused.png").exists());
 }
+
+#[test]
+fn each_person_gets_their_own_source_from_the_crops_map_faces_wrote() {
+    use faceswap::face::Analysis;
+    let models = models_copy();
+    let dir = tempfile::tempdir().unwrap();
+    let crops = dir.path().join("people");
+    let listed =
+        ok(&faceswap(models.path()).arg("map-faces").arg(media("t1.jpg")).arg("--out").arg(&crops).output().unwrap());
+    assert!(listed.starts_with("6 person(s)"), "{listed}");
+    for i in 0..6 {
+        assert!(crops.join(format!("person-{i}.png")).is_file(), "person-{i}.png");
+    }
+    // Run again: the crops are not overwritten unasked.
+    let again = error(
+        &faceswap(models.path()).arg("map-faces").arg(media("t1.jpg")).arg("--out").arg(&crops).output().unwrap(),
+    );
+    assert!(again.contains("person-0.png"), "{again}");
+
+    // Two people mapped: person-0 becomes the astronaut, person-3 becomes person-5.
+    let out = dir.path().join("mapped.png");
+    let (p0, p3, p5) = (crops.join("person-0.png"), crops.join("person-3.png"), crops.join("person-5.png"));
+    let said = ok(&faceswap(models.path())
+        .arg("swap")
+        .arg("--target")
+        .arg(media("t1.jpg"))
+        .arg("--output")
+        .arg(&out)
+        .arg("--map")
+        .arg(format!("{}={}", media("astronaut.png").display(), p0.display()))
+        .arg("--map")
+        .arg(format!("{}={}", p5.display(), p3.display()))
+        .output()
+        .unwrap());
+    assert!(said.contains("swapped 2 face(s) with 2 mapped source(s)"), "{said}");
+
+    let engine = crate::support::engine();
+    let mut analyzer = engine.analyzer().unwrap();
+    let mut identity = |path: &Path| {
+        let faces = analyzer.analyze(&picture(path), Analysis::FULL).unwrap();
+        let largest = faceswap::face::largest_face(&faces).unwrap();
+        faces[largest].embedding.clone().unwrap()
+    };
+    let (astronaut, person0, person3, person5) =
+        (identity(&media("astronaut.png")), identity(&p0), identity(&p3), identity(&p5));
+    let before = analyzer.analyze(&picture(&media("t1.jpg")), Analysis::FULL).unwrap();
+    let after = analyzer.analyze(&picture(&out), Analysis::FULL).unwrap();
+    let at = |faces: &[faceswap::face::Face], like: &faceswap::face::Embedding| {
+        let best = (0..faces.len())
+            .max_by(|&a, &b| {
+                faces[a]
+                    .embedding
+                    .as_ref()
+                    .unwrap()
+                    .cosine(like)
+                    .total_cmp(&faces[b].embedding.as_ref().unwrap().cosine(like))
+            })
+            .unwrap();
+        faces[best].bbox
+    };
+    let nearest = |faces: &[faceswap::face::Face], bbox: [f32; 4]| {
+        faces
+            .iter()
+            .min_by(|a, b| {
+                let d = |f: &faceswap::face::Face| (f.bbox[0] - bbox[0]).abs() + (f.bbox[1] - bbox[1]).abs();
+                d(a).total_cmp(&d(b))
+            })
+            .unwrap()
+            .embedding
+            .clone()
+            .unwrap()
+    };
+    let (where0, where3) = (at(&before, &person0), at(&before, &person3));
+    let (now0, now3) = (nearest(&after, where0), nearest(&after, where3));
+    eprintln!(
+        "person-0 like the astronaut: {:.3} -> {:.3}; person-3 like person-5: {:.3} -> {:.3}",
+        nearest(&before, where0).cosine(&astronaut),
+        now0.cosine(&astronaut),
+        nearest(&before, where3).cosine(&person5),
+        now3.cosine(&person5)
+    );
+    assert!(
+        now0.cosine(&astronaut) > nearest(&before, where0).cosine(&astronaut) + 0.1,
+        "person-0 is not the astronaut"
+    );
+    assert!(now3.cosine(&person5) > nearest(&before, where3).cosine(&person5) + 0.1, "person-3 is not person-5");
+    // The four people nobody mapped are as they were.
+    let changed =
+        before.iter().filter(|f| nearest(&after, f.bbox).cosine(f.embedding.as_ref().unwrap()) < 0.95).count();
+    assert_eq!(changed, 2, "only the two mapped people changed");
+
+    // Refusals: --map with --source, a map of nobody here, a malformed pair.
+    let nobody = error(
+        &faceswap(models.path())
+            .args(["swap", "--target"])
+            .arg(media("astronaut.png"))
+            .arg("--output")
+            .arg(dir.path().join("nobody.png"))
+            .arg("--map")
+            .arg(format!("{}={}", media("astronaut.png").display(), p3.display()))
+            .output()
+            .unwrap(),
+    );
+    assert!(nobody.contains("no face") && nobody.contains("--map"), "{nobody}");
+    assert!(!dir.path().join("nobody.png").exists());
+    let both = error(&swap(
+        models.path(),
+        &dir.path().join("both.png"),
+        &["--map", &format!("{}={}", p5.display(), p3.display())],
+    ));
+    assert!(both.contains("leave --source"), "{both}");
+    let bad = error(
+        &faceswap(models.path())
+            .args(["swap", "--target"])
+            .arg(media("t1.jpg"))
+            .arg("--output")
+            .arg(dir.path().join("bad.png"))
+            .args(["--map", "only-one-side"])
+            .output()
+            .unwrap(),
+    );
+    assert!(bad.contains("SOURCE=REFERENCE"), "{bad}");
+}
+
+#[test]
+fn a_video_s_people_are_found_across_its_frames_and_mapped_in_transcode() {
+    let models = models_copy();
+    let dir = tempfile::tempdir().unwrap();
+    let crops = dir.path().join("people");
+    let listed = ok(&faceswap(models.path())
+        .arg("map-faces")
+        .arg(media("carphone.mp4"))
+        .arg("--out")
+        .arg(&crops)
+        .output()
+        .unwrap());
+    eprintln!("{listed}");
+    let first = listed.lines().nth(1).unwrap();
+    assert!(first.contains("person-0: seen"), "{listed}");
+    let seen: usize = first.split("seen ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+    assert!(seen >= 10, "the speaker was seen in {seen} of 12 frames looked at: {listed}");
+    let out = dir.path().join("mapped.mp4");
+    ok(&faceswap(models.path())
+        .arg("transcode")
+        .arg("--input")
+        .arg(media("carphone.mp4"))
+        .arg("--output")
+        .arg(&out)
+        .arg("--map")
+        .arg(format!("{}={}", media("astronaut.png").display(), crops.join("person-0.png").display()))
+        .output()
+        .unwrap());
+    assert!(out.is_file());
+}

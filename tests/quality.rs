@@ -162,7 +162,7 @@ fn video_follows_the_speaker_without_flicker_and_compare_draws_sheets() {
     let job = faceswap::transcode::TranscodeJob {
         input: clip.clone(),
         output: result.clone(),
-        source,
+        sources: source.into(),
         selection: FaceSelection::Largest,
     };
     let controls = Arc::new(faceswap::pipeline::Controls::default());

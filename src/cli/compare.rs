@@ -62,7 +62,7 @@ fn print_face(n: usize, f: &FaceFigures) -> std::io::Result<()> {
 pub fn run(args: CompareArgs) -> Result<()> {
     let sheet_format = match &args.sheet {
         Some(sheet) => {
-            let inputs = [args.original.as_path(), args.result.as_path(), args.source.source.as_path()];
+            let inputs = [args.original.as_path(), args.result.as_path(), args.source.path()?];
             Some(check_output(sheet, &inputs, SaveMode::from_overwrite(args.overwrite)).context("--sheet")?)
         }
         None => None,

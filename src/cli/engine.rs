@@ -1,7 +1,10 @@
 //! The options every command that runs models shares, turned into the library's
 //! [`EngineConfig`]: clap only fills the config.
 
-use std::{path::PathBuf, time::Duration};
+use std::{
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
 use clap::{Args, ValueEnum};
 
@@ -12,7 +15,7 @@ use faceswap::{
     face::FaceSelection,
     imaging::{PictureLimits, DEFAULT_MAX_PIXELS},
     mask::MaskSettings,
-    swap::{MouthMask, SwapSettings, SwapperKind},
+    swap::{FaceMap, MouthMask, Sources, SwapSettings, SwapperKind},
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -272,9 +275,9 @@ impl SwapperArgs {
 /// The source picture and which of its faces to put on.
 #[derive(Debug, Clone, Args)]
 pub struct SourceArgs {
-    /// The picture whose face is put on.
+    /// The picture whose face is put on (not with --map, which names a source per person).
     #[arg(long, value_name = "IMG")]
-    pub source: PathBuf,
+    pub source: Option<PathBuf>,
     /// Which face of the source picture to use, numbered as `faceswap detect` lists them
     /// (default: the largest).
     #[arg(long, value_name = "N")]
@@ -282,9 +285,21 @@ pub struct SourceArgs {
 }
 
 impl SourceArgs {
+    /// The source picture.
+    ///
+    /// # Errors
+    /// When none was given.
+    pub fn path(&self) -> anyhow::Result<&Path> {
+        self.source.as_deref().ok_or_else(|| {
+            anyhow::anyhow!(
+                "give --source IMG, the face to put on (or --map SOURCE=REFERENCE, a source for each person)"
+            )
+        })
+    }
+
     /// What the source picture is called in messages.
     pub fn what(&self) -> String {
-        format!("the source {}", shown(&self.source))
+        self.source.as_deref().map_or_else(|| "the source".to_string(), |s| format!("the source {}", shown(s)))
     }
 
     /// Says which face was taken when the picture has several and none was named.
@@ -292,7 +307,7 @@ impl SourceArgs {
         if self.source_face.is_none() && face.faces_in_picture() > 1 {
             eprintln!(
                 "note: {} has {} faces; using face {}, the largest (--source-face N picks another)",
-                shown(&self.source),
+                self.what(),
                 face.faces_in_picture(),
                 face.index()
             );
@@ -301,7 +316,7 @@ impl SourceArgs {
 
     /// The source face, analysed by `engine`.
     pub fn face(&self, engine: &Engine) -> anyhow::Result<faceswap::swap::SourceFace> {
-        let picture = engine.load_picture(&self.source)?;
+        let picture = engine.load_picture(self.path()?)?;
         let face = engine.source_face(&picture, &self.what(), self.source_face)?;
         self.note(&face);
         Ok(face)
@@ -351,9 +366,68 @@ pub struct TargetFaces {
     /// Replace the face most like the one in this picture.
     #[arg(long, value_name = "IMG")]
     pub reference: Option<PathBuf>,
+    /// One source per person: put SOURCE's face on every face like REFERENCE's (a picture of
+    /// that person, such as a crop `faceswap map-faces` wrote). Repeat for each person; faces
+    /// of nobody mapped are left as they are. Replaces --source.
+    #[arg(long = "map", value_name = "SOURCE=REFERENCE")]
+    pub map: Vec<String>,
 }
 
 impl TargetFaces {
+    /// The pictures `--map` names, as (source, reference) pairs.
+    ///
+    /// # Errors
+    /// A `--map` without `=`, or with an empty side.
+    pub fn map_pairs(&self) -> anyhow::Result<Vec<(PathBuf, PathBuf)>> {
+        self.map
+            .iter()
+            .map(|pair| match pair.split_once('=') {
+                Some((source, reference)) if !source.is_empty() && !reference.is_empty() => {
+                    Ok((PathBuf::from(source), PathBuf::from(reference)))
+                }
+                _ => Err(anyhow::anyhow!("--map {pair:?} is not SOURCE=REFERENCE (two picture paths joined by =)")),
+            })
+            .collect()
+    }
+
+    /// The sources these flags and `source` say: a map by identity when `--map` is given (and
+    /// then no --source), else the one source face.
+    ///
+    /// # Errors
+    /// A missing or doubled source, a picture without a face, a model failure.
+    pub fn sources(&self, source: &SourceArgs, engine: &Engine) -> anyhow::Result<Sources> {
+        let pairs = self.map_pairs()?;
+        if pairs.is_empty() {
+            return Ok(Sources::One(std::sync::Arc::new(source.face(engine)?)));
+        }
+        if source.source.is_some() || source.source_face.is_some() {
+            anyhow::bail!("--map names a source for each person: leave --source and --source-face out");
+        }
+        let mut entries = Vec::new();
+        for (source_path, reference_path) in pairs {
+            let what = format!("the source {}", shown(&source_path));
+            let face = engine.source_face(&engine.load_picture(&source_path)?, &what, None)?;
+            let reference_what = format!("the reference {}", shown(&reference_path));
+            let identity = match engine.most_like(&engine.load_picture(&reference_path)?, &reference_what)? {
+                FaceSelection::MostLike(identity) => identity,
+                _ => anyhow::bail!("{reference_what} gave no identity"),
+            };
+            entries.push((std::sync::Arc::new(face), identity));
+        }
+        Ok(Sources::Mapped(std::sync::Arc::new(FaceMap::new(entries))))
+    }
+
+    /// Every picture these flags read, for the output check.
+    pub fn inputs(&self) -> Vec<PathBuf> {
+        let mut inputs: Vec<PathBuf> = self.reference.iter().cloned().collect();
+        for pair in &self.map {
+            if let Some((s, r)) = pair.split_once('=') {
+                inputs.extend([PathBuf::from(s), PathBuf::from(r)]);
+            }
+        }
+        inputs
+    }
+
     /// The selection these flags make when no reference picture is given.
     pub fn without_reference(&self) -> FaceSelection {
         match (self.face, self.all_faces) {

@@ -91,7 +91,9 @@ fn parse_output(text: &str) -> Result<OutputTarget, String> {
 }
 
 pub fn run(args: LiveArgs) -> Result<()> {
-    let mut inputs: Vec<&Path> = vec![args.source.source.as_path()];
+    let pictures = args.faces.inputs();
+    let mut inputs: Vec<&Path> = pictures.iter().map(PathBuf::as_path).collect();
+    inputs.extend(args.source.source.as_deref());
     inputs.extend(args.input.as_deref());
     let mut targets = args.outputs.clone();
     if let Some(path) = &args.record {
@@ -114,9 +116,8 @@ pub fn run(args: LiveArgs) -> Result<()> {
         tracing::info!("headless with a camera and no --frames: stop with Ctrl-C");
     }
     let engine = Engine::open(args.engine.config(&args.swapper)?)?;
-    let source = args.source.face(&engine)?;
     let swap = VideoSwap {
-        source: Arc::new(source),
+        sources: args.faces.sources(&args.source, &engine)?,
         selection: args.faces.selection(&engine)?,
         swapper: engine.config().swapper,
         pixel_boost: args.swapper.pixel_boost,

@@ -17,6 +17,7 @@ mod engine;
 mod health;
 mod hints;
 mod live;
+mod map_faces;
 mod models;
 #[cfg(feature = "server")]
 mod serve;
@@ -44,6 +45,9 @@ enum Command {
     Detect(detect::DetectArgs),
     /// Put the face from one picture onto the faces of another.
     Swap(swap::SwapArgs),
+    /// The people in a target picture or video, each written out as a crop of their best face,
+    /// to give each a source with --map SOURCE=CROP.
+    MapFaces(map_faces::MapFacesArgs),
     /// Swap faces live: a webcam (or a video or picture standing in for one) in a window.
     Live(live::LiveArgs),
     /// Swap faces in a video file: every frame, with its timing, sound and subtitles kept.
@@ -69,6 +73,7 @@ impl Command {
         let engine = match self {
             Self::Detect(a) => Some(&a.engine),
             Self::Swap(a) => Some(&a.engine),
+            Self::MapFaces(a) => Some(&a.engine),
             Self::Live(a) => Some(&a.engine),
             Self::Transcode(a) => Some(&a.engine),
             #[cfg(feature = "server")]
@@ -104,6 +109,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let outcome = match cli.command {
         Command::Detect(args) => detect::run(args),
         Command::Swap(args) => swap::run(args),
+        Command::MapFaces(args) => map_faces::run(args),
         Command::Live(args) => live::run(args),
         Command::Transcode(args) => transcode::run(args),
         #[cfg(feature = "server")]

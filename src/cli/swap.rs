@@ -7,6 +7,7 @@ use clap::Args;
 use faceswap::{
     engine::{Engine, FaceChoice},
     imaging::{check_output, write_atomically, SaveMode},
+    swap::Sources,
 };
 
 use super::{
@@ -39,11 +40,40 @@ pub struct SwapArgs {
 
 pub fn run(args: SwapArgs) -> Result<()> {
     let mode = if args.overwrite { SaveMode::Overwrite } else { SaveMode::RefuseExisting };
-    let mut inputs = vec![args.source.source.as_path(), args.target.as_path()];
-    inputs.extend(args.faces.reference.as_deref());
+    let pictures = args.faces.inputs();
+    let mut inputs = vec![args.target.as_path()];
+    inputs.extend(args.source.source.as_deref());
+    inputs.extend(pictures.iter().map(PathBuf::as_path));
     let format = check_output(&args.output, &inputs, mode)?;
     let engine = Engine::open(args.engine.config(&args.swapper)?)?;
-    let source_picture = engine.load_picture(&args.source.source)?;
+    let settings = args.swapper.settings(args.mouth.mask()?)?;
+    let kind = engine.config().swapper;
+    let what = format!("the target {}", shown(&args.target));
+    if !args.faces.map.is_empty() {
+        let Sources::Mapped(map) = args.faces.sources(&args.source, &engine)? else {
+            anyhow::bail!("--map gave no map");
+        };
+        let target = engine.load_full_picture(&args.target)?;
+        let started = Instant::now();
+        let swapped = engine.worker()?.swap_picture_mapped(&engine, &map, target, settings, &what, format)?;
+        let elapsed = started.elapsed();
+        if swapped.faces == 0 {
+            anyhow::bail!(
+                "no face in {what} is like any --map reference: nothing was written (faceswap map-faces {} lists its people)",
+                shown(&args.target)
+            );
+        }
+        write_atomically(&args.output, &swapped.bytes, mode)?;
+        outln!(
+            "swapped {} face(s) with {} mapped source(s) and the {kind} swapper in {:.0} ms: {}",
+            swapped.faces,
+            map.len(),
+            elapsed.as_secs_f64() * 1000.0,
+            shown(&args.output)
+        )?;
+        return Ok(());
+    }
+    let source_picture = engine.load_picture(args.source.path()?)?;
     let target = engine.load_full_picture(&args.target)?;
     if target.deep {
         eprintln!("note: {} has more than 8 bits a channel: the result is written in 8 bits", shown(&args.target));
@@ -59,9 +89,6 @@ pub fn run(args: SwapArgs) -> Result<()> {
         (Some(picture), Some(what)) => FaceChoice::LikeReference { picture, what },
         _ => FaceChoice::Fixed(&fixed),
     };
-    let kind = engine.config().swapper;
-    let what = format!("the target {}", shown(&args.target));
-    let settings = args.swapper.settings(args.mouth.mask()?)?;
     let swapped = worker.swap_picture(&engine, &source, target, faces, settings, &what, format)?;
     let elapsed = started.elapsed();
     write_atomically(&args.output, &swapped.bytes, mode)?;

@@ -138,16 +138,17 @@ pub fn run(args: TranscodeArgs) -> Result<()> {
     if let Some(path) = &args.stats_json {
         // Never over the input, the output, or the source pictures; over an old report only
         // with --overwrite.
+        let pictures = args.faces.inputs();
         let mut inputs = vec![args.input.as_path(), args.output.as_path()];
-        inputs.push(args.source.source.as_path());
+        inputs.extend(pictures.iter().map(PathBuf::as_path));
+        inputs.extend(args.source.source.as_deref());
         check_target(path, args.overwrite, &inputs).context("--stats-json")?;
     }
     let engine = Engine::open(args.engine.config(&args.swapper)?)?;
-    let source = args.source.face(&engine)?;
     let job = TranscodeJob {
         input: args.input.clone(),
         output: args.output.clone(),
-        source: Arc::new(source),
+        sources: args.faces.sources(&args.source, &engine)?,
         selection: args.faces.selection(&engine)?,
     };
     let options = TranscodeOptions {

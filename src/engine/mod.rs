@@ -5,6 +5,7 @@
 
 mod config;
 mod models;
+mod people;
 mod pool;
 mod supervisor;
 mod video;

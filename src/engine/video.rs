@@ -15,7 +15,7 @@ use crate::{
         Controls, FaceTracker, FrameCounts, Pipeline, PipelineConfig, PipelineError, RunningPipeline, StageModels,
         TrackerConfig,
     },
-    swap::{SourceFace, SwapperKind},
+    swap::{SourceFace, Sources, SwapperKind},
     video::SourceSpec,
     Result,
 };
@@ -23,7 +23,9 @@ use crate::{
 /// What to put on which faces, and how to follow them.
 #[derive(Debug, Clone)]
 pub struct VideoSwap {
-    pub source: Arc<SourceFace>,
+    /// One source for the faces `selection` picks, or a map by identity (every face then
+    /// taken, each given its person's source).
+    pub sources: Sources,
     pub selection: FaceSelection,
     pub swapper: SwapperKind,
     pub tracker: TrackerConfig,
@@ -89,7 +91,7 @@ impl Engine {
         config: PipelineConfig,
         controls: Arc<Controls>,
     ) -> Result<EnginePipeline> {
-        let embeddings = matches!(swap.selection, FaceSelection::MostLike(_));
+        let embeddings = matches!(swap.selection, FaceSelection::MostLike(_)) || swap.sources.needs_identity();
         let tracker_config = TrackerConfig { embeddings, ..swap.tracker };
         let (detector, landmarker, embedder) = self.video_analyzer()?.into_parts();
         let tracker = FaceTracker::new(detector, landmarker, embeddings.then_some(embedder), tracker_config);
@@ -100,10 +102,11 @@ impl Engine {
             None => None,
         };
         let masker = self.masker(swap.masks)?;
+        let selection = if swap.sources.needs_identity() { FaceSelection::All } else { swap.selection };
         let models =
-            StageModels { tracker, swapper, pixel_boost: swap.pixel_boost, enhancer, masker, source: swap.source };
+            StageModels { tracker, swapper, pixel_boost: swap.pixel_boost, enhancer, masker, sources: swap.sources };
         let (updates, registration) = self.supervisor().register_pipeline();
-        let config = PipelineConfig { selection: swap.selection, ..config };
+        let config = PipelineConfig { selection, ..config };
         let running = Pipeline::start(source, models, config, controls, updates)?;
         Ok(EnginePipeline { running, _registration: registration })
     }

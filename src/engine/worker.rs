@@ -11,7 +11,7 @@ use crate::{
     face::{Analysis, Face, FaceAnalyzer, FaceError, FaceSelection},
     imaging::{encode_with_alpha, Picture, PictureFormat},
     mask::FaceMasker,
-    swap::{MouthKeeper, SourceFace, SwapSettings, Swapper},
+    swap::{FaceMap, MouthKeeper, SourceFace, SwapSettings, Swapper},
     Result,
 };
 
@@ -141,6 +141,33 @@ impl EngineWorker {
         settings: SwapSettings,
         what: &str,
     ) -> Result<usize> {
+        self.swap_faces(engine, picture, PickFaces::Selected(selection, source), settings, what)
+    }
+
+    /// Puts on each face of `picture` the source `map` pairs with its person (faces of nobody
+    /// mapped are left); how many faces were swapped.
+    ///
+    /// # Errors
+    /// When the picture has no face, the swapper's model is missing, or a model fails.
+    pub fn swap_mapped(
+        &mut self,
+        engine: &Engine,
+        picture: &mut RgbImage,
+        map: &FaceMap,
+        settings: SwapSettings,
+        what: &str,
+    ) -> Result<usize> {
+        self.swap_faces(engine, picture, PickFaces::Mapped(map), settings, what)
+    }
+
+    fn swap_faces(
+        &mut self,
+        engine: &Engine,
+        picture: &mut RgbImage,
+        pick: PickFaces<'_>,
+        settings: SwapSettings,
+        what: &str,
+    ) -> Result<usize> {
         let SwapSettings { swapper: kind, mouth_mask, pixel_boost, enhancer, masks } = settings;
         self.apply_updates();
         let index = match self.swappers.iter().position(|s| s.kind() == kind) {
@@ -167,9 +194,18 @@ impl EngineWorker {
         let swapper = &mut self.swappers[index];
         // Picking by likeness needs every face's identity; the swapper's needs are computed
         // for the chosen faces only.
-        let likeness = Analysis { landmarks: false, embedding: matches!(selection, FaceSelection::MostLike(_)) };
-        let mut targets = self.analyzer.analyze(picture, likeness)?;
-        let chosen = selection.pick(&targets, what)?;
+        let identity = match pick {
+            PickFaces::Selected(selection, _) => matches!(selection, FaceSelection::MostLike(_)),
+            PickFaces::Mapped(_) => true,
+        };
+        let mut targets = self.analyzer.analyze(picture, Analysis { landmarks: false, embedding: identity })?;
+        let chosen: Vec<usize> = match pick {
+            PickFaces::Selected(selection, _) => selection.pick(&targets, what)?,
+            PickFaces::Mapped(map) => {
+                let all = FaceSelection::All.pick(&targets, what)?;
+                all.into_iter().filter(|&i| map.source_for(&targets[i]).is_some()).collect()
+            }
+        };
         swapper.set_mouth_kept(mouth_mask.is_some());
         let mut needs = swapper.target_needs();
         needs.landmarks |= mouth_mask.is_some();
@@ -182,7 +218,13 @@ impl EngineWorker {
             if let Some(masker) = masker.as_deref_mut() {
                 masker.before(picture, &targets[i])?;
             }
-            swapper.swap(picture, &targets[i], source)?;
+            let source = match pick {
+                PickFaces::Selected(_, source) => Some(source),
+                PickFaces::Mapped(map) => map.source_for(&targets[i]),
+            };
+            if let Some(source) = source {
+                swapper.swap(picture, &targets[i], source)?;
+            }
             if let Some(masker) = masker {
                 masker.after(picture)?;
             }
@@ -236,6 +278,33 @@ impl EngineWorker {
         };
         let Picture { rgb: mut picture, alpha, .. } = target;
         let faces = self.swap(engine, &mut picture, source, &selection, settings, what)?;
+        Ok(SwappedPicture { faces, bytes: encode_with_alpha(&picture, alpha.as_ref(), format)? })
+    }
+}
+
+/// Which faces a swap takes, and from which source.
+#[derive(Clone, Copy)]
+enum PickFaces<'a> {
+    Selected(&'a FaceSelection, &'a SourceFace),
+    Mapped(&'a FaceMap),
+}
+
+impl EngineWorker {
+    /// [`EngineWorker::swap_picture`] with a source per person (`map`).
+    ///
+    /// # Errors
+    /// See [`EngineWorker::swap_mapped`]; an encoding failure.
+    pub fn swap_picture_mapped(
+        &mut self,
+        engine: &Engine,
+        map: &FaceMap,
+        target: Picture,
+        settings: SwapSettings,
+        what: &str,
+        format: PictureFormat,
+    ) -> Result<SwappedPicture> {
+        let Picture { rgb: mut picture, alpha, .. } = target;
+        let faces = self.swap_mapped(engine, &mut picture, map, settings, what)?;
         Ok(SwappedPicture { faces, bytes: encode_with_alpha(&picture, alpha.as_ref(), format)? })
     }
 }

@@ -141,7 +141,7 @@ pub(super) fn execute(
     let transcode_job = TranscodeJob {
         input: inputs.input.clone(),
         output: inputs.output.clone(),
-        source: Arc::new(source),
+        sources: Arc::new(source).into(),
         selection,
     };
     let report = match (task.kind, task.spec.part) {

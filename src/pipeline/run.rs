@@ -17,7 +17,7 @@ use crate::{
     enhance::{EnhanceSettings, FaceEnhancer},
     face::{FaceSelection, ScrfdDetector},
     mask::{FaceMasker, MaskModel},
-    swap::{MouthMask, SourceFace, Swapper},
+    swap::{MouthMask, Sources, Swapper},
     video::{FramePool, Pacing, SourceSpec},
 };
 
@@ -73,7 +73,7 @@ pub struct StageModels {
     pub enhancer: Option<(FaceEnhancer, EnhanceSettings)>,
     /// The occlusion and region masks around each swap, when asked for.
     pub masker: Option<FaceMasker>,
-    pub source: Arc<SourceFace>,
+    pub sources: Sources,
 }
 
 /// Where the watchdog's rebuilt models reach the stages that own them; each stage picks its
@@ -144,7 +144,7 @@ impl Pipeline {
             enhance: enhance_updates,
             masks: mask_updates,
         } = updates;
-        let StageModels { tracker, swapper, pixel_boost, enhancer, masker, source: source_face } = models;
+        let StageModels { tracker, swapper, pixel_boost, enhancer, masker, sources } = models;
         let (detector, follower) = tracker.into_stages();
         let tracking = Arc::new(AtomicBool::new(false));
         let counters = Arc::new(Counters::default());
@@ -209,7 +209,7 @@ impl Pipeline {
                 (controls.clone(), counters.clone(), pool.clone(), config.selection);
             handles.push(spawn("swap", move || {
                 stages::swap(
-                    (swapper, pixel_boost, &source_face, mouth, masker),
+                    (swapper, pixel_boost, &sources, mouth, masker),
                     selection,
                     (&tracked_rx, &swapped_tx),
                     &controls,

@@ -16,7 +16,7 @@ use crate::{
     enhance::{EnhanceSettings, FaceEnhancer},
     face::{FaceSelection, ScrfdDetector},
     mask::{FaceMasker, MaskModel},
-    swap::{MouthKeeper, MouthMask, SourceFace, Swapper},
+    swap::{MouthKeeper, MouthMask, Sources, Swapper},
     video::{FramePool, Pacing, SourceSpec, VideoError},
 };
 
@@ -190,10 +190,10 @@ pub(super) fn track(
 
 #[allow(clippy::type_complexity)]
 pub(super) fn swap(
-    (mut swapper, pixel_boost, source, mouth, mut masker): (
+    (mut swapper, pixel_boost, sources, mouth, mut masker): (
         Box<dyn Swapper>,
         Option<u32>,
-        &SourceFace,
+        &Sources,
         MouthMask,
         Option<FaceMasker>,
     ),
@@ -233,6 +233,8 @@ pub(super) fn swap(
             let mouth_mask = controls.is_mouth_mask_on();
             swapper.set_mouth_kept(mouth_mask);
             for i in chosen {
+                // A map gives each face the source of its person; a face of nobody mapped stays.
+                let Some(source) = sources.for_face(&faces[i]) else { continue };
                 if mouth_mask {
                     keeper.save(image, &faces[i], mouth);
                 }

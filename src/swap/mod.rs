@@ -4,6 +4,7 @@
 
 mod emap;
 mod error;
+mod face_map;
 mod inswapper;
 mod landmark;
 mod mouth_mask;
@@ -12,6 +13,7 @@ mod source;
 
 pub use emap::{read_last_initializer, Initializer};
 pub use error::SwapError;
+pub use face_map::{FaceMap, Sources, SAME_PERSON};
 pub use inswapper::InSwapper;
 pub use landmark::{match_colour, FaceMesh, LandmarkSwapper, DEFAULT_SHAPE_WEIGHT};
 pub use mouth_mask::{MouthKeeper, MouthMask};

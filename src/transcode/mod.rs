@@ -31,7 +31,7 @@ use crate::{
     enhance::EnhanceSettings,
     face::FaceSelection,
     pipeline::{Controls, PipelineConfig, PipelineStats, SinkMeter, TrackerConfig},
-    swap::{MouthMask, SourceFace, SwapperKind},
+    swap::{MouthMask, Sources, SwapperKind},
     video::{probe, FrameWindow, SourceSpec, VideoError, VideoWriter},
     Error, Result,
 };
@@ -41,7 +41,8 @@ use crate::{
 pub struct TranscodeJob {
     pub input: PathBuf,
     pub output: PathBuf,
-    pub source: Arc<SourceFace>,
+    /// One source, or a map of a source per person.
+    pub sources: Sources,
     pub selection: FaceSelection,
 }
 
@@ -241,7 +242,7 @@ fn swap_into(
     }
 
     let swap = VideoSwap {
-        source: job.source.clone(),
+        sources: job.sources.clone(),
         selection: job.selection.clone(),
         swapper: options.swapper,
         pixel_boost: options.pixel_boost,

@@ -228,7 +228,7 @@ pub async fn start(
     };
     let net = SessionNet { advertised, ports: state.config.live_udp_ports };
     let swap = VideoSwap {
-        source,
+        sources: source.into(),
         selection: FaceSelection::Largest,
         swapper,
         pixel_boost,
