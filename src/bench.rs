@@ -13,9 +13,10 @@ use image::RgbImage;
 use serde::Serialize;
 
 use crate::{
+    engine::ModelFactories,
     face::{DetectorConfig, FaceAnalyzer, FaceModels, FaceSelection},
     imaging::load_rgb,
-    models::VerifiedModel,
+    models::{ModelRole, VerifiedModel},
     pipeline::{
         Controls, FaceTracker, Percentiles, Pipeline, PipelineConfig, StageModels, StageUpdates, TrackerConfig,
     },
@@ -87,6 +88,9 @@ pub struct ProviderReport {
     pub frame_ms: f64,
     pub floor_ratio: f64,
     pub stage_ms: BTreeMap<String, Percentiles>,
+    /// Each model's own time per run (its session alone, on the source photo's face, after
+    /// warm-up), by role: what `--choose` compares.
+    pub model_ms: BTreeMap<String, f64>,
     pub peak_rss_mb: f64,
 }
 
@@ -105,6 +109,7 @@ impl ProviderReport {
             frame_ms: 0.0,
             floor_ratio: 0.0,
             stage_ms: BTreeMap::new(),
+            model_ms: BTreeMap::new(),
             peak_rss_mb: 0.0,
         }
     }
@@ -114,6 +119,8 @@ impl ProviderReport {
 #[derive(Debug, Clone, Serialize)]
 pub struct BenchReport {
     pub providers: Vec<ProviderReport>,
+    /// With `--choose`: the provider each role runs fastest on, as `--ep` names it.
+    pub chosen: BTreeMap<String, String>,
     pub input: String,
     pub width: u32,
     pub height: u32,
@@ -190,8 +197,27 @@ fn load_frames(config: &BenchConfig) -> Result<LoadedFrames, Error> {
 /// When the input cannot be read or the output cannot be written; a provider that fails is
 /// reported as unavailable instead.
 pub fn run(runtime: &OrtRuntime, providers: &[ExecutionProvider], config: &BenchConfig) -> Result<BenchReport, Error> {
+    run_choosing(runtime, providers, config, false)
+}
+
+/// The roles `--choose` assigns a provider to: the models the pipeline runs.
+pub const CHOSEN_ROLES: [ModelRole; 4] =
+    [ModelRole::Detector, ModelRole::Landmarks, ModelRole::Embedder, ModelRole::Swapper];
+
+/// [`run`], and with `choose` one more run with each model on the provider that ran it fastest
+/// (its report's `ep` says the assignment as `--ep` takes it; `chosen` holds it by role).
+///
+/// # Errors
+/// See [`run`].
+pub fn run_choosing(
+    runtime: &OrtRuntime,
+    providers: &[ExecutionProvider],
+    config: &BenchConfig,
+    choose: bool,
+) -> Result<BenchReport, Error> {
     let LoadedFrames { frames, shape, video } = load_frames(config)?;
     let mut reports = Vec::new();
+    let mut factories: Vec<(ExecutionProvider, SessionFactory)> = Vec::new();
     for provider in providers {
         let choice = ProviderChoice { provider: provider.clone(), fallback_to_cpu: false };
         let factory = match SessionFactory::new(runtime.clone(), choice) {
@@ -204,9 +230,45 @@ pub fn run(runtime: &OrtRuntime, providers: &[ExecutionProvider], config: &Bench
                 continue;
             }
         };
-        match run_provider(&factory, provider, config, &frames, &shape, video.as_deref()) {
-            Ok(report) => reports.push(report),
+        let one = ModelFactories::new(factory.clone(), Vec::new());
+        match run_provider(&one, provider.to_string(), config, &frames, &shape, video.as_deref()) {
+            Ok(report) => {
+                reports.push(report);
+                factories.push((provider.clone(), factory));
+            }
             Err(e) => reports.push(ProviderReport::unavailable(provider, e.to_string())),
+        }
+    }
+    let mut chosen = BTreeMap::new();
+    if choose && factories.len() > 1 {
+        // Each model on the provider whose session ran it fastest.
+        let measured: Vec<&ProviderReport> = reports.iter().filter(|r| r.available).collect();
+        let mut by_role = Vec::new();
+        for role in CHOSEN_ROLES {
+            let key = role.to_string();
+            let best = measured
+                .iter()
+                .zip(&factories)
+                .filter_map(|(report, factory)| report.model_ms.get(&key).map(|ms| (*ms, factory)))
+                .min_by(|a, b| a.0.total_cmp(&b.0));
+            if let Some((_, (provider, factory))) = best {
+                chosen.insert(key, provider.to_string());
+                by_role.push((role, factory.clone()));
+            }
+        }
+        let label = CHOSEN_ROLES
+            .iter()
+            .filter_map(|role| chosen.get(&role.to_string()).map(|p| format!("{role}={}", provider_flag(p))))
+            .collect::<Vec<_>>()
+            .join(",");
+        let default = factories[0].1.clone();
+        let mix = ModelFactories::new(default, by_role);
+        match run_provider(&mix, format!("chosen: {label}"), config, &frames, &shape, video.as_deref()) {
+            Ok(report) => reports.push(report),
+            Err(e) => reports.push(ProviderReport {
+                reason: Some(e.to_string()),
+                ..ProviderReport::unavailable(&ExecutionProvider::Cpu, String::new())
+            }),
         }
     }
     let input = match &config.input {
@@ -215,6 +277,7 @@ pub fn run(runtime: &OrtRuntime, providers: &[ExecutionProvider], config: &Bench
     };
     Ok(BenchReport {
         providers: reports,
+        chosen: chosen.into_iter().map(|(role, p)| (role, provider_flag(&p).to_string())).collect(),
         input,
         width: shape.width,
         height: shape.height,
@@ -227,9 +290,14 @@ fn millis(d: Duration) -> f32 {
     d.as_secs_f32() * 1000.0
 }
 
+/// `--ep`'s name of a provider (`openvino:CPU` → `openvino`).
+fn provider_flag(shown: &str) -> &str {
+    shown.split(':').next().unwrap_or(shown)
+}
+
 fn run_provider(
-    factory: &SessionFactory,
-    provider: &ExecutionProvider,
+    factories: &ModelFactories,
+    label: String,
     config: &BenchConfig,
     frames: &[BenchFrame],
     shape: &StreamShape,
@@ -237,8 +305,12 @@ fn run_provider(
 ) -> Result<ProviderReport, Error> {
     let build_started = Instant::now();
     let detector_config = DetectorConfig::scrfd().with_fit_to_frame(true);
-    let mut analyzer = FaceAnalyzer::build(factory, &config.models, detector_config.clone())?;
-    let mut swapper = build_swapper(config.swapper, config.swapper_model.as_ref(), factory)?;
+    let f = factories;
+    let role_factories =
+        [f.for_role(ModelRole::Detector), f.for_role(ModelRole::Landmarks), f.for_role(ModelRole::Embedder)];
+    let mut analyzer = FaceAnalyzer::build_each(role_factories, &config.models, detector_config.clone())?;
+    let mut swapper =
+        build_swapper(config.swapper, config.swapper_model.as_ref(), factories.for_role(ModelRole::Swapper))?;
     let session_build_ms = build_started.elapsed().as_secs_f64() * 1000.0;
 
     let source_photo = load_rgb(&config.source_photo)?;
@@ -246,6 +318,7 @@ fn run_provider(
     let what = config.source_photo.display().to_string();
     let source = Arc::new(SourceFace::largest_in(&source_photo, &mut analyzer, &what)?);
     let warmup_ms = warm_started.elapsed().as_secs_f64() * 1000.0;
+    let model_ms = model_times(&mut analyzer, swapper.as_mut(), &source, frames)?;
 
     // Sequential: every step of one frame, then the next.
     let (detector, landmarker, _) = analyzer.into_parts();
@@ -302,12 +375,12 @@ fn run_provider(
     let floor_ms = floor_total.as_secs_f64() * 1000.0 / n;
 
     // Pipelined: the same frames through the real pipeline, encoded as transcoding does.
-    let pipelined = pipelined_fps(factory, config, source, frames, shape)?;
+    let pipelined = pipelined_fps(factories, config, source, frames, shape)?;
 
     let stage_ms =
         stage.into_iter().map(|(name, mut samples)| (name.to_string(), Percentiles::of(&mut samples))).collect();
     Ok(ProviderReport {
-        ep: provider.to_string(),
+        ep: label,
         available: true,
         reason: None,
         session_build_ms,
@@ -319,8 +392,55 @@ fn run_provider(
         frame_ms,
         floor_ratio: if floor_ms > 0.0 { frame_ms / floor_ms } else { 0.0 },
         stage_ms,
+        model_ms,
         peak_rss_mb: crate::health::peak_resident_mb(),
     })
+}
+
+/// Runs of each model alone, after one to warm it up.
+const MODEL_RUNS: u32 = 20;
+
+/// Each model's own time per run (its session's inference time over [`MODEL_RUNS`]), on the
+/// first frame (detector) and the source photo's face (landmarks, identity, swapper).
+fn model_times(
+    analyzer: &mut FaceAnalyzer,
+    swapper: &mut dyn crate::swap::Swapper,
+    source: &SourceFace,
+    frames: &[BenchFrame],
+) -> Result<BTreeMap<String, f64>, Error> {
+    let per_run = |d: Duration| d.as_secs_f64() * 1000.0 / f64::from(MODEL_RUNS);
+    let mut times = BTreeMap::new();
+    let (picture, face) = (source.picture(), source.face().clone());
+    let frame = frames.first().map_or(picture, |f| &f.image);
+    analyzer.detector().detect(frame)?;
+    let before = analyzer.detector().inference_time();
+    for _ in 0..MODEL_RUNS {
+        analyzer.detector().detect(frame)?;
+    }
+    times.insert(ModelRole::Detector.to_string(), per_run(analyzer.detector().inference_time() - before));
+    analyzer.landmarker().landmarks(picture, &face.bbox)?;
+    let before = analyzer.landmarker().inference_time();
+    for _ in 0..MODEL_RUNS {
+        analyzer.landmarker().landmarks(picture, &face.bbox)?;
+    }
+    times.insert(ModelRole::Landmarks.to_string(), per_run(analyzer.landmarker().inference_time() - before));
+    analyzer.embedder().embed(picture, &face.kps)?;
+    let before = analyzer.embedder().inference_time();
+    for _ in 0..MODEL_RUNS {
+        analyzer.embedder().embed(picture, &face.kps)?;
+    }
+    times.insert(ModelRole::Embedder.to_string(), per_run(analyzer.embedder().inference_time() - before));
+    // A swapper without a model (the landmark swapper) has no time of its own to compare.
+    let mut target = picture.clone();
+    swapper.swap(&mut target, &face, source)?;
+    let before = swapper.inference_time();
+    if before > Duration::ZERO {
+        for _ in 0..MODEL_RUNS {
+            swapper.swap(&mut target, &face, source)?;
+        }
+        times.insert(ModelRole::Swapper.to_string(), per_run(swapper.inference_time() - before));
+    }
+    Ok(times)
 }
 
 /// Frames replayed from memory, unpaced, for the pipelined run.
@@ -351,14 +471,18 @@ impl FrameSource for ReplaySource {
 }
 
 fn pipelined_fps(
-    factory: &SessionFactory,
+    factories: &ModelFactories,
     config: &BenchConfig,
     source: Arc<SourceFace>,
     frames: &[BenchFrame],
     shape: &StreamShape,
 ) -> Result<f64, Error> {
-    let analyzer = FaceAnalyzer::build(factory, &config.models, DetectorConfig::scrfd().with_fit_to_frame(true))?;
-    let swapper = build_swapper(config.swapper, config.swapper_model.as_ref(), factory)?;
+    let f = factories;
+    let role_factories =
+        [f.for_role(ModelRole::Detector), f.for_role(ModelRole::Landmarks), f.for_role(ModelRole::Embedder)];
+    let analyzer =
+        FaceAnalyzer::build_each(role_factories, &config.models, DetectorConfig::scrfd().with_fit_to_frame(true))?;
+    let swapper = build_swapper(config.swapper, config.swapper_model.as_ref(), factories.for_role(ModelRole::Swapper))?;
     let (detector, landmarker, _) = analyzer.into_parts();
     let tracker_config = TrackerConfig { detect_every: config.detect_every, ..TrackerConfig::default() };
     let tracker = FaceTracker::new(detector, landmarker, None, tracker_config);

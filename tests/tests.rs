@@ -18,6 +18,7 @@ mod live;
 mod masks;
 mod model_server;
 mod models;
+mod openvino;
 mod parity;
 mod parts;
 #[cfg(feature = "server")]

@@ -6,11 +6,14 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use faceswap::{
     bench::{self, BenchConfig, BenchInput, BenchReport},
-    engine::{Engine, ProviderName},
+    engine::Engine,
     runtime::ExecutionProvider,
 };
 
-use super::engine::{parse_resolution, EngineArgs, Ep, SwapperArgs};
+use super::{
+    engine::{parse_resolution, EngineArgs, Ep, SwapperArgs},
+    shown,
+};
 
 /// Providers are named with the common `--ep`, which here takes a list (cpu,cuda,tensorrt):
 /// each is measured in turn on the same frames.
@@ -39,9 +42,16 @@ pub struct BenchArgs {
     /// Write the report as JSON here.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
-    /// Replace an existing --json file.
+    /// Replace an existing --json (or --write-config) file.
     #[arg(long)]
     overwrite: bool,
+    /// After the providers of --ep, run once more with each model on the provider that ran it
+    /// fastest, and print that assignment as --ep takes it.
+    #[arg(long)]
+    choose: bool,
+    /// Save the chosen assignment here (`ep = "detector=…,landmarks=…"`, read by --ep-config).
+    #[arg(long, value_name = "FILE", requires = "choose")]
+    write_config: Option<PathBuf>,
     #[command(flatten)]
     pub engine: EngineArgs,
 }
@@ -66,9 +76,21 @@ pub fn run(args: BenchArgs) -> Result<()> {
         inputs.extend(args.input.as_deref());
         faceswap::atomic_file::check_target(path, args.overwrite, &inputs).context("--json")?;
     }
+    if let Some(path) = &args.write_config {
+        let mut inputs = vec![source.as_path()];
+        inputs.extend(args.input.as_deref());
+        inputs.extend(args.json.as_deref());
+        faceswap::atomic_file::check_target(path, args.overwrite, &inputs).context("--write-config")?;
+    }
+    if args.choose && args.engine.ep.len() < 2 {
+        bail!("--choose picks among providers: name two or more with --ep (e.g. --ep cpu,openvino)");
+    }
     // The runtime and the model files are the same for every provider measured: the engine
     // opened on the CPU provider finds, verifies and repairs them once.
-    let config = EngineArgs { ep: vec![Ep::Cpu], ..args.engine.clone() }.config(&args.swapper)?;
+    if args.engine.ep.iter().any(|e| e.role.is_some()) {
+        bail!("bench measures every model on each provider of a plain list (--ep cpu,openvino): leave ROLE= out");
+    }
+    let config = EngineArgs { ep: vec![Ep::CPU], ..args.engine.clone() }.config(&args.swapper)?;
     let engine = Engine::open(config.clone())?;
     let input = match (&args.input, args.synthetic) {
         (Some(path), _) => BenchInput::Video(path.clone()),
@@ -87,17 +109,37 @@ pub fn run(args: BenchArgs) -> Result<()> {
         encode: !args.no_encode,
     };
     let providers: Vec<ExecutionProvider> =
-        args.engine.ep.iter().map(|ep| ProviderName::from(*ep).on_device(config.device)).collect();
-    let report = bench::run(engine.factory().runtime(), &providers, &bench)?;
+        args.engine.ep.iter().map(|ep| ep.provider.on_device(config.device, &config.openvino_device)).collect();
+    let report = bench::run_choosing(engine.factory().runtime(), &providers, &bench, args.choose)?;
     print_table(&report)?;
+    if args.choose {
+        let assignment = bench::CHOSEN_ROLES
+            .iter()
+            .filter_map(|role| report.chosen.get(&role.to_string()).map(|p| format!("{role}={p}")))
+            .collect::<Vec<_>>()
+            .join(",");
+        outln!("fastest per model: --ep {assignment}")?;
+        if let Some(path) = &args.write_config {
+            let text = format!(
+                "# faceswap bench --choose on {}: each model's fastest provider\nep = \"{assignment}\"\n",
+                report.input
+            );
+            faceswap::atomic_file::write_whole(path, text.as_bytes(), args.overwrite).context("--write-config")?;
+            outln!("saved to {} (use it with --ep-config {})", shown(path), shown(path))?;
+        }
+    }
     if let Some(path) = &args.json {
         faceswap::atomic_file::write_whole(path, serde_json::to_string_pretty(&report)?.as_bytes(), args.overwrite)
             .context("--json")?;
     }
     if let Some(missing) = report.providers.iter().find(|p| !p.available) {
+        let build = if missing.ep.starts_with("openvino") {
+            "get the OpenVINO build with scripts/setup.sh --openvino and pass --ort-lib .cache/onnxruntime-openvino"
+        } else {
+            "get the GPU build with scripts/setup.sh --gpu and pass --ort-lib .cache/onnxruntime-gpu"
+        };
         bail!(
-            "{}: get the GPU build with scripts/setup.sh --gpu and pass --ort-lib .cache/onnxruntime-gpu, \
-             or leave {} out of --ep",
+            "{}: {build}, or leave {} out of --ep",
             missing.reason.as_deref().unwrap_or("a requested execution provider is not available"),
             missing.ep
         );
@@ -144,6 +186,10 @@ fn print_table(report: &BenchReport) -> std::io::Result<()> {
             p.floor_ratio,
             p.peak_rss_mb
         )?;
+        if !p.model_ms.is_empty() {
+            let models: Vec<String> = p.model_ms.iter().map(|(role, ms)| format!("{role} {ms:.2}")).collect();
+            outln!("    models (ms a run)  {}", models.join("  "))?;
+        }
         for (stage, ms) in &p.stage_ms {
             outln!(
                 "    {stage:<16} p50 {:>7.2}  p95 {:>7.2}  p99 {:>7.2}  mean {:>7.2} ms",

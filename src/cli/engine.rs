@@ -6,6 +6,7 @@ use std::{
     time::Duration,
 };
 
+use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 
 use super::shown;
@@ -15,22 +16,52 @@ use faceswap::{
     face::FaceSelection,
     imaging::{PictureLimits, DEFAULT_MAX_PIXELS},
     mask::MaskSettings,
+    models::ModelRole,
     swap::{FaceMap, MouthMask, Sources, SwapSettings, SwapperKind},
 };
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Ep {
-    Cpu,
-    Cuda,
-    Tensorrt,
+/// The `--ep` items of a `--ep-config` file.
+fn read_ep_config(path: &Path) -> anyhow::Result<Vec<Ep>> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct EpConfig {
+        ep: String,
+    }
+    let size = std::fs::metadata(path).with_context(|| format!("--ep-config {}", shown(path)))?.len();
+    if size > 64 << 10 {
+        anyhow::bail!("--ep-config {} has {size} bytes: it is not a file bench --write-config wrote", shown(path));
+    }
+    let text = std::fs::read_to_string(path).with_context(|| format!("--ep-config {}", shown(path)))?;
+    let config: EpConfig = toml::from_str(&text)
+        .with_context(|| format!("--ep-config {}: not `ep = \"ROLE=PROVIDER,…\"`", shown(path)))?;
+    config
+        .ep
+        .split(',')
+        .map(|item| item.parse::<Ep>().map_err(|e| anyhow::anyhow!("--ep-config {}: {e}", shown(path))))
+        .collect()
 }
 
-impl From<Ep> for ProviderName {
-    fn from(ep: Ep) -> Self {
-        match ep {
-            Ep::Cpu => Self::Cpu,
-            Ep::Cuda => Self::Cuda,
-            Ep::Tensorrt => Self::Tensorrt,
+/// One `--ep` item: a provider, or `ROLE=PROVIDER` for the models of one role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ep {
+    pub role: Option<ModelRole>,
+    pub provider: ProviderName,
+}
+
+impl Ep {
+    pub const CPU: Self = Self { role: None, provider: ProviderName::Cpu };
+}
+
+impl std::str::FromStr for Ep {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.split_once('=') {
+            None => Ok(Self { role: None, provider: text.trim().parse()? }),
+            Some((role, provider)) => {
+                let role: ModelRole = role.trim().parse()?;
+                Ok(Self { role: Some(role), provider: provider.trim().parse()? })
+            }
         }
     }
 }
@@ -42,10 +73,19 @@ pub struct EngineArgs {
     /// else ~/.local/share/faceswap/models).
     #[arg(long, global = true, env = "FACESWAP_MODELS_DIR", value_name = "DIR")]
     pub models_dir: Option<PathBuf>,
-    /// Execution provider: cpu, cuda or tensorrt (bench takes a list, e.g. cpu,cuda). Asking for
+    /// Execution provider: cpu, cuda, tensorrt or openvino; or one per model role
+    /// (detector=cpu,landmarks=openvino,embedder=openvino,swapper=cpu: roles not named take a
+    /// plain provider given with them, else cpu). bench takes a list (cpu,openvino). Asking for
     /// one that is not available is an error (see --ep-fallback).
-    #[arg(long, alias = "eps", global = true, value_enum, value_delimiter = ',', default_value = "cpu")]
+    #[arg(long, alias = "eps", global = true, value_delimiter = ',', default_value = "cpu")]
     pub ep: Vec<Ep>,
+    /// OpenVINO's device for --ep openvino: CPU, GPU, GPU.1, NPU, … (OpenVINO's own names).
+    #[arg(long, global = true, value_name = "DEVICE", default_value = "CPU")]
+    pub ov_device: String,
+    /// Providers per role from a file `faceswap bench --choose --write-config` saved
+    /// (`ep = "detector=cpu,landmarks=openvino,…"`); roles named with --ep win.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub ep_config: Option<PathBuf>,
     /// GPU index for --ep cuda or tensorrt.
     #[arg(long, global = true, default_value_t = 0, value_parser = clap::value_parser!(i32).range(0..))]
     pub device: i32,
@@ -76,10 +116,36 @@ impl EngineArgs {
     /// # Errors
     /// When several were named: only `bench` compares providers.
     pub fn provider(&self) -> anyhow::Result<ProviderName> {
-        match self.ep.as_slice() {
-            [one] => Ok((*one).into()),
-            _ => anyhow::bail!("--ep takes one provider here (bench compares several)"),
+        let plain: Vec<ProviderName> = self.ep.iter().filter(|e| e.role.is_none()).map(|e| e.provider).collect();
+        match plain.as_slice() {
+            [] => Ok(ProviderName::Cpu),
+            [one] => Ok(*one),
+            _ => anyhow::bail!("--ep takes one provider here, or one per role (bench compares several)"),
         }
+    }
+
+    /// The providers given per role (`--ep ROLE=PROVIDER`), each role once.
+    ///
+    /// # Errors
+    /// A role named twice.
+    pub fn role_providers(&self) -> anyhow::Result<Vec<(ModelRole, ProviderName)>> {
+        let mut roles: Vec<(ModelRole, ProviderName)> = Vec::new();
+        for ep in &self.ep {
+            if let Some(role) = ep.role {
+                if roles.iter().any(|(r, _)| *r == role) {
+                    anyhow::bail!("--ep names {role} twice");
+                }
+                roles.push((role, ep.provider));
+            }
+        }
+        if let Some(path) = &self.ep_config {
+            for ep in read_ep_config(path)? {
+                if let Some(role) = ep.role.filter(|role| !roles.iter().any(|(r, _)| r == role)) {
+                    roles.push((role, ep.provider));
+                }
+            }
+        }
+        Ok(roles)
     }
 
     /// The engine configuration these flags describe, with the swapper chosen.
@@ -110,6 +176,8 @@ impl EngineArgs {
             models_dir: self.models_dir.clone().unwrap_or_else(faceswap::paths::default_models_dir),
             provider: self.provider()?,
             device: self.device,
+            openvino_device: self.ov_device.clone(),
+            role_providers: self.role_providers()?,
             provider_fallback: self.ep_fallback,
             ort_library: self.ort_lib.clone(),
             detector_model: self.detector_model.clone(),

@@ -67,6 +67,14 @@ fn runtime_hint(error: &RuntimeError) -> Option<&'static str> {
         RuntimeError::LibraryDamaged { .. } => {
             Some("reinstall it with scripts/setup.sh, or point --ort-lib at a good copy")
         }
+        RuntimeError::ProviderUnavailable { provider, .. } | RuntimeError::ProviderNotBuilt { provider, .. }
+            if provider.starts_with("openvino") =>
+        {
+            Some(
+                "get the OpenVINO build with scripts/setup.sh --openvino and pass --ort-lib .cache/onnxruntime-openvino, \
+                 or choose --ep cpu",
+            )
+        }
         RuntimeError::ProviderUnavailable { .. } | RuntimeError::ProviderNotBuilt { .. } => Some(
             "get the GPU build with scripts/setup.sh --gpu and pass --ort-lib .cache/onnxruntime-gpu, \
              or choose --ep cpu (--ep-fallback runs on CPU when the GPU fails)",

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     enhance::EnhancerKind,
     imaging::PictureLimits,
+    models::ModelRole,
     runtime::{ExecutionProvider, ProviderChoice},
     swap::SwapperKind,
 };
@@ -20,16 +21,43 @@ pub enum ProviderName {
     Cpu,
     Cuda,
     Tensorrt,
+    Openvino,
 }
 
 impl ProviderName {
-    /// The provider on GPU `device` (TensorRT in fp16).
-    pub fn on_device(self, device: i32) -> ExecutionProvider {
+    /// The provider on GPU `device` (TensorRT in fp16), OpenVINO on its device `openvino`.
+    pub fn on_device(self, device: i32, openvino: &str) -> ExecutionProvider {
         match self {
             Self::Cpu => ExecutionProvider::Cpu,
             Self::Cuda => ExecutionProvider::Cuda { device_id: device },
             Self::Tensorrt => ExecutionProvider::TensorRt { device_id: device, fp16: true },
+            Self::Openvino => ExecutionProvider::OpenVino { device: openvino.to_string() },
         }
+    }
+}
+
+impl std::str::FromStr for ProviderName {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "cpu" => Ok(Self::Cpu),
+            "cuda" => Ok(Self::Cuda),
+            "tensorrt" => Ok(Self::Tensorrt),
+            "openvino" => Ok(Self::Openvino),
+            other => Err(format!("unknown execution provider {other:?}: use cpu, cuda, tensorrt or openvino")),
+        }
+    }
+}
+
+impl std::fmt::Display for ProviderName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Cpu => "cpu",
+            Self::Cuda => "cuda",
+            Self::Tensorrt => "tensorrt",
+            Self::Openvino => "openvino",
+        })
     }
 }
 
@@ -42,6 +70,10 @@ pub struct EngineConfig {
     pub provider: ProviderName,
     /// GPU index for CUDA and TensorRT.
     pub device: i32,
+    /// OpenVINO's device (`CPU`, `GPU`, `NPU`, …).
+    pub openvino_device: String,
+    /// Models whose provider is not `provider`'s, by role.
+    pub role_providers: Vec<(ModelRole, ProviderName)>,
     /// Run on CPU, with a warning, when the provider cannot be used (off: asking for a GPU and
     /// quietly getting the CPU is the surprise this guards against).
     pub provider_fallback: bool,
@@ -73,6 +105,8 @@ impl Default for EngineConfig {
             models_dir: crate::paths::default_models_dir(),
             provider: ProviderName::Cpu,
             device: 0,
+            openvino_device: "CPU".to_string(),
+            role_providers: Vec::new(),
             provider_fallback: false,
             ort_library: None,
             detector_model: None,
@@ -91,6 +125,19 @@ impl Default for EngineConfig {
 impl EngineConfig {
     /// The provider and whether it may fall back to CPU.
     pub fn provider_choice(&self) -> ProviderChoice {
-        ProviderChoice { provider: self.provider.on_device(self.device), fallback_to_cpu: self.provider_fallback }
+        self.choice_of(self.provider)
+    }
+
+    /// The provider models of `role` run on, and whether it may fall back to CPU.
+    pub fn provider_choice_for(&self, role: ModelRole) -> ProviderChoice {
+        let name = self.role_providers.iter().find(|(r, _)| *r == role).map_or(self.provider, |(_, p)| *p);
+        self.choice_of(name)
+    }
+
+    fn choice_of(&self, name: ProviderName) -> ProviderChoice {
+        ProviderChoice {
+            provider: name.on_device(self.device, &self.openvino_device),
+            fallback_to_cpu: self.provider_fallback,
+        }
     }
 }

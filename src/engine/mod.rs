@@ -4,6 +4,7 @@
 //! pipelines for video.
 
 mod config;
+mod factories;
 mod models;
 mod people;
 mod pool;
@@ -22,6 +23,7 @@ use std::{
 use image::RgbImage;
 
 pub use config::{EngineConfig, ProviderName};
+pub use factories::ModelFactories;
 pub use models::{swapper_model, EngineModels};
 pub use pool::EnginePool;
 pub use supervisor::{ConsumerHandle, Deliver, ReloadedModel, Supervisor};
@@ -44,7 +46,7 @@ use crate::{
 /// A face-swap engine: runtime, models and supervision, shared by every consumer.
 pub struct Engine {
     config: EngineConfig,
-    factory: SessionFactory,
+    factories: ModelFactories,
     models: EngineModels,
     /// Swapper files verified on first use (the configured swapper's at open).
     swapper_files: Mutex<HashMap<SwapperKind, Option<VerifiedModel>>>,
@@ -70,11 +72,33 @@ impl std::fmt::Debug for Engine {
 /// When the library cannot be found or loaded, or the provider is not available.
 pub fn session_factory(config: &EngineConfig) -> Result<SessionFactory> {
     let runtime = OrtRuntime::load(config.ort_library.as_deref())?;
-    let factory = SessionFactory::new(runtime, config.provider_choice())?;
-    Ok(match config.threads {
+    factory_on(runtime, config.provider_choice(), config.threads)
+}
+
+fn factory_on(
+    runtime: OrtRuntime,
+    choice: crate::runtime::ProviderChoice,
+    threads: Option<usize>,
+) -> Result<SessionFactory> {
+    let factory = SessionFactory::new(runtime, choice)?;
+    Ok(match threads {
         Some(n) => factory.with_intra_threads(n)?,
         None => factory,
     })
+}
+
+/// The default factory `config` asks for and one for each role given its own provider.
+///
+/// # Errors
+/// See [`session_factory`]; a role's provider that is not available.
+pub fn model_factories(config: &EngineConfig) -> Result<ModelFactories> {
+    let default = session_factory(config)?;
+    let mut by_role = Vec::new();
+    for &(role, _) in &config.role_providers {
+        let factory = factory_on(default.runtime().clone(), config.provider_choice_for(role), config.threads)?;
+        by_role.push((role, factory));
+    }
+    Ok(ModelFactories::new(default, by_role))
 }
 
 impl Engine {
@@ -84,9 +108,11 @@ impl Engine {
     /// # Errors
     /// The runtime's or the first model's error.
     pub fn open(config: EngineConfig) -> Result<Self> {
-        let factory = session_factory(&config)?;
+        let factories = model_factories(&config)?;
+        let factory = factories.default_factory();
         let models = EngineModels::prepare(&config)?;
         let health = HealthState::new(factory.runtime().version(), factory.provider().to_string());
+        health.set_role_providers(factories.providers());
         let supervisor = Supervisor::new(health, &models.in_use());
         let mut swapper_files = HashMap::from([(config.swapper, models.swapper.clone())]);
         if let Some(path) = &config.swapper_model {
@@ -94,13 +120,13 @@ impl Engine {
             // whichever swapper is the default: proven to be one (its interface, its emap) now,
             // not at the first request.
             let file = crate::models::ModelStore::unpinned(path)?;
-            drop(build_swapper(SwapperKind::Inswapper, Some(&file), &factory)?);
+            drop(build_swapper(SwapperKind::Inswapper, Some(&file), factories.for_role(ModelRole::Swapper))?);
             swapper_files.insert(SwapperKind::Inswapper, Some(file));
         }
         let swapper_files = Mutex::new(swapper_files);
         Ok(Self {
             config,
-            factory,
+            factories,
             models,
             swapper_files,
             enhancer_files: Mutex::new(HashMap::new()),
@@ -115,9 +141,14 @@ impl Engine {
         &self.config
     }
 
-    /// The session factory (runtime and provider).
+    /// The session factory of models not given a provider of their own (runtime and provider).
     pub fn factory(&self) -> &SessionFactory {
-        &self.factory
+        self.factories.default_factory()
+    }
+
+    /// Every role's session factory.
+    pub fn factories(&self) -> &ModelFactories {
+        &self.factories
     }
 
     /// The model folder.
@@ -169,7 +200,7 @@ impl Engine {
             }
         }
         drop(masks);
-        self.supervisor.start_watchdog(in_use, self.store().clone(), self.fetcher().clone(), &self.factory, interval)
+        self.supervisor.start_watchdog(in_use, self.store().clone(), self.fetcher().clone(), &self.factories, interval)
     }
 
     /// How large a picture may be.
@@ -214,7 +245,7 @@ impl Engine {
     /// # Errors
     /// When a session cannot be built.
     pub fn analyzer(&self) -> Result<FaceAnalyzer> {
-        Ok(FaceAnalyzer::build(&self.factory, &self.models.faces, DetectorConfig::scrfd())?)
+        Ok(self.analyzer_with(DetectorConfig::scrfd())?)
     }
 
     /// A face analyser for video frames (the detector's input shaped like the frame).
@@ -223,7 +254,16 @@ impl Engine {
     /// When a session cannot be built.
     pub fn video_analyzer(&self) -> Result<FaceAnalyzer> {
         let config = DetectorConfig::scrfd().with_fit_to_frame(true);
-        Ok(FaceAnalyzer::build(&self.factory, &self.models.faces, config)?)
+        Ok(self.analyzer_with(config)?)
+    }
+
+    fn analyzer_with(&self, detector: DetectorConfig) -> Result<FaceAnalyzer, crate::face::FaceError> {
+        let f = &self.factories;
+        FaceAnalyzer::build_each(
+            [f.for_role(ModelRole::Detector), f.for_role(ModelRole::Landmarks), f.for_role(ModelRole::Embedder)],
+            &self.models.faces,
+            detector,
+        )
     }
 
     /// The file a swapper of `kind` runs, verified on first use and remembered.
@@ -247,7 +287,7 @@ impl Engine {
     /// When its file is missing or damaged, or its session cannot be built.
     pub fn swapper(&self, kind: SwapperKind) -> Result<Box<dyn Swapper>> {
         let file = self.swapper_file(kind)?;
-        Ok(build_swapper(kind, file.as_ref(), &self.factory)?)
+        Ok(build_swapper(kind, file.as_ref(), self.factories.for_role(ModelRole::Swapper))?)
     }
 
     /// The file the enhancer `kind` runs: the configured `enhancer_model`, else the manifest's
@@ -277,7 +317,7 @@ impl Engine {
     /// When its file is missing or damaged, or its session cannot be built.
     pub fn enhancer(&self, kind: EnhancerKind) -> Result<FaceEnhancer> {
         let file = self.enhancer_file(kind)?;
-        Ok(FaceEnhancer::build(&self.factory, &file, kind)?)
+        Ok(FaceEnhancer::build(self.factories.for_role(ModelRole::Enhancer), &file, kind)?)
     }
 
     /// The file of the occluder or the parser (`role`): the configured one, else the manifest's.
@@ -307,11 +347,17 @@ impl Engine {
             return Ok(None);
         }
         let occluder = match settings.occlusion {
-            true => Some(Occluder::build(&self.factory, &self.mask_file(ModelRole::Occluder)?)?),
+            true => Some(Occluder::build(
+                self.factories.for_role(ModelRole::Occluder),
+                &self.mask_file(ModelRole::Occluder)?,
+            )?),
             false => None,
         };
         let parser = match settings.regions {
-            Some(_) => Some(FaceParser::build(&self.factory, &self.mask_file(ModelRole::Parser)?)?),
+            Some(_) => Some(FaceParser::build(
+                self.factories.for_role(ModelRole::Parser),
+                &self.mask_file(ModelRole::Parser)?,
+            )?),
             None => None,
         };
         Ok(Some(FaceMasker::new(settings, occluder, parser)))
@@ -347,9 +393,11 @@ impl Engine {
 /// Only when ONNX Runtime itself cannot be loaded or the provider is unavailable; model problems
 /// are in the report.
 pub fn check_models(config: &EngineConfig) -> Result<HealthReport> {
-    let factory = session_factory(config)?;
+    let factories = model_factories(config)?;
+    let factory = factories.default_factory();
     let store = ModelStore::open(&config.models_dir)?;
     let state = HealthState::new(factory.runtime().version(), factory.provider().to_string());
+    state.set_role_providers(factories.providers());
     for entry in &store.manifest().models {
         let path = store.path_of(entry);
         // The default pack must be there; other models count only when present.
@@ -358,7 +406,7 @@ pub fn check_models(config: &EngineConfig) -> Result<HealthReport> {
         }
         let verified = store.verify(&entry.name);
         let problem = match &verified {
-            Ok(model) => factory.build(&model.path, &model.name).err().map(|e| e.to_string()),
+            Ok(model) => factories.for_role(entry.role).build(&model.path, &model.name).err().map(|e| e.to_string()),
             Err(e) => Some(e.to_string()),
         };
         let model = ModelHealth {

@@ -144,13 +144,13 @@ impl Supervisor {
         models: Vec<(VerifiedModel, ModelRole)>,
         store: ModelStore,
         fetcher: Fetcher,
-        factory: &SessionFactory,
+        factories: &super::ModelFactories,
         interval: Duration,
     ) -> std::io::Result<()> {
         // Its own cancel flag: stopping this watchdog cancels its downloads, nobody else's.
         let mut watchdog = Watchdog::new(store, Some(fetcher.with_own_cancel()), interval, self.health.clone());
         for (model, role) in models {
-            let (factory, consumers) = (factory.clone(), self.consumers.clone());
+            let (factory, consumers) = (factories.for_role(role).clone(), self.consumers.clone());
             watchdog.watch(model, role, Box::new(move |m| reload(role, m, &factory, &consumers)));
         }
         let handle = watchdog.spawn()?;

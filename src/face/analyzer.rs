@@ -72,10 +72,22 @@ impl FaceAnalyzer {
     /// # Errors
     /// When a session cannot be built or a model has the wrong interface.
     pub fn build(factory: &SessionFactory, models: &FaceModels, detector: DetectorConfig) -> Result<Self, FaceError> {
+        Self::build_each([factory, factory, factory], models, detector)
+    }
+
+    /// [`FaceAnalyzer::build`] with each model on its own factory: detector, landmarks, embedder.
+    ///
+    /// # Errors
+    /// See [`FaceAnalyzer::build`].
+    pub fn build_each(
+        [detector_factory, landmarks_factory, embedder_factory]: [&SessionFactory; 3],
+        models: &FaceModels,
+        detector: DetectorConfig,
+    ) -> Result<Self, FaceError> {
         Ok(Self {
-            detector: detector.build(factory, &models.detector)?,
-            landmarker: Landmarker106::build(factory, &models.landmarks)?,
-            embedder: ArcFaceEmbedder::build(factory, &models.embedder)?,
+            detector: detector.build(detector_factory, &models.detector)?,
+            landmarker: Landmarker106::build(landmarks_factory, &models.landmarks)?,
+            embedder: ArcFaceEmbedder::build(embedder_factory, &models.embedder)?,
         })
     }
 

@@ -63,6 +63,9 @@ pub struct HealthReport {
     pub models: BTreeMap<String, ModelHealth>,
     pub onnxruntime_version: String,
     pub execution_provider: String,
+    /// The provider each role's models run on (`--ep ROLE=PROVIDER`; the rest run on
+    /// `execution_provider`).
+    pub execution_providers: BTreeMap<String, String>,
     /// Left out of the view given to other machines.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rss_mb: Option<f64>,
@@ -106,6 +109,7 @@ pub struct HealthState {
     started: Instant,
     onnxruntime_version: String,
     execution_provider: String,
+    role_providers: Mutex<BTreeMap<String, String>>,
     models: Mutex<BTreeMap<String, ModelHealth>>,
     frames: AtomicU64,
     fps_bits: AtomicU32,
@@ -115,11 +119,18 @@ pub struct HealthState {
 }
 
 impl HealthState {
+    /// Says which provider each role's models run on.
+    pub fn set_role_providers(&self, providers: impl IntoIterator<Item = (ModelRole, String)>) {
+        let mut map = self.role_providers.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        *map = providers.into_iter().map(|(role, provider)| (role.to_string(), provider)).collect();
+    }
+
     pub fn new(onnxruntime_version: impl Into<String>, execution_provider: impl Into<String>) -> Self {
         Self {
             started: Instant::now(),
             onnxruntime_version: onnxruntime_version.into(),
             execution_provider: execution_provider.into(),
+            role_providers: Mutex::new(BTreeMap::new()),
             models: Mutex::new(BTreeMap::new()),
             frames: AtomicU64::new(0),
             fps_bits: AtomicU32::new(0),
@@ -179,6 +190,7 @@ impl HealthState {
             models,
             onnxruntime_version: self.onnxruntime_version.clone(),
             execution_provider: self.execution_provider.clone(),
+            execution_providers: self.role_providers.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone(),
             rss_mb: Some(resident_mb()),
             uptime_s: self.started.elapsed().as_secs_f64(),
             frames_processed: self.frames.load(Ordering::Relaxed),

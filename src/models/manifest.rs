@@ -37,6 +37,12 @@ impl std::fmt::Display for ModelRole {
     }
 }
 
+impl ModelRole {
+    /// Every role.
+    pub const ALL: [Self; 7] =
+        [Self::Detector, Self::Landmarks, Self::Embedder, Self::Swapper, Self::Enhancer, Self::Occluder, Self::Parser];
+}
+
 impl std::str::FromStr for ModelRole {
     type Err = String;
 

@@ -13,8 +13,18 @@ pub const TENSORRT_CACHE_DIR: &str = ".cache/tensorrt";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ExecutionProvider {
     Cpu,
-    Cuda { device_id: i32 },
-    TensorRt { device_id: i32, fp16: bool },
+    Cuda {
+        device_id: i32,
+    },
+    TensorRt {
+        device_id: i32,
+        fp16: bool,
+    },
+    /// Intel's OpenVINO on `device` (`CPU`, `GPU`, `GPU.1`, `NPU`, `HETERO:…`: OpenVINO's own
+    /// names, passed through).
+    OpenVino {
+        device: String,
+    },
 }
 
 impl ExecutionProvider {
@@ -24,6 +34,7 @@ impl ExecutionProvider {
             Self::Cpu => "CPUExecutionProvider",
             Self::Cuda { .. } => "CUDAExecutionProvider",
             Self::TensorRt { .. } => "TensorrtExecutionProvider",
+            Self::OpenVino { .. } => "OpenVINOExecutionProvider",
         }
     }
 
@@ -36,25 +47,29 @@ impl ExecutionProvider {
             Self::Cpu => Ok(true),
             Self::Cuda { .. } => ep::CUDA::is_available(),
             Self::TensorRt { .. } => ep::TensorRT::is_available(),
+            Self::OpenVino { .. } => ep::OpenVINO::is_available(),
         };
         available.map_err(|e| RuntimeError::ProviderUnavailable { provider: self.to_string(), source: e.into() })
     }
 
     /// The ort dispatch for this provider; registration errors are returned, never swallowed.
     pub(crate) fn dispatch(&self) -> Option<ep::ExecutionProviderDispatch> {
-        match *self {
+        match self {
             Self::Cpu => None,
-            Self::Cuda { device_id } => Some(ep::CUDA::default().with_device_id(device_id).build().error_on_failure()),
+            Self::Cuda { device_id } => Some(ep::CUDA::default().with_device_id(*device_id).build().error_on_failure()),
             // Engines take minutes to build; the cache makes that a one-time cost.
             Self::TensorRt { device_id, fp16 } => Some(
                 ep::TensorRT::default()
-                    .with_device_id(device_id)
-                    .with_fp16(fp16)
+                    .with_device_id(*device_id)
+                    .with_fp16(*fp16)
                     .with_engine_cache(true)
                     .with_engine_cache_path(TENSORRT_CACHE_DIR)
                     .build()
                     .error_on_failure(),
             ),
+            Self::OpenVino { device } => {
+                Some(ep::OpenVINO::default().with_device_type(device).build().error_on_failure())
+            }
         }
     }
 }
@@ -67,6 +82,7 @@ impl fmt::Display for ExecutionProvider {
             Self::TensorRt { device_id, fp16 } => {
                 write!(f, "tensorrt:{device_id}{}", if *fp16 { " (fp16)" } else { "" })
             }
+            Self::OpenVino { device } => write!(f, "openvino:{device}"),
         }
     }
 }
