@@ -482,3 +482,35 @@ fn a_video_s_people_are_found_across_its_frames_and_mapped_in_transcode() {
         .unwrap());
     assert!(out.is_file());
 }
+
+#[test]
+fn a_kept_source_is_reused_by_picture_swaps_and_video_jobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("data"), &[], &[]);
+    let source = format!("source=@{}", media("astronaut.png").display());
+    let target = format!("target=@{}", media("t1.jpg").display());
+    let kept = request(&["-F", &source, &server.url("/v1/sources")]);
+    assert_eq!(kept.status, 201);
+    let id = kept.json()["id"].as_str().unwrap().to_string();
+    let by_id = format!("source_id={id}");
+    let swapped = request(&["-F", &by_id, "-F", &target, &server.url("/v1/swap")]);
+    assert_eq!(swapped.status, 200, "{}", String::from_utf8_lossy(&swapped.body));
+    assert_eq!(swapped.header("x-faces-swapped"), Some("1"));
+    // The same picture as a swap sent with the picture itself.
+    let direct = request(&["-F", &source, "-F", &target, &server.url("/v1/swap")]);
+    assert_eq!(direct.body, swapped.body, "the kept source swaps as the picture does");
+    // Both, neither, an unknown id, a face number with an id: refused in words.
+    assert!(request(&["-F", &by_id, "-F", &source, "-F", &target, &server.url("/v1/swap")])
+        .problem(400)
+        .contains("not both"));
+    assert!(request(&["-F", &target, &server.url("/v1/swap")]).problem(400).contains("source_id"));
+    let unknown = format!("source_id={}", "0".repeat(64));
+    assert!(request(&["-F", &unknown, "-F", &target, &server.url("/v1/swap")]).problem(404).contains("/v1/sources"));
+    assert!(request(&["-F", &by_id, "-F", "source_face=1", "-F", &target, &server.url("/v1/swap")])
+        .problem(400)
+        .contains("source_face"));
+    // A video job from the kept source.
+    let input = format!("input=@{}", media("carphone.mp4").display());
+    let job = request(&["-F", &by_id, "-F", &input, &server.url("/v1/jobs")]);
+    assert_eq!(job.status, 202, "{}", String::from_utf8_lossy(&job.body));
+}

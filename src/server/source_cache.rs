@@ -15,9 +15,10 @@ use crate::{
     swap::SourceFace,
 };
 
-/// The cache; capacity 0 turns it off.
+/// The cache; capacity 0 turns it off. Each entry keeps the uploaded picture too, so that a
+/// kept source can become a video job's source picture (a job may run on another machine).
 pub struct SourceCache {
-    entries: Option<Mutex<LruCache<[u8; 32], Arc<SourceFace>>>>,
+    entries: Option<Mutex<LruCache<[u8; 32], (Arc<SourceFace>, bytes::Bytes)>>>,
 }
 
 impl SourceCache {
@@ -35,6 +36,11 @@ impl SourceCache {
 
     /// The face cached under `key`.
     pub fn get(&self, key: &[u8; 32]) -> Option<Arc<SourceFace>> {
+        self.get_with_picture(key).map(|(face, _)| face)
+    }
+
+    /// The face cached under `key` and the picture it came from.
+    pub fn get_with_picture(&self, key: &[u8; 32]) -> Option<(Arc<SourceFace>, bytes::Bytes)> {
         let mut entries = self.entries.as_ref()?.lock().unwrap_or_else(PoisonError::into_inner);
         entries.get(key).cloned()
     }
@@ -57,14 +63,14 @@ impl SourceCache {
         }
         let picture = engine.decode_picture(bytes, "in field \"source\"")?;
         let found = Arc::new(worker.source_face(&picture, "the picture in field \"source\"", face)?);
-        self.put(key, found.clone());
+        self.put(key, found.clone(), bytes::Bytes::copy_from_slice(bytes));
         Ok(found)
     }
 
-    /// Remembers `face` under `key`, forgetting the least recently used when full.
-    pub fn put(&self, key: [u8; 32], face: Arc<SourceFace>) {
+    /// Remembers `face` (from `picture`) under `key`, forgetting the least recently used when full.
+    pub fn put(&self, key: [u8; 32], face: Arc<SourceFace>, picture: bytes::Bytes) {
         if let Some(entries) = &self.entries {
-            entries.lock().unwrap_or_else(PoisonError::into_inner).put(key, face);
+            entries.lock().unwrap_or_else(PoisonError::into_inner).put(key, (face, picture));
         }
     }
 }

@@ -22,7 +22,7 @@ use super::{
         upload::{admit, read_form, rejection, Admission, FieldKind},
         AppState,
     },
-    pictures::{mouth_mask, swapper_kind, target_faces},
+    pictures::{mouth_mask, source_field, swapper_kind, target_faces, SourceField},
     processors,
 };
 use crate::{
@@ -35,10 +35,12 @@ use crate::{
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code)]
 pub struct JobForm {
-    /// The picture whose face is put on.
-    #[schema(value_type = String, format = Binary)]
-    source: Vec<u8>,
-    /// Which face of the source to use (default: the largest).
+    /// The picture whose face is put on; or `source_id`.
+    #[schema(value_type = Option<String>, format = Binary)]
+    source: Option<Vec<u8>>,
+    /// A source kept by `POST /v1/sources`, instead of `source`.
+    source_id: Option<String>,
+    /// Which face of the source to use (default: the largest). Not with `source_id`.
     source_face: Option<u32>,
     /// The video (any container and codec ffmpeg reads).
     #[schema(value_type = String, format = Binary)]
@@ -144,7 +146,8 @@ fn view(job: &JobRecord, live: Option<Progress>) -> JobView {
     }
 }
 
-const JOB_FIELDS: [(&str, FieldKind); 19] = [
+const JOB_FIELDS: [(&str, FieldKind); 20] = [
+    ("source_id", FieldKind::Text),
     (processors::FIELDS[4], FieldKind::Text),
     (processors::FIELDS[5], FieldKind::Text),
     (processors::FIELDS[0], FieldKind::Text),
@@ -185,8 +188,12 @@ pub async fn submit(
     let _slot = admit(&state, &mut multipart, Admission::Upload).await?;
     let limit = state.picture_upload_limit();
     let mut form = read_form(multipart.map_err(rejection)?, &JOB_FIELDS, limit, || state.files.incoming()).await?;
-    let source = form.picture("source")?;
-    let source_face = form.parsed::<usize>("source_face", "a face number from 0")?;
+    // A kept source goes into the job as its picture (the job may run on another machine) and
+    // the face it was, so the job analyses exactly that face again.
+    let (source, source_face) = match source_field(&mut form, &state)? {
+        SourceField::Picture(bytes, face) => (bytes, face),
+        SourceField::Kept(kept, picture) => (picture, Some(kept.index())),
+    };
     let input = form.video("input")?;
     let faces = target_faces(&mut form)?;
     let swapper = swapper_kind(&form, state.engine.config().swapper)?;

@@ -89,6 +89,35 @@ pub async fn add_source(
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(SourceView { id })).into_response())
 }
 
+/// The source kept under `id` by `POST /v1/sources`.
+///
+/// # Errors
+/// 404 for an id that names none (never one, or expired).
+pub fn kept_source(state: &AppState, id: &str) -> Result<Arc<crate::swap::SourceFace>, Problem> {
+    kept_source_with_picture(state, id).map(|(face, _)| face)
+}
+
+/// [`kept_source`] and the picture it was taken from.
+///
+/// # Errors
+/// See [`kept_source`].
+pub fn kept_source_with_picture(
+    state: &AppState,
+    id: &str,
+) -> Result<(Arc<crate::swap::SourceFace>, axum::body::Bytes), Problem> {
+    hex::decode(id.trim())
+        .ok()
+        .and_then(|k| <[u8; 32]>::try_from(k).ok())
+        .and_then(|key| state.sources.get_with_picture(&key))
+        .ok_or_else(|| {
+            Problem::new(
+                StatusCode::NOT_FOUND,
+                ProblemType::Error(ErrorKind::NotFound),
+                "no such source: post the picture to /v1/sources (kept sources expire)",
+            )
+        })
+}
+
 /// What `POST /v1/live` takes besides the offer.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -196,17 +225,7 @@ pub async fn start(
             "send the offer as Content-Type: application/sdp",
         ));
     }
-    let source = hex::decode(query.source.trim())
-        .ok()
-        .and_then(|k| <[u8; 32]>::try_from(k).ok())
-        .and_then(|key| state.sources.get(&key))
-        .ok_or_else(|| {
-            Problem::new(
-                StatusCode::NOT_FOUND,
-                ProblemType::Error(ErrorKind::NotFound),
-                "no such source: post the picture to /v1/sources (kept sources expire)",
-            )
-        })?;
+    let source = kept_source(&state, &query.source)?;
     // The slot first: a full server refuses before any media is set up.
     let id = state.live.reserve().map_err(live_problem)?;
     let offer = match axum::body::to_bytes(body, MAX_OFFER_BYTES).await {

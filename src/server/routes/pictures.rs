@@ -31,10 +31,13 @@ const PROCESSING_MS: HeaderName = HeaderName::from_static("x-processing-time-ms"
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code)]
 pub struct SwapForm {
-    /// The picture whose face is put on (PNG or JPEG).
-    #[schema(value_type = String, format = Binary)]
-    source: Vec<u8>,
+    /// The picture whose face is put on (PNG or JPEG); or `source_id`.
+    #[schema(value_type = Option<String>, format = Binary)]
+    source: Option<Vec<u8>>,
+    /// A source kept by `POST /v1/sources` (analysed once), instead of `source`.
+    source_id: Option<String>,
     /// Which face of the source to use, numbered as `/v1/detect` lists them (default: the largest).
+    /// Not with `source_id`.
     source_face: Option<u32>,
     /// The picture whose faces are replaced.
     #[schema(value_type = String, format = Binary)]
@@ -84,7 +87,8 @@ pub struct DetectForm {
     embeddings: Option<bool>,
 }
 
-const SWAP_FIELDS: [(&str, FieldKind); 17] = [
+const SWAP_FIELDS: [(&str, FieldKind); 18] = [
+    ("source_id", FieldKind::Text),
     (processors::FIELDS[4], FieldKind::Text),
     (processors::FIELDS[5], FieldKind::Text),
     (processors::FIELDS[0], FieldKind::Text),
@@ -150,6 +154,38 @@ pub fn mouth_mask(form: &Form) -> Result<Option<MouthMask>, Problem> {
     shape.checked().map(Some).map_err(Problem::bad_request)
 }
 
+/// The source face a request names: a picture (`source`, with `source_face`), or the id of one
+/// kept by `POST /v1/sources` (`source_id`).
+pub enum SourceField {
+    Picture(axum::body::Bytes, Option<usize>),
+    /// A kept source, and the picture it was taken from.
+    Kept(Arc<crate::swap::SourceFace>, axum::body::Bytes),
+}
+
+/// Reads `source` and `source_face`, or `source_id`: one of the two.
+///
+/// # Errors
+/// 400 for both or neither, or `source_face` with an id; 404 for an id that names nothing.
+pub fn source_field(form: &mut Form, state: &AppState) -> Result<SourceField, Problem> {
+    let id = form.parsed::<String>("source_id", "an id from POST /v1/sources")?;
+    let picture = form.optional_picture("source");
+    let face = form.parsed::<usize>("source_face", "a face number from 0")?;
+    match (picture, id) {
+        (Some(_), Some(_)) => Err(Problem::bad_request("give source or source_id, not both")),
+        (None, None) => Err(Problem::bad_request(
+            "field \"source\" is missing: send the source picture, or source_id from POST /v1/sources",
+        )),
+        (Some(bytes), None) => Ok(SourceField::Picture(bytes, face)),
+        (None, Some(_)) if face.is_some() => Err(Problem::bad_request(
+            "source_face belongs to the picture POST /v1/sources took: leave it out with source_id",
+        )),
+        (None, Some(id)) => {
+            let (face, picture) = super::live::kept_source_with_picture(state, &id)?;
+            Ok(SourceField::Kept(face, picture))
+        }
+    }
+}
+
 /// Reads `swapper` (the server's own when absent).
 pub fn swapper_kind(form: &Form, default: SwapperKind) -> Result<SwapperKind, Problem> {
     Ok(form.parsed::<SwapperKind>("swapper", "landmark or inswapper")?.unwrap_or(default))
@@ -179,8 +215,7 @@ pub async fn swap(
     let _slot = admit(&state, &mut multipart, Admission::Picture).await?;
     let limit = state.picture_upload_limit();
     let mut form = read_form(multipart.map_err(rejection)?, &SWAP_FIELDS, limit, || state.files.incoming()).await?;
-    let source = form.picture("source")?;
-    let source_face = form.parsed::<usize>("source_face", "a face number from 0")?;
+    let source = source_field(&mut form, &state)?;
     let target = form.picture("target")?;
     let faces = target_faces(&mut form)?;
     let kind = swapper_kind(&form, state.engine.config().swapper)?;
@@ -196,7 +231,10 @@ pub async fn swap(
     let (swapped, bytes) = state
         .pool()?
         .run(move |worker, engine| {
-            let source = cache.face_of(&source, source_face, worker, engine)?;
+            let source = match source {
+                SourceField::Picture(bytes, face) => cache.face_of(&bytes, face, worker, engine)?,
+                SourceField::Kept(source, _) => source,
+            };
             let target = engine.decode_full_picture(&target, "in field \"target\"")?;
             let what = "the picture in field \"target\"";
             let swapped = match &faces {
