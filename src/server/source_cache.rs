@@ -18,8 +18,11 @@ use crate::{
 /// The cache; capacity 0 turns it off. Each entry keeps the uploaded picture too, so that a
 /// kept source can become a video job's source picture (a job may run on another machine).
 pub struct SourceCache {
-    entries: Option<Mutex<LruCache<[u8; 32], (Arc<SourceFace>, bytes::Bytes)>>>,
+    entries: Option<Mutex<LruCache<[u8; 32], Kept>>>,
 }
+
+/// A kept source face and the picture it came from.
+type Kept = (Arc<SourceFace>, bytes::Bytes);
 
 impl SourceCache {
     pub fn new(capacity: usize) -> Self {
