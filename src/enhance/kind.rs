@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::imaging::Point;
+use crate::{face::ARCFACE_128_FRACTIONS, imaging::Point};
 
 /// FaceFusion's FFHQ template for the 512 models, as fractions of the crop's side.
 const FFHQ_512: [[f64; 2]; 5] = [
@@ -12,15 +12,6 @@ const FFHQ_512: [[f64; 2]; 5] = [
     [0.501_238_59, 0.613_319_04],
     [0.393_088_22, 0.725_411],
     [0.611_502_05, 0.724_904_65],
-];
-
-/// FaceFusion's ArcFace-128 template (insightface's, shifted for a 128 crop), for GPEN-256.
-const ARCFACE_128: [[f64; 2]; 5] = [
-    [0.361_676_56, 0.403_877_34],
-    [0.636_967_19, 0.402_354_69],
-    [0.500_196_87, 0.560_442_19],
-    [0.387_103_91, 0.721_605_47],
-    [0.615_077_34, 0.720_344_53],
 ];
 
 /// A face enhancer.
@@ -61,7 +52,7 @@ impl EnhancerKind {
     /// double as numpy computes them).
     pub fn template(self) -> [Point; 5] {
         let fractions = match self {
-            Self::GpenBfr256 => &ARCFACE_128,
+            Self::GpenBfr256 => &ARCFACE_128_FRACTIONS,
             _ => &FFHQ_512,
         };
         let side = f64::from(self.size());

@@ -6,6 +6,16 @@ use crate::imaging::{Affine, Point};
 pub const ARCFACE_TEMPLATE: [Point; 5] =
     [[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655], [70.7299, 92.2041]];
 
+/// FaceFusion's ArcFace-128 template (insightface's, shifted for a 128 crop) as fractions of the
+/// crop's side: GPEN-256's crop and the masks' crop.
+pub const ARCFACE_128_FRACTIONS: [[f64; 2]; 5] = [
+    [0.361_676_56, 0.403_877_34],
+    [0.636_967_19, 0.402_354_69],
+    [0.500_196_87, 0.560_442_19],
+    [0.387_103_91, 0.721_605_47],
+    [0.615_077_34, 0.720_344_53],
+];
+
 /// The similarity transform (rotation, uniform scale, translation) that best maps `src` onto
 /// `dst` in the least-squares sense: scikit-image's `SimilarityTransform.estimate` (Umeyama).
 ///

@@ -14,7 +14,7 @@ mod report;
 mod scrfd;
 mod select;
 
-pub use align::{align_to_template, umeyama_similarity, ARCFACE_TEMPLATE};
+pub use align::{align_to_template, umeyama_similarity, ARCFACE_128_FRACTIONS, ARCFACE_TEMPLATE};
 pub use analyzer::{Analysis, FaceAnalyzer, FaceModels};
 pub use arcface::ArcFaceEmbedder;
 pub use decode::{decode_scrfd_stride, nms, Candidate};

@@ -7,22 +7,13 @@ use image::RgbImage;
 
 use super::{FaceParser, MaskSettings, Occluder};
 use crate::{
-    face::{umeyama_similarity, Face},
+    face::{umeyama_similarity, Face, ARCFACE_128_FRACTIONS},
     imaging::{warp_affine_gray, warp_affine_rgb_replicate, Affine, GrayF32, Point, Rect},
     runtime::RuntimeError,
 };
 
 /// The side of the face crop the masks are made on.
 pub const MASK_SIZE: u32 = 256;
-
-/// FaceFusion's ArcFace-128 template (the swapper's crop), as fractions of the side.
-const ARCFACE_128: [[f64; 2]; 5] = [
-    [0.361_676_56, 0.403_877_34],
-    [0.636_967_19, 0.402_354_69],
-    [0.500_196_87, 0.560_442_19],
-    [0.387_103_91, 0.721_605_47],
-    [0.615_077_34, 0.720_344_53],
-];
 
 /// The masks' models and one face's state between `before` and `after`.
 pub struct FaceMasker {
@@ -52,7 +43,7 @@ impl FaceMasker {
             occluder,
             parser,
             settings,
-            template: ARCFACE_128.map(|[x, y]| [(x * side) as f32, (y * side) as f32]),
+            template: ARCFACE_128_FRACTIONS.map(|[x, y]| [(x * side) as f32, (y * side) as f32]),
             crop: RgbImage::new(MASK_SIZE, MASK_SIZE),
             pending: None,
             weight: GrayF32::new(MASK_SIZE, MASK_SIZE),
