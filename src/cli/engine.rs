@@ -17,7 +17,7 @@ use faceswap::{
     imaging::{PictureLimits, DEFAULT_MAX_PIXELS},
     mask::MaskSettings,
     models::ModelRole,
-    swap::{FaceMap, MouthMask, Sources, SwapSettings, SwapperKind},
+    swap::{FaceMap, MouthMask, Sources, SwapSettings, SwapperKind, PIXEL_BOOST_SIDES},
 };
 
 /// The `--ep` items of a `--ep-config` file.
@@ -275,7 +275,7 @@ pub struct SwapperArgs {
 
 fn parse_pixel_boost(text: &str) -> Result<u32, String> {
     match text.parse::<u32>() {
-        Ok(side @ (128 | 256 | 384 | 512 | 768 | 1024)) => Ok(side),
+        Ok(side) if PIXEL_BOOST_SIDES.contains(&side) => Ok(side),
         _ => Err(format!("{text:?} is not a pixel boost: use 128 (none), 256, 384, 512, 768 or 1024")),
     }
 }

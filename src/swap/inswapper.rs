@@ -17,6 +17,9 @@ use crate::{
     runtime::{ModelSession, RuntimeError, SessionFactory},
 };
 
+/// The pixel boosts offered (FaceFusion's for inswapper): the aligned crop's side, 128 being none.
+pub const PIXEL_BOOST_SIDES: [u32; 6] = [128, 256, 384, 512, 768, 1024];
+
 const NORMALIZATION: Normalization = Normalization { mean: 0.0, scale: 1.0 / 255.0 };
 const LATENT: usize = 512;
 

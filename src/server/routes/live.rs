@@ -195,19 +195,11 @@ pub async fn start(
 ) -> Result<Response, Problem> {
     let Query(query) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
     let swapper = query.swapper.unwrap_or(state.engine.config().swapper);
-    if query.pixel_boost.is_some() && swapper != SwapperKind::Inswapper {
-        return Err(Problem::bad_request(format!(
-            "pixel_boost is for inswapper, and this session uses the {swapper} swapper: add swapper=inswapper"
-        )));
-    }
-    if let Some(side) = query.pixel_boost.filter(|s| ![128, 256, 384, 512, 768, 1024].contains(s)) {
-        return Err(Problem::bad_request(format!("pixel_boost {side} is not one of 128, 256, 384, 512, 768 and 1024")));
-    }
+    let pixel_boost = super::processors::checked_pixel_boost(query.pixel_boost, swapper, state.config.pixel_boost)?;
     let masks = match (query.mask.as_deref(), query.mask_regions.as_deref()) {
         (None, None) => state.config.masks,
         (kinds, regions) => crate::mask::MaskSettings::parse(kinds, regions).map_err(Problem::bad_request)?,
     };
-    let pixel_boost = query.pixel_boost.or(state.config.pixel_boost.filter(|_| swapper == SwapperKind::Inswapper));
     let enhancer = match query.enhancer.as_deref().map(str::parse::<EnhancerChoice>) {
         None => state.config.enhancer,
         Some(Ok(EnhancerChoice::Off)) => None,

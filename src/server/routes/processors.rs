@@ -5,7 +5,7 @@ use super::super::{problem::Problem, upload::Form};
 use crate::{
     enhance::{EnhanceSettings, EnhancerKind},
     mask::MaskSettings,
-    swap::SwapperKind,
+    swap::{SwapperKind, PIXEL_BOOST_SIDES},
 };
 
 /// The fields, for a route's list of the fields it takes.
@@ -15,12 +15,25 @@ pub const FIELDS: [&str; 6] = ["pixel_boost", "enhancer", "enhancer_blend", "enh
 /// for an inswapper request that names none.
 pub fn pixel_boost(form: &Form, swapper: SwapperKind, default: Option<u32>) -> Result<Option<u32>, Problem> {
     let side = form.parsed::<u32>("pixel_boost", "128, 256, 384, 512, 768 or 1024")?;
+    checked_pixel_boost(side, swapper, default)
+}
+
+/// The pixel boost a request asked for (`side`), checked for its swapper; the server's default
+/// for an inswapper request that names none.
+///
+/// # Errors
+/// 400 for a boost with a swapper other than inswapper, or a side not offered.
+pub fn checked_pixel_boost(
+    side: Option<u32>,
+    swapper: SwapperKind,
+    default: Option<u32>,
+) -> Result<Option<u32>, Problem> {
     match side {
         None => Ok(default.filter(|_| swapper == SwapperKind::Inswapper)),
         Some(_) if swapper != SwapperKind::Inswapper => Err(Problem::bad_request(format!(
             "pixel_boost is for inswapper, and this request uses the {swapper} swapper: add swapper=inswapper, or leave pixel_boost out"
         ))),
-        Some(side @ (128 | 256 | 384 | 512 | 768 | 1024)) => Ok(Some(side)),
+        Some(side) if PIXEL_BOOST_SIDES.contains(&side) => Ok(Some(side)),
         Some(side) => Err(Problem::bad_request(format!(
             "pixel_boost {side} is not one of 128, 256, 384, 512, 768 and 1024"
         ))),
