@@ -63,10 +63,10 @@ pub fn resize_rgb_linear(src: &RgbImage, width: u32, height: u32) -> RgbImage {
     columns.build(sw, width);
     rows.build(sh, height);
     let (stride, last) = (3 * sw as usize, sw as usize - 1);
-    let data = src.as_raw();
-    let horizontal = |row: usize| -> Vec<i32> {
-        let line = &data[row * stride..(row + 1) * stride];
-        let mut out = vec![0i32; 3 * width as usize];
+    let row_len = 3 * width as usize;
+    // Each source row resampled across once (output rows share source rows), then mixed down.
+    let mut across = vec![0i32; sh as usize * row_len];
+    for (line, out) in src.as_raw().chunks_exact(stride).zip(across.chunks_exact_mut(row_len)) {
         for (dx, &sx) in columns.offset.iter().enumerate() {
             let [a0, a1] = columns.fixed(dx);
             let sx1 = (sx + 1).min(last);
@@ -74,14 +74,13 @@ pub fn resize_rgb_linear(src: &RgbImage, width: u32, height: u32) -> RgbImage {
                 out[3 * dx + c] = i32::from(line[3 * sx + c]) * a0 + i32::from(line[3 * sx1 + c]) * a1;
             }
         }
-        out
-    };
+    }
     let mut out = RgbImage::new(width, height);
     let pixels: &mut [u8] = &mut out;
-    let row_len = 3 * width as usize;
     for (dy, &sy) in rows.offset.iter().enumerate() {
         let [b0, b1] = rows.fixed(dy);
-        let (above, below) = (horizontal(sy), horizontal((sy + 1).min(sh as usize - 1)));
+        let below = (sy + 1).min(sh as usize - 1);
+        let (above, below) = (&across[sy * row_len..][..row_len], &across[below * row_len..][..row_len]);
         for (i, value) in pixels[dy * row_len..(dy + 1) * row_len].iter_mut().enumerate() {
             *value = ((b0 * above[i] + b1 * below[i] + (1 << 21)) >> 22).clamp(0, 255) as u8;
         }
@@ -98,22 +97,21 @@ pub fn resize_gray_linear(src: &GrayF32, width: u32, height: u32) -> GrayF32 {
     let (mut columns, mut rows) = (AxisTable::default(), AxisTable::default());
     columns.build(sw, width);
     rows.build(sh, height);
-    let data = src.as_raw();
     let last = sw as usize - 1;
-    let horizontal = |row: usize| -> Vec<f32> {
-        let line = &data[row * sw as usize..(row + 1) * sw as usize];
-        columns
-            .offset
-            .iter()
-            .zip(&columns.frac)
-            .map(|(&sx, &f)| line[sx] * (1.0 - f) + line[(sx + 1).min(last)] * f)
-            .collect()
-    };
+    let w = width as usize;
+    // Each source row resampled across once, then mixed down (as the 8-bit path).
+    let mut across = vec![0f32; sh as usize * w];
+    for (line, out) in src.as_raw().chunks_exact(sw as usize).zip(across.chunks_exact_mut(w)) {
+        for ((value, &sx), &f) in out.iter_mut().zip(&columns.offset).zip(&columns.frac) {
+            *value = line[sx] * (1.0 - f) + line[(sx + 1).min(last)] * f;
+        }
+    }
     let mut out = GrayF32::new(width, height);
     let values: &mut [f32] = &mut out;
     for (dy, (&sy, &f)) in rows.offset.iter().zip(&rows.frac).enumerate() {
-        let (above, below) = (horizontal(sy), horizontal((sy + 1).min(sh as usize - 1)));
-        for (x, value) in values[dy * width as usize..(dy + 1) * width as usize].iter_mut().enumerate() {
+        let below = (sy + 1).min(sh as usize - 1);
+        let (above, below) = (&across[sy * w..][..w], &across[below * w..][..w]);
+        for (x, value) in values[dy * w..(dy + 1) * w].iter_mut().enumerate() {
             *value = above[x] * (1.0 - f) + below[x] * f;
         }
     }
