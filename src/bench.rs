@@ -401,7 +401,7 @@ fn run_provider(
 const MODEL_RUNS: u32 = 20;
 
 /// Each model's own time per run (its session's inference time over [`MODEL_RUNS`]), on the
-/// first frame (detector) and the source photo's face (landmarks, identity, swapper).
+/// first frame and its largest face; a frame with no face times the detector only.
 fn model_times(
     analyzer: &mut FaceAnalyzer,
     swapper: &mut dyn crate::swap::Swapper,
@@ -410,28 +410,28 @@ fn model_times(
 ) -> Result<BTreeMap<String, f64>, Error> {
     let per_run = |d: Duration| d.as_secs_f64() * 1000.0 / f64::from(MODEL_RUNS);
     let mut times = BTreeMap::new();
-    let (picture, face) = (source.picture(), source.face().clone());
-    let frame = frames.first().map_or(picture, |f| &f.image);
-    analyzer.detector().detect(frame)?;
+    let Some(frame) = frames.first().map(|f| &f.image) else { return Ok(times) };
+    let faces = analyzer.detector().detect(frame)?;
     let before = analyzer.detector().inference_time();
     for _ in 0..MODEL_RUNS {
         analyzer.detector().detect(frame)?;
     }
     times.insert(ModelRole::Detector.to_string(), per_run(analyzer.detector().inference_time() - before));
-    analyzer.landmarker().landmarks(picture, &face.bbox)?;
+    let Some(largest) = crate::face::largest_face(&faces) else { return Ok(times) };
+    let mut face = faces[largest].clone();
+    analyzer.describe(frame, &mut face, crate::face::Analysis::FULL)?;
     let before = analyzer.landmarker().inference_time();
     for _ in 0..MODEL_RUNS {
-        analyzer.landmarker().landmarks(picture, &face.bbox)?;
+        analyzer.landmarker().landmarks(frame, &face.bbox)?;
     }
     times.insert(ModelRole::Landmarks.to_string(), per_run(analyzer.landmarker().inference_time() - before));
-    analyzer.embedder().embed(picture, &face.kps)?;
     let before = analyzer.embedder().inference_time();
     for _ in 0..MODEL_RUNS {
-        analyzer.embedder().embed(picture, &face.kps)?;
+        analyzer.embedder().embed(frame, &face.kps)?;
     }
     times.insert(ModelRole::Embedder.to_string(), per_run(analyzer.embedder().inference_time() - before));
     // A swapper without a model (the landmark swapper) has no time of its own to compare.
-    let mut target = picture.clone();
+    let mut target = frame.clone();
     swapper.swap(&mut target, &face, source)?;
     let before = swapper.inference_time();
     if before > Duration::ZERO {
