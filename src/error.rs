@@ -31,6 +31,8 @@ pub enum Error {
     Stream(#[from] crate::stream::StreamError),
     #[error(transparent)]
     Compare(#[from] crate::quality::CompareError),
+    #[error(transparent)]
+    Provenance(#[from] crate::provenance::ProvenanceError),
     #[cfg(feature = "server")]
     #[error(transparent)]
     Job(#[from] crate::jobs::JobError),
@@ -52,6 +54,7 @@ impl Error {
             Self::Transcode(e) => e.kind(),
             Self::Stream(e) => e.kind(),
             Self::Compare(e) => e.kind(),
+            Self::Provenance(e) => e.kind(),
             #[cfg(feature = "server")]
             Self::Job(e) => e.kind(),
             Self::Busy => ErrorKind::Busy,

@@ -25,6 +25,7 @@ pub mod mask;
 pub mod models;
 pub mod paths;
 pub mod pipeline;
+pub mod provenance;
 pub mod quality;
 pub mod redact;
 pub mod runtime;

@@ -189,6 +189,11 @@ impl EngineArgs {
             mirrors: self.mirror.iter().cloned().collect(),
             threads: self.threads.map(usize::from),
             limits: PictureLimits { max_pixels: self.max_pixels },
+            // Commands that write swapped media set theirs from --provenance.
+            provenance: faceswap::engine::ProvenanceConfig {
+                marks: faceswap::provenance::ProvenanceMarks::NONE,
+                ..Default::default()
+            },
         })
     }
 

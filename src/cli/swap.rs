@@ -7,11 +7,13 @@ use clap::Args;
 use faceswap::{
     engine::{Engine, FaceChoice},
     imaging::{check_output, write_atomically, SaveMode},
+    provenance::{Asset, EditRecord},
     swap::Sources,
 };
 
 use super::{
     engine::{EngineArgs, MouthMaskArgs, SourceArgs, SwapperArgs, TargetFaces},
+    provenance::ProvenanceArgs,
     shown,
 };
 
@@ -35,6 +37,8 @@ pub struct SwapArgs {
     #[command(flatten)]
     mouth: MouthMaskArgs,
     #[command(flatten)]
+    provenance: ProvenanceArgs,
+    #[command(flatten)]
     pub engine: EngineArgs,
 }
 
@@ -45,7 +49,9 @@ pub fn run(args: SwapArgs) -> Result<()> {
     inputs.extend(args.source.source.as_deref());
     inputs.extend(pictures.iter().map(PathBuf::as_path));
     let format = check_output(&args.output, &inputs, mode)?;
-    let engine = Engine::open(args.engine.config(&args.swapper)?)?;
+    let mut config = args.engine.config(&args.swapper)?;
+    config.provenance = args.provenance.config(None)?;
+    let engine = Engine::open(config)?;
     let settings = args.swapper.settings(args.mouth.mask()?)?;
     let kind = engine.config().swapper;
     let what = format!("the target {}", shown(&args.target));
@@ -63,7 +69,14 @@ pub fn run(args: SwapArgs) -> Result<()> {
                 shown(&args.target)
             );
         }
-        write_atomically(&args.output, &swapped.bytes, mode)?;
+        let record = EditRecord {
+            target: Asset::File { path: &args.target },
+            source_face: None,
+            swapper: kind.name(),
+            enhancer: settings.enhancer.map(|e| e.kind.name()),
+        };
+        let bytes = engine.provenance().sign_picture(swapped.bytes, format, &title(&args.output), &record)?;
+        write_atomically(&args.output, &bytes, mode)?;
         outln!(
             "swapped {} face(s) with {} mapped source(s) and the {kind} swapper in {:.0} ms: {}",
             swapped.faces,
@@ -91,7 +104,15 @@ pub fn run(args: SwapArgs) -> Result<()> {
     };
     let swapped = worker.swap_picture(&engine, &source, target, faces, settings, &what, format)?;
     let elapsed = started.elapsed();
-    write_atomically(&args.output, &swapped.bytes, mode)?;
+    let source_path = args.source.path()?;
+    let record = EditRecord {
+        target: Asset::File { path: &args.target },
+        source_face: Some(Asset::File { path: source_path }),
+        swapper: kind.name(),
+        enhancer: settings.enhancer.map(|e| e.kind.name()),
+    };
+    let bytes = engine.provenance().sign_picture(swapped.bytes, format, &title(&args.output), &record)?;
+    write_atomically(&args.output, &bytes, mode)?;
     let swapped = swapped.faces;
     let enhanced = settings.enhancer.map(|e| format!(" and the {} enhancer", e.kind)).unwrap_or_default();
     outln!(
@@ -100,4 +121,9 @@ pub fn run(args: SwapArgs) -> Result<()> {
         shown(&args.output)
     )?;
     Ok(())
+}
+
+/// The output's file name, the manifest's title.
+fn title(output: &std::path::Path) -> String {
+    output.file_name().map_or_else(|| shown(output), |n| n.to_string_lossy().into_owned())
 }

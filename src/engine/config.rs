@@ -97,6 +97,8 @@ pub struct EngineConfig {
     pub threads: Option<usize>,
     /// How large a picture may be.
     pub limits: PictureLimits,
+    /// The marks every output gets (a signed manifest, a watermark) and who signs.
+    pub provenance: super::ProvenanceConfig,
 }
 
 impl Default for EngineConfig {
@@ -118,6 +120,7 @@ impl Default for EngineConfig {
             mirrors: Vec::new(),
             threads: None,
             limits: PictureLimits::default(),
+            provenance: super::ProvenanceConfig::default(),
         }
     }
 }

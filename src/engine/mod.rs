@@ -8,6 +8,7 @@ mod factories;
 mod models;
 mod people;
 mod pool;
+mod provenance;
 mod supervisor;
 mod video;
 mod watchdog;
@@ -26,6 +27,7 @@ pub use config::{EngineConfig, ProviderName};
 pub use factories::ModelFactories;
 pub use models::{swapper_model, EngineModels};
 pub use pool::EnginePool;
+pub use provenance::{Provenance, ProvenanceConfig, WATERMARK_DECODER, WATERMARK_ENCODER};
 pub use supervisor::{ConsumerHandle, Deliver, ReloadedModel, Supervisor};
 pub use video::{EnginePipeline, VideoSwap};
 pub use watchdog::{Rebuild, Watchdog, WatchdogHandle};
@@ -55,6 +57,8 @@ pub struct Engine {
     /// The occluder's and the parser's files, verified on first use, watched from then on.
     mask_files: Mutex<HashMap<ModelRole, VerifiedModel>>,
     supervisor: Supervisor,
+    /// The marks every output gets.
+    provenance: Provenance,
     /// The sessions behind [`Engine::source_face`] and [`Engine::most_like`]: built on first
     /// use and kept, not built anew for every call.
     analysis: Mutex<Option<EngineWorker>>,
@@ -124,6 +128,7 @@ impl Engine {
             swapper_files.insert(SwapperKind::Inswapper, Some(file));
         }
         let swapper_files = Mutex::new(swapper_files);
+        let provenance = Provenance::open(&config.provenance, &models.store)?;
         Ok(Self {
             config,
             factories,
@@ -132,6 +137,7 @@ impl Engine {
             enhancer_files: Mutex::new(HashMap::new()),
             mask_files: Mutex::new(HashMap::new()),
             supervisor,
+            provenance,
             analysis: Mutex::new(None),
         })
     }
@@ -139,6 +145,19 @@ impl Engine {
     /// The configuration it was opened with.
     pub fn config(&self) -> &EngineConfig {
         &self.config
+    }
+
+    /// The marks outputs get, the identity that signs them, the watermark.
+    pub fn provenance(&self) -> &Provenance {
+        &self.provenance
+    }
+
+    /// A watermarker for pictures or frames (`cadence`), when the watermark is on.
+    ///
+    /// # Errors
+    /// When its session cannot be built.
+    pub fn watermarker(&self, cadence: crate::provenance::Cadence) -> Result<Option<crate::provenance::Watermarker>> {
+        self.provenance.watermarker(self.factories.for_role(ModelRole::Watermark), cadence)
     }
 
     /// The session factory of models not given a provider of their own (runtime and provider).

@@ -208,5 +208,13 @@ fn build(
         }
         ModelRole::Occluder => ReloadedModel::Mask(MaskModel::Occluder(Occluder::build(factory, model)?)),
         ModelRole::Parser => ReloadedModel::Mask(MaskModel::Parser(FaceParser::build(factory, model)?)),
+        // The watermark's sessions are built per output from files verified then, not watched.
+        ModelRole::Watermark => {
+            return Err(RuntimeError::Interface {
+                model: model.name.clone(),
+                detail: "the watermark models are verified per output, not reloaded by the watchdog".to_string(),
+            }
+            .into())
+        }
     })
 }

@@ -43,6 +43,8 @@ pub struct EngineWorker {
     /// Built on first use of each setting.
     maskers: Vec<FaceMasker>,
     mouth: MouthKeeper,
+    /// Built on the first picture, when the watermark is on.
+    watermarker: Option<crate::provenance::Watermarker>,
     updates: Receiver<ReloadedModel>,
     _registration: ConsumerHandle,
 }
@@ -66,6 +68,7 @@ impl EngineWorker {
             enhancers: Vec::new(),
             maskers: Vec::new(),
             mouth: MouthKeeper::default(),
+            watermarker: None,
             updates,
             _registration: registration,
         })
@@ -278,6 +281,7 @@ impl EngineWorker {
         };
         let Picture { rgb: mut picture, alpha, .. } = target;
         let faces = self.swap(engine, &mut picture, source, &selection, settings, what)?;
+        self.watermark(engine, &mut picture)?;
         Ok(SwappedPicture { faces, bytes: encode_with_alpha(&picture, alpha.as_ref(), format)? })
     }
 }
@@ -305,7 +309,25 @@ impl EngineWorker {
     ) -> Result<SwappedPicture> {
         let Picture { rgb: mut picture, alpha, .. } = target;
         let faces = self.swap_mapped(engine, &mut picture, map, settings, what)?;
+        self.watermark(engine, &mut picture)?;
         Ok(SwappedPicture { faces, bytes: encode_with_alpha(&picture, alpha.as_ref(), format)? })
+    }
+
+    /// Lays the watermark on a swapped picture, when the engine's provenance asks for it.
+    ///
+    /// # Errors
+    /// When the encoder cannot be built or fails.
+    pub fn watermark(&mut self, engine: &Engine, picture: &mut RgbImage) -> Result<()> {
+        if !engine.provenance().marks().watermark {
+            return Ok(());
+        }
+        if self.watermarker.is_none() {
+            self.watermarker = engine.watermarker(crate::provenance::Cadence::PICTURE)?;
+        }
+        if let Some(marker) = &mut self.watermarker {
+            marker.mark(picture).map_err(crate::Error::from)?;
+        }
+        Ok(())
     }
 }
 

@@ -21,6 +21,8 @@ pub enum ModelRole {
     Enhancer,
     Occluder,
     Parser,
+    /// The invisible watermark's encoder and decoder.
+    Watermark,
 }
 
 impl std::fmt::Display for ModelRole {
@@ -33,14 +35,23 @@ impl std::fmt::Display for ModelRole {
             Self::Enhancer => "enhancer",
             Self::Occluder => "occluder",
             Self::Parser => "parser",
+            Self::Watermark => "watermark",
         })
     }
 }
 
 impl ModelRole {
     /// Every role.
-    pub const ALL: [Self; 7] =
-        [Self::Detector, Self::Landmarks, Self::Embedder, Self::Swapper, Self::Enhancer, Self::Occluder, Self::Parser];
+    pub const ALL: [Self; 8] = [
+        Self::Detector,
+        Self::Landmarks,
+        Self::Embedder,
+        Self::Swapper,
+        Self::Enhancer,
+        Self::Occluder,
+        Self::Parser,
+        Self::Watermark,
+    ];
 }
 
 impl std::str::FromStr for ModelRole {
@@ -55,8 +66,9 @@ impl std::str::FromStr for ModelRole {
             "enhancer" => Ok(Self::Enhancer),
             "occluder" => Ok(Self::Occluder),
             "parser" => Ok(Self::Parser),
+            "watermark" => Ok(Self::Watermark),
             other => Err(format!(
-                "unknown role {other:?}: use detector, embedder, landmarks, swapper, enhancer, occluder or parser"
+                "unknown role {other:?}: use detector, embedder, landmarks, swapper, enhancer, occluder, parser or watermark"
             )),
         }
     }

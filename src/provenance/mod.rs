@@ -1,0 +1,21 @@
+//! Provenance on every output: Content Credentials (a signed C2PA manifest, embedded or in a
+//! sidecar) and an invisible watermark in every swapped picture and frame, and reading both
+//! back (`faceswap verify`, `POST /v1/verify`).
+
+mod credentials;
+mod error;
+mod format;
+mod identity;
+mod marks;
+mod verify;
+mod watermark;
+
+pub use credentials::{
+    Asset, ContentCredentials, EditRecord, Embedding, COMPOSITE_WITH_TRAINED_MEDIA, SWAPPER_PARAMETER,
+};
+pub use error::ProvenanceError;
+pub use format::{sidecar_path, MediaFormat};
+pub use identity::{IdentityOrigin, SigningIdentity, LOCAL_IDENTITY_FILE};
+pub use marks::ProvenanceMarks;
+pub use verify::{verify, C2paReport, IngredientReport, Verification, WatermarkReport, SAMPLED_FRAMES};
+pub use watermark::{payload_bits, Cadence, WatermarkReader, WatermarkReading, Watermarker, MAGIC, MIN_STRENGTH};
