@@ -495,8 +495,15 @@ fn pipelined_fps(
     let mut writer = VideoWriter::create_video_only(&out_dir.path().join("pipelined.mp4"), shape, &encoder)?;
     let controls = Arc::new(Controls::default());
     let started = Instant::now();
-    let models =
-        StageModels { tracker, swapper, pixel_boost: None, enhancer: None, masker: None, sources: source.into() };
+    let models = StageModels {
+        tracker,
+        swapper,
+        pixel_boost: None,
+        enhancer: None,
+        masker: None,
+        sources: source.into(),
+        watermarker: None,
+    };
     let pipeline = Pipeline::start(spec, models, PipelineConfig::lossless(), controls.clone(), StageUpdates::none())?;
     let mut count = 0usize;
     while let Some(frame) = pipeline.frames().recv() {

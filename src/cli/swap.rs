@@ -104,10 +104,10 @@ pub fn run(args: SwapArgs) -> Result<()> {
     };
     let swapped = worker.swap_picture(&engine, &source, target, faces, settings, &what, format)?;
     let elapsed = started.elapsed();
-    let source_path = args.source.path()?;
+    let source_hash = faceswap::models::sha256_file(args.source.path()?)?;
     let record = EditRecord {
         target: Asset::File { path: &args.target },
-        source_face: Some(Asset::File { path: source_path }),
+        source_face: Some(&source_hash),
         swapper: kind.name(),
         enhancer: settings.enhancer.map(|e| e.kind.name()),
     };

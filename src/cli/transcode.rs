@@ -16,15 +16,19 @@ use faceswap::{
     health::HealthServer,
     pipeline::{Controls, PipelineStats, Stage},
     signal,
-    transcode::{check_paths, container_for, transcode, Progress, TranscodeJob, TranscodeOptions, TranscodeReport},
+    transcode::{
+        check_paths, check_sidecar, container_for, transcode, Progress, TranscodeJob, TranscodeOptions, TranscodeReport,
+    },
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use super::{
     engine::{EngineArgs, MouthMaskArgs, SourceArgs, SupervisionArgs, SwapperArgs, TargetFaces},
+    provenance::ProvenanceArgs,
     shown,
 };
+use faceswap::provenance::Embedding;
 
 #[derive(Debug, Args)]
 pub struct TranscodeArgs {
@@ -74,6 +78,8 @@ pub struct TranscodeArgs {
     mouth: MouthMaskArgs,
     #[command(flatten)]
     supervision: SupervisionArgs,
+    #[command(flatten)]
+    provenance: ProvenanceArgs,
     #[command(flatten)]
     pub engine: EngineArgs,
 }
@@ -135,6 +141,7 @@ pub fn run(args: TranscodeArgs) -> Result<()> {
     // Refused outputs are refused before any model is loaded.
     check_paths(&args.input, &args.output, args.overwrite)?;
     container_for(&args.output)?;
+    check_sidecar(args.provenance.provenance, &args.output, args.overwrite)?;
     if let Some(path) = &args.stats_json {
         // Never over the input, the output, or the source pictures; over an old report only
         // with --overwrite.
@@ -144,12 +151,19 @@ pub fn run(args: TranscodeArgs) -> Result<()> {
         inputs.extend(args.source.source.as_deref());
         check_target(path, args.overwrite, &inputs).context("--stats-json")?;
     }
-    let engine = Engine::open(args.engine.config(&args.swapper)?)?;
+    let mut config = args.engine.config(&args.swapper)?;
+    config.provenance = args.provenance.config(None)?;
+    let engine = Engine::open(config)?;
+    let source_sha256 = match &args.source.source {
+        Some(path) if args.faces.map.is_empty() => Some(faceswap::models::sha256_file(path)?),
+        _ => None,
+    };
     let job = TranscodeJob {
         input: args.input.clone(),
         output: args.output.clone(),
         sources: args.faces.sources(&args.source, &engine)?,
         selection: args.faces.selection(&engine)?,
+        source_sha256,
     };
     let options = TranscodeOptions {
         codec: args.codec.clone(),
@@ -219,6 +233,15 @@ fn print_summary(report: &TranscodeReport) -> std::io::Result<()> {
     }
     if report.bad_packets > 0 {
         outln!("{} damaged packet(s) in the input were skipped", report.bad_packets)?;
+    }
+    match &report.credentials {
+        Some(Embedding::Embedded) => outln!("Content Credentials: signed manifest embedded in {output}")?,
+        Some(Embedding::Sidecar(path)) => outln!(
+            "Content Credentials: {} cannot hold a manifest; the signed manifest is in the sidecar {} (keep the two together)",
+            output,
+            shown(path)
+        )?,
+        None => {}
     }
     Ok(())
 }

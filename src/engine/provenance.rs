@@ -144,13 +144,14 @@ impl Provenance {
         Ok(credentials.sign_bytes(&bytes, format, title, record)?)
     }
 
-    /// Signs the finished video (or picture) file at `path`; `None` when manifests are off.
+    /// Signs the finished file at `path`, to be known as `output`; `None` when manifests are
+    /// off.
     ///
     /// # Errors
     /// When signing fails.
-    pub fn sign_file(&self, path: &Path, record: &EditRecord<'_>) -> Result<Option<Embedding>> {
+    pub fn sign_file(&self, path: &Path, output: &Path, record: &EditRecord<'_>) -> Result<Option<Embedding>> {
         match &self.credentials {
-            Some(credentials) => Ok(Some(credentials.sign_file(path, record)?)),
+            Some(credentials) => Ok(Some(credentials.sign_file(path, output, record)?)),
             None => Ok(None),
         }
     }

@@ -103,8 +103,16 @@ impl Engine {
         };
         let masker = self.masker(swap.masks)?;
         let selection = if swap.sources.needs_identity() { FaceSelection::All } else { swap.selection };
-        let models =
-            StageModels { tracker, swapper, pixel_boost: swap.pixel_boost, enhancer, masker, sources: swap.sources };
+        let watermarker = self.watermarker(crate::provenance::Cadence::VIDEO)?;
+        let models = StageModels {
+            tracker,
+            swapper,
+            pixel_boost: swap.pixel_boost,
+            enhancer,
+            masker,
+            sources: swap.sources,
+            watermarker,
+        };
         let (updates, registration) = self.supervisor().register_pipeline();
         let config = PipelineConfig { selection, ..config };
         let running = Pipeline::start(source, models, config, controls, updates)?;

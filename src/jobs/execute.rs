@@ -13,6 +13,7 @@ use crate::{
     error_kind::ErrorKind,
     face::FaceSelection,
     pipeline::Controls,
+    provenance::{Asset, EditRecord},
     transcode::{
         assemble, container_named, known_extensions, transcode, transcode_part, Progress, TranscodeError, TranscodeJob,
         TranscodeOptions,
@@ -126,8 +127,21 @@ pub(super) fn execute(
     let request = &job.request;
     // Every try writes the same file afresh: a task run twice gives the same output.
     let options = TranscodeOptions { overwrite: true, ..request.options.clone() };
+    let source_sha256 = crate::provenance::sha256_hex(&inputs.source);
     if task.kind == TaskKind::Assemble {
         let report = assemble(&inputs.input, &inputs.parts, &inputs.output, true)?;
+        // A split job is signed once, here, over the whole result.
+        let record = EditRecord {
+            target: if crate::video::is_url(&inputs.input) {
+                Asset::Named { name: "the input video" }
+            } else {
+                Asset::File { path: &inputs.input }
+            },
+            source_face: Some(&source_sha256),
+            swapper: options.swapper.name(),
+            enhancer: options.enhancer.map(|e| e.kind.name()),
+        };
+        engine.provenance().sign_file(&inputs.output, &inputs.output, &record)?;
         return Ok(TaskOutcome::Done { frames: report.frames, fps: 0.0 });
     }
     let picture = engine.decode_picture(&inputs.source, "the job's source picture")?;
@@ -143,6 +157,7 @@ pub(super) fn execute(
         output: inputs.output.clone(),
         sources: Arc::new(source).into(),
         selection,
+        source_sha256: Some(source_sha256.clone()),
     };
     let report = match (task.kind, task.spec.part) {
         (TaskKind::Part, Some(part)) => {

@@ -15,6 +15,8 @@ pub struct StageTimes {
     pub swap: f32,
     /// 0 without an enhancer.
     pub enhance: f32,
+    /// 0 without the watermark.
+    pub watermark: f32,
 }
 
 /// A picture in the pipeline.

@@ -17,6 +17,7 @@ use crate::{
     enhance::{EnhanceSettings, FaceEnhancer},
     face::{FaceSelection, ScrfdDetector},
     mask::{FaceMasker, MaskModel},
+    provenance::Watermarker,
     swap::{MouthMask, Sources, Swapper},
     video::{FramePool, Pacing, SourceSpec},
 };
@@ -74,6 +75,8 @@ pub struct StageModels {
     /// The occlusion and region masks around each swap, when asked for.
     pub masker: Option<FaceMasker>,
     pub sources: Sources,
+    /// The invisible watermark on every frame, last, when provenance asks for it.
+    pub watermarker: Option<Watermarker>,
 }
 
 /// Where the watchdog's rebuilt models reach the stages that own them; each stage picks its
@@ -144,7 +147,7 @@ impl Pipeline {
             enhance: enhance_updates,
             masks: mask_updates,
         } = updates;
-        let StageModels { tracker, swapper, pixel_boost, enhancer, masker, sources } = models;
+        let StageModels { tracker, swapper, pixel_boost, enhancer, masker, sources, watermarker } = models;
         let (detector, follower) = tracker.into_stages();
         let tracking = Arc::new(AtomicBool::new(false));
         let counters = Arc::new(Counters::default());
@@ -200,6 +203,14 @@ impl Pipeline {
             }
             None => (None, swapped_rx),
         };
+        // The watermark goes on last, over what the viewer sees.
+        let (watermark_links, frames) = match watermarker {
+            Some(marker) => {
+                let (marked_tx, marked_rx) = link(config.policy, depth, counters.dropped.clone());
+                (Some((marker, frames, marked_tx)), marked_rx)
+            }
+            None => (None, frames),
+        };
         {
             if config.mouth_mask.is_some() {
                 controls.set_mouth_mask(true);
@@ -224,6 +235,13 @@ impl Pipeline {
             let (counters, pool) = (counters.clone(), pool.clone());
             handles.push(spawn("enhance", move || {
                 stages::enhance((enhancer, settings), (&swapped_rx, &enhanced_tx), &counters, &pool, &enhance_updates);
+                Ok(())
+            })?);
+        }
+        if let Some((marker, unmarked_rx, marked_tx)) = watermark_links {
+            let (counters, pool) = (counters.clone(), pool.clone());
+            handles.push(spawn("watermark", move || {
+                stages::watermark(marker, (&unmarked_rx, &marked_tx), &counters, &pool);
                 Ok(())
             })?);
         }

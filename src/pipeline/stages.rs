@@ -16,6 +16,7 @@ use crate::{
     enhance::{EnhanceSettings, FaceEnhancer},
     face::{FaceSelection, ScrfdDetector},
     mask::{FaceMasker, MaskModel},
+    provenance::Watermarker,
     swap::{MouthKeeper, MouthMask, Sources, Swapper},
     video::{FramePool, Pacing, SourceSpec, VideoError},
 };
@@ -295,6 +296,27 @@ pub(super) fn enhance(
             }
         }
         frame.times.enhance = millis(stage_started);
+        if !pass_on(out, frame, pool) {
+            break;
+        }
+    }
+}
+
+/// The invisible watermark on every frame, swapped or not (a frame without a face is still
+/// part of the edited video).
+pub(super) fn watermark(
+    mut marker: Watermarker,
+    (input, out): (&LinkReceiver<Frame>, &LinkSender<Frame>),
+    counters: &Counters,
+    pool: &FramePool,
+) {
+    let mut failures = StageFailures::new("watermark", counters);
+    for mut frame in input {
+        let stage_started = Instant::now();
+        if let Err(e) = marker.mark(&mut frame.image) {
+            failures.record(&e);
+        }
+        frame.times.watermark = millis(stage_started);
         if !pass_on(out, frame, pool) {
             break;
         }

@@ -25,8 +25,17 @@ pub const SWAPPER_PARAMETER: &str = "org.faceswap.swapper";
 /// An input the manifest names: in memory or a file.
 #[derive(Debug, Clone, Copy)]
 pub enum Asset<'a> {
-    Bytes { name: &'a str, bytes: &'a [u8] },
-    File { path: &'a Path },
+    Bytes {
+        name: &'a str,
+        bytes: &'a [u8],
+    },
+    File {
+        path: &'a Path,
+    },
+    /// Known by name only (a video a worker reads from object storage by URL).
+    Named {
+        name: &'a str,
+    },
 }
 
 impl Asset<'_> {
@@ -36,18 +45,20 @@ impl Asset<'_> {
             Self::File { path } => {
                 path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
             }
+            Self::Named { name } => (*name).to_string(),
         }
     }
 
-    fn sha256(&self) -> std::io::Result<String> {
+    fn sha256(&self) -> std::io::Result<Option<String>> {
         let mut hasher = Sha256::new();
         match self {
             Self::Bytes { bytes, .. } => hasher.update(bytes),
             Self::File { path } => {
                 std::io::copy(&mut BufReader::new(File::open(path)?), &mut hasher)?;
             }
+            Self::Named { .. } => return Ok(None),
         }
-        Ok(hex::encode(hasher.finalize()))
+        Ok(Some(hex::encode(hasher.finalize())))
     }
 }
 
@@ -56,8 +67,9 @@ impl Asset<'_> {
 pub struct EditRecord<'a> {
     /// The picture or video whose faces were replaced.
     pub target: Asset<'a>,
-    /// The picture of the face put in (named by hash only), when there is one.
-    pub source_face: Option<Asset<'a>>,
+    /// The SHA-256 (hex) of the picture of the face put in, when there is one: it is named by
+    /// its hash only.
+    pub source_face: Option<&'a str>,
     /// The swapper's name.
     pub swapper: &'a str,
     /// The face enhancer's name, when one ran.
@@ -65,7 +77,8 @@ pub struct EditRecord<'a> {
 }
 
 /// Where a signed video's manifest went.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Embedding {
     /// Inside the file.
     Embedded,
@@ -108,17 +121,18 @@ impl ContentCredentials {
         Ok(dest.into_inner())
     }
 
-    /// Signs the finished file at `path` (its format from its extension): the manifest is
-    /// embedded in place (through a temporary file renamed over it), or written to the sidecar
-    /// (which the caller has checked may be written).
+    /// Signs the finished file at `path`, which will be known as `output` (its format and the
+    /// sidecar's name come from that): the manifest is embedded in place (through a temporary
+    /// file renamed over it), or written to `output`'s sidecar (which the caller has checked
+    /// may be written).
     ///
     /// # Errors
     /// When c2pa cannot sign it or the file cannot be written.
-    pub fn sign_file(&self, path: &Path, record: &EditRecord<'_>) -> Result<Embedding, ProvenanceError> {
-        let title = path.file_name().map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
-        let what = path.display().to_string();
+    pub fn sign_file(&self, path: &Path, output: &Path, record: &EditRecord<'_>) -> Result<Embedding, ProvenanceError> {
+        let title = output.file_name().map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
+        let what = output.display().to_string();
         let format =
-            MediaFormat::from_path(path).ok_or_else(|| ProvenanceError::UnsupportedFormat { what: what.clone() })?;
+            MediaFormat::from_path(output).ok_or_else(|| ProvenanceError::UnsupportedFormat { what: what.clone() })?;
         let sign_error = |source| ProvenanceError::Sign { what: what.clone(), source };
         let write_error = |source| ProvenanceError::Write { path: path.to_path_buf(), source };
         let mut builder = self.builder(format, &title, record)?;
@@ -141,7 +155,7 @@ impl ContentCredentials {
             let manifest = builder
                 .sign(signer.as_ref(), "application/octet-stream", &mut source, &mut Cursor::new(Vec::new()))
                 .map_err(sign_error)?;
-            let sidecar = sidecar_path(path);
+            let sidecar = sidecar_path(output);
             crate::atomic_file::write_whole(&sidecar, &manifest, true)
                 .map_err(|source| ProvenanceError::Sidecar { path: sidecar.clone(), source })?;
             Ok(Embedding::Sidecar(sidecar))
@@ -158,8 +172,7 @@ impl ContentCredentials {
             parameters.insert("org.faceswap.enhancer".into(), json!(enhancer));
         }
         let mut ingredients = Vec::new();
-        if let Some(face) = &record.source_face {
-            let hash = face.sha256().map_err(|source| ProvenanceError::Read { path: face.name().into(), source })?;
+        if let Some(hash) = record.source_face {
             parameters.insert("ingredientIds".into(), json!(["source_face"]));
             ingredients.push(json!({
                 "title": "source face",
@@ -200,6 +213,7 @@ impl ContentCredentials {
         let format = match target {
             Asset::File { path } => MediaFormat::from_path(path),
             Asset::Bytes { bytes, .. } => sniff_picture(bytes),
+            Asset::Named { .. } => None,
         };
         if let Some(format) = format.filter(|f| f.embeds()) {
             let added = match target {
@@ -210,20 +224,23 @@ impl ContentCredentials {
                     let mut file = BufReader::new(File::open(path)?);
                     builder.add_ingredient_from_stream(ingredient.as_str(), format.mime(), &mut file).map(|_| ())
                 }
+                Asset::Named { .. } => Ok(()),
             };
             match added {
                 Ok(()) => return Ok(()),
                 Err(e) => tracing::debug!(error = %e, "c2pa could not read the target; naming it by hash"),
             }
         }
-        let hash = target.sha256()?;
-        let ingredient: c2pa::Ingredient = serde_json::from_value(json!({
+        let mut fields = json!({
             "title": name,
             "relationship": "parentOf",
             "label": "target",
             "format": format.map_or("application/octet-stream", MediaFormat::mime),
-            "hash": format!("sha256:{hash}"),
-        }))?;
+        });
+        if let Some(hash) = target.sha256()? {
+            fields["hash"] = json!(format!("sha256:{hash}"));
+        }
+        let ingredient: c2pa::Ingredient = serde_json::from_value(fields)?;
         builder.add_ingredient(ingredient);
         Ok(())
     }

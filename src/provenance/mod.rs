@@ -18,4 +18,12 @@ pub use format::{sidecar_path, MediaFormat};
 pub use identity::{IdentityOrigin, SigningIdentity, LOCAL_IDENTITY_FILE};
 pub use marks::ProvenanceMarks;
 pub use verify::{verify, C2paReport, IngredientReport, Verification, WatermarkReport, SAMPLED_FRAMES};
-pub use watermark::{payload_bits, Cadence, WatermarkReader, WatermarkReading, Watermarker, MAGIC, MIN_STRENGTH};
+pub use watermark::{
+    payload_bits, Cadence, WatermarkReader, WatermarkReading, Watermarker, MAGIC, MAX_MAGIC_ERRORS, MIN_STRENGTH,
+};
+
+/// The SHA-256 of `bytes`, hex: how the manifest names a source face.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}

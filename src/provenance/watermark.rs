@@ -25,6 +25,8 @@ pub const VIDEO_SIDE: u32 = 120;
 /// Mean |logit| over the 32 bits below which nothing is reported found. Marked media read
 /// 5–16 here, clean media 1.3–3.5.
 pub const MIN_STRENGTH: f32 = 4.0;
+/// Bits of "FS" that may read wrong in a found mark.
+pub const MAX_MAGIC_ERRORS: u32 = 1;
 
 /// How often a video's residual is made anew: every `refresh_every`th frame; between, the last
 /// one is laid on (a few frames of motion do not wash it out, measured on the sample clip).
@@ -194,7 +196,7 @@ impl Watermarker {
 /// What the reader found.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct WatermarkReading {
-    /// "FS" read back whole, strongly enough.
+    /// "FS" read back (at most one bit wrong), strongly enough.
     pub found: bool,
     /// The signing key's short id, when found.
     pub key_id: Option<u16>,
@@ -220,7 +222,9 @@ impl WatermarkReading {
         }
         let magic_errors = ((word >> 16) as u16 ^ MAGIC).count_ones();
         let strength = logits.iter().map(|l| l.abs()).sum::<f32>() / PAYLOAD_BITS as f32;
-        let found = magic_errors == 0 && strength >= MIN_STRENGTH;
+        // One of "FS"'s bits may flip (a crop does that, measured): 17 words in 65,536 pass by
+        // chance, and then only with the strength of a real mark.
+        let found = magic_errors <= MAX_MAGIC_ERRORS && strength >= MIN_STRENGTH;
         let confidence = (1.0 - magic_errors as f32 / 16.0) * (strength / (2.0 * MIN_STRENGTH)).min(1.0);
         Self { found, key_id: found.then_some((word & 0xFFFF) as u16), confidence, strength }
     }
@@ -308,9 +312,11 @@ mod tests {
         // Weak logits: the bits agree, yet nothing is claimed.
         let weak = WatermarkReading::from_logits(&logits.map(|l| l / 4.0));
         assert!(!weak.found && weak.key_id.is_none());
-        // One magic bit wrong: not found.
+        // One magic bit wrong is tolerated, two are not.
         let mut wrong = logits;
         wrong[3] = -wrong[3];
+        assert!(WatermarkReading::from_logits(&wrong).found);
+        wrong[9] = -wrong[9];
         assert!(!WatermarkReading::from_logits(&wrong).found);
     }
 

@@ -27,10 +27,12 @@ pub use output::{check_input, check_paths, PendingOutput};
 pub use plan::{plan_parts, PartPlan, PlannedPart};
 
 use crate::{
+    atomic_file::{check_target, TargetError},
     engine::{Engine, VideoSwap},
     enhance::EnhanceSettings,
     face::FaceSelection,
     pipeline::{Controls, PipelineConfig, PipelineStats, SinkMeter, TrackerConfig},
+    provenance::{Asset, EditRecord, Embedding},
     swap::{MouthMask, Sources, SwapperKind},
     video::{probe, FrameWindow, SourceSpec, VideoError, VideoWriter},
     Error, Result,
@@ -44,6 +46,8 @@ pub struct TranscodeJob {
     /// One source, or a map of a source per person.
     pub sources: Sources,
     pub selection: FaceSelection,
+    /// The SHA-256 of the source picture, for the manifest (one source; none for a map).
+    pub source_sha256: Option<String>,
 }
 
 /// How to transcode.
@@ -122,6 +126,8 @@ pub struct TranscodeReport {
     /// Stopped before the end of the input (the file holds every frame read until then).
     pub interrupted: bool,
     pub stats: PipelineStats,
+    /// Where the signed manifest went; none when manifests are off (or for a part).
+    pub credentials: Option<Embedding>,
 }
 
 /// How often progress is reported.
@@ -142,6 +148,7 @@ pub fn transcode(
     on_progress: impl FnMut(&Progress),
 ) -> Result<TranscodeReport> {
     check_paths(&job.input, &job.output, options.overwrite)?;
+    check_sidecar(engine.provenance().marks(), &job.output, options.overwrite)?;
     let container = container_for(&job.output)?;
     let version_tag = format!("face-swapped by faceswap {}", env!("CARGO_PKG_VERSION"));
     let metadata = [("comment", version_tag.as_str()), ("faceswap", env!("CARGO_PKG_VERSION"))];
@@ -292,6 +299,23 @@ fn swap_into(
     }
     let summary = writer.finish().map_err(output_named)?;
     on_progress(&progress(meter.shown(), frames_total, started));
+    // Signed before it appears under its name: an output is never seen without its manifest.
+    let credentials = if destination.part {
+        None
+    } else {
+        let record = EditRecord {
+            // A worker may read the input from object storage by URL: named, not hashed, then.
+            target: if crate::video::is_url(&job.input) {
+                Asset::Named { name: "the input video" }
+            } else {
+                Asset::File { path: &job.input }
+            },
+            source_face: job.source_sha256.as_deref(),
+            swapper: options.swapper.name(),
+            enhancer: options.enhancer.map(|e| e.kind.name()),
+        };
+        engine.provenance().sign_file(pending.temp_path(), destination.path, &record)?
+    };
     let output = pending.commit()?;
     let stats = meter.finish(counts);
     Ok(TranscodeReport {
@@ -303,7 +327,28 @@ fn swap_into(
         bad_packets: bad_packets + summary.copy_read_errors,
         interrupted,
         stats,
+        credentials,
     })
+}
+
+/// Refuses a run whose manifest would go to a sidecar that exists, unless `overwrite`.
+///
+/// # Errors
+/// [`TranscodeError::OutputExists`] naming the sidecar.
+pub fn check_sidecar(
+    marks: crate::provenance::ProvenanceMarks,
+    output: &std::path::Path,
+    overwrite: bool,
+) -> Result<(), TranscodeError> {
+    let needs_sidecar = crate::provenance::MediaFormat::from_path(output).is_some_and(|f| !f.embeds());
+    if marks.c2pa && needs_sidecar {
+        let sidecar = crate::provenance::sidecar_path(output);
+        check_target(&sidecar, overwrite, &[]).map_err(|e| match e {
+            TargetError::Exists { path } => TranscodeError::OutputExists { path },
+            other => TranscodeError::Target(other),
+        })?;
+    }
+    Ok(())
 }
 
 fn progress(frames_done: u64, frames_total: Option<u64>, started: Instant) -> Progress {
