@@ -17,7 +17,7 @@ use faceswap::{
     pipeline::{Controls, TrackerConfig},
     signal,
     stream::OutputTarget,
-    transcode::container_for,
+    transcode::{check_sidecar, container_for},
     video::{list_cameras, CameraSelector},
 };
 
@@ -83,6 +83,8 @@ pub struct LiveArgs {
     #[command(flatten)]
     mouth: MouthMaskArgs,
     #[command(flatten)]
+    provenance: super::provenance::ProvenanceArgs,
+    #[command(flatten)]
     pub engine: EngineArgs,
 }
 
@@ -115,7 +117,16 @@ pub fn run(args: LiveArgs) -> Result<()> {
     if args.headless && args.frames.is_none() && args.input.is_none() {
         tracing::info!("headless with a camera and no --frames: stop with Ctrl-C");
     }
-    let engine = Engine::open(args.engine.config(&args.swapper)?)?;
+    if let Some(path) = &args.record {
+        check_sidecar(args.provenance.provenance, path, args.overwrite).context("--record")?;
+    }
+    let mut config = args.engine.config(&args.swapper)?;
+    config.provenance = args.provenance.config(None)?;
+    let engine = Engine::open(config)?;
+    let source_sha256 = match &args.source.source {
+        Some(path) if args.faces.map.is_empty() => Some(faceswap::models::sha256_file(path)?),
+        _ => None,
+    };
     let swap = VideoSwap {
         sources: args.faces.sources(&args.source, &engine)?,
         selection: args.faces.selection(&engine)?,
@@ -138,6 +149,7 @@ pub fn run(args: LiveArgs) -> Result<()> {
     let _stop = signal::stop_on_signal(&controls)?;
     let options = LiveOptions {
         input,
+        source_sha256,
         outputs: targets,
         output_fps: args.fps.unwrap_or(30),
         window: !args.headless,

@@ -137,6 +137,8 @@ pub struct ServeArgs {
     #[command(flatten)]
     swapper: SwapperArgs,
     #[command(flatten)]
+    provenance: super::provenance::ProvenanceArgs,
+    #[command(flatten)]
     pub engine: EngineArgs,
 }
 
@@ -224,7 +226,9 @@ pub fn run(args: ServeArgs) -> Result<()> {
         masks: args.swapper.default_masks()?,
     };
     let scheme = if config.tls.is_some() { "https" } else { "http" };
-    server::run(args.engine.service_config(&args.swapper)?, config, |addr| {
+    let mut engine_config = args.engine.service_config(&args.swapper)?;
+    engine_config.provenance = args.provenance.config(Some(args.data_dir.clone()))?;
+    server::run(engine_config, config, |addr| {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "faceswap serve: listening on {scheme}://{addr}");
         let _ = out.flush();

@@ -15,6 +15,7 @@ use crate::{
     health::{HealthState, StreamHealth},
     imaging::{save_rgb, SaveMode},
     pipeline::{Controls, PipelineConfig, RecvTimeoutError, SinkMeter, Stage},
+    provenance::{Asset, EditRecord},
     stream::{InputMonitor, OutputTarget, Outputs},
     swap::MouthMask,
     video::{WindowEvent, WindowSink},
@@ -25,6 +26,8 @@ use crate::{
 #[derive(Debug, Clone)]
 pub struct LiveOptions {
     pub input: LiveInput,
+    /// The SHA-256 of the source picture, for a recording's manifest (one source only).
+    pub source_sha256: Option<String>,
     /// Where the swapped frames also go; started on the first frame (which gives their size).
     pub outputs: Vec<OutputTarget>,
     /// The frame rate the outputs are encoded for.
@@ -151,6 +154,7 @@ pub fn run(engine: &Engine, options: LiveOptions, controls: &Arc<Controls>) -> R
         outputs: outputs.map(Outputs::finish).unwrap_or_default(),
         input: options.input.is_network().then(|| monitor.lock().map(|m| m.clone()).unwrap_or_default()),
     };
+    sign_recordings(engine, &options, &stats)?;
     match sink_error {
         Some(e) => Err(e),
         None => Ok(stats),
@@ -216,4 +220,28 @@ fn publish(health: &HealthState, outputs: &Outputs, monitor: &InputMonitor) -> V
         }
     }
     lines
+}
+
+/// Signs each finished recording, once it has its name: the manifest goes on at the end.
+fn sign_recordings(engine: &Engine, options: &LiveOptions, stats: &LiveStats) -> Result<()> {
+    for target in &options.outputs {
+        let OutputTarget::Record { path, .. } = target else { continue };
+        let failed = stats.outputs.iter().any(|o| o.name == target.name() && o.failed.is_some());
+        if failed || !path.is_file() {
+            continue;
+        }
+        let input = match &options.input {
+            LiveInput::File { path, .. } | LiveInput::Still { path, .. } => Asset::File { path },
+            LiveInput::Camera { .. } => Asset::Named { name: "camera" },
+            LiveInput::Network { .. } => Asset::Named { name: "network stream" },
+        };
+        let record = EditRecord {
+            target: input,
+            source_face: options.source_sha256.as_deref(),
+            swapper: options.swap.swapper.name(),
+            enhancer: options.swap.enhancer.map(|e| e.kind.name()),
+        };
+        engine.provenance().sign_file(path, path, &record)?;
+    }
+    Ok(())
 }

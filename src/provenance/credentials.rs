@@ -212,7 +212,7 @@ impl ContentCredentials {
         let ingredient = json!({ "title": name, "relationship": "parentOf", "label": "target" }).to_string();
         let format = match target {
             Asset::File { path } => MediaFormat::from_path(path),
-            Asset::Bytes { bytes, .. } => sniff_picture(bytes),
+            Asset::Bytes { bytes, .. } => MediaFormat::sniff(bytes).filter(|f| f.is_picture()),
             Asset::Named { .. } => None,
         };
         if let Some(format) = format.filter(|f| f.embeds()) {
@@ -250,16 +250,5 @@ fn description(record: &EditRecord<'_>) -> String {
     match record.enhancer {
         Some(enhancer) => format!("faces replaced by the {} swapper, then the {enhancer} enhancer", record.swapper),
         None => format!("faces replaced by the {} swapper", record.swapper),
-    }
-}
-
-/// A picture's format from its first bytes.
-fn sniff_picture(bytes: &[u8]) -> Option<MediaFormat> {
-    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some(MediaFormat::Jpeg)
-    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some(MediaFormat::Png)
-    } else {
-        None
     }
 }

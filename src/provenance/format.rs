@@ -56,3 +56,20 @@ impl MediaFormat {
 pub fn sidecar_path(output: &Path) -> PathBuf {
     output.with_extension("c2pa")
 }
+
+impl MediaFormat {
+    /// The format the first bytes of a file say (WebM and Matroska read alike: Matroska).
+    pub fn sniff(head: &[u8]) -> Option<Self> {
+        if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
+            Some(Self::Jpeg)
+        } else if head.starts_with(b"\x89PNG\r\n\x1a\n") {
+            Some(Self::Png)
+        } else if head.len() >= 12 && &head[4..8] == b"ftyp" {
+            Some(if &head[8..12] == b"qt  " { Self::Mov } else { Self::Mp4 })
+        } else if head.starts_with(&[0x1A, 0x45, 0xDF, 0xA3]) {
+            Some(if head.windows(4).any(|w| w == b"webm") { Self::Webm } else { Self::Mkv })
+        } else {
+            None
+        }
+    }
+}

@@ -17,7 +17,7 @@ pub use error::ProvenanceError;
 pub use format::{sidecar_path, MediaFormat};
 pub use identity::{IdentityOrigin, SigningIdentity, LOCAL_IDENTITY_FILE};
 pub use marks::ProvenanceMarks;
-pub use verify::{verify, C2paReport, IngredientReport, Verification, WatermarkReport, SAMPLED_FRAMES};
+pub use verify::{verify, verify_as, C2paReport, IngredientReport, Verification, WatermarkReport, SAMPLED_FRAMES};
 pub use watermark::{
     payload_bits, Cadence, WatermarkReader, WatermarkReading, Watermarker, MAGIC, MAX_MAGIC_ERRORS, MIN_STRENGTH,
 };

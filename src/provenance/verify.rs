@@ -109,6 +109,24 @@ pub fn verify(
 ) -> Result<Verification, ProvenanceError> {
     let format =
         MediaFormat::from_path(path).ok_or_else(|| ProvenanceError::UnsupportedFormat { what: what.into() })?;
+    let sidecar = if format.embeds() { None } else { Some(sidecar_path(path)) };
+    let manifest = sidecar.and_then(|p| std::fs::read(&p).ok().map(|bytes| (bytes, p.display().to_string())));
+    verify_as(path, format, manifest, what, reader, limits)
+}
+
+/// [`verify`] for a file whose format is known otherwise (an upload, sniffed), with the
+/// sidecar manifest's bytes and name when there is one.
+///
+/// # Errors
+/// As [`verify`].
+pub fn verify_as(
+    path: &Path,
+    format: MediaFormat,
+    sidecar: Option<(Vec<u8>, String)>,
+    what: &str,
+    reader: &mut WatermarkReader,
+    limits: PictureLimits,
+) -> Result<Verification, ProvenanceError> {
     let size =
         std::fs::metadata(path).map_err(|source| ProvenanceError::Read { path: path.to_path_buf(), source })?.len();
     let frames = if format.is_picture() {
@@ -122,7 +140,7 @@ pub fn verify(
     } else {
         sample_frames(path, what, limits)?
     };
-    let c2pa = read_manifest(path, format);
+    let c2pa = read_manifest(path, format, sidecar);
     let reading = reader.read(&frames)?;
     let watermark = WatermarkReport::from((reading, frames.len()));
     let ai_edited =
@@ -152,7 +170,7 @@ fn sample_frames(path: &Path, what: &str, limits: PictureLimits) -> Result<Vec<R
 }
 
 /// The manifest of `path`, embedded or in its sidecar; absent when there is none.
-fn read_manifest(path: &Path, format: MediaFormat) -> C2paReport {
+fn read_manifest(path: &Path, format: MediaFormat, sidecar: Option<(Vec<u8>, String)>) -> C2paReport {
     let read = || -> Result<Option<(c2pa::Reader, Option<String>)>, c2pa::Error> {
         let file = BufReader::new(File::open(path)?);
         if format.embeds() {
@@ -161,14 +179,13 @@ fn read_manifest(path: &Path, format: MediaFormat) -> C2paReport {
                 None,
             )));
         }
-        let sidecar = sidecar_path(path);
-        let Ok(manifest) = std::fs::read(&sidecar) else { return Ok(None) };
+        let Some((manifest, sidecar)) = sidecar else { return Ok(None) };
         let reader = c2pa::Reader::from_context(c2pa::Context::new()).with_manifest_data_and_stream(
             &manifest,
             "application/octet-stream",
             file,
         )?;
-        Ok(Some((reader, Some(sidecar.display().to_string()))))
+        Ok(Some((reader, Some(sidecar))))
     };
     match read() {
         Ok(Some((reader, sidecar))) => report(&reader, sidecar),

@@ -133,6 +133,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     let pictures = Router::new()
         .route("/v1/swap", post(routes::pictures::swap))
         .route("/v1/detect", post(routes::pictures::detect))
+        .route("/v1/verify", post(routes::verify::verify))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             config.request_timeout,

@@ -5,3 +5,4 @@ pub mod live;
 pub mod ops;
 pub mod pictures;
 mod processors;
+pub mod verify;

@@ -107,6 +107,7 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> Result<Response, Pro
     paths(
         super::pictures::swap,
         super::pictures::detect,
+        super::verify::verify,
         super::jobs::submit,
         super::jobs::list,
         super::jobs::get,
@@ -128,6 +129,7 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> Result<Response, Pro
         Problem,
         super::pictures::SwapForm,
         super::pictures::DetectForm,
+        super::verify::VerifyForm,
         super::jobs::JobForm,
         super::jobs::JobView,
         super::jobs::JobLinks,
@@ -148,6 +150,7 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> Result<Response, Pro
         (name = "pictures", description = "Swap and detect faces in pictures"),
         (name = "jobs", description = "Swap faces in videos, as durable jobs"),
         (name = "live", description = "Swap faces live, from a browser's camera over WebRTC"),
+        (name = "provenance", description = "Check whether media is marked as AI-edited (C2PA, watermark)"),
         (name = "operations", description = "Health, readiness, metrics"),
     )
 )]

@@ -21,6 +21,7 @@ use crate::{
     face::{Analysis, DetectionReport, FaceSelection},
     imaging::PictureFormat,
     jobs::TargetFaces,
+    provenance::{Asset, EditRecord},
     swap::{MouthMask, SwapSettings, SwapperKind},
 };
 
@@ -231,10 +232,13 @@ pub async fn swap(
     let (swapped, bytes) = state
         .pool()?
         .run(move |worker, engine| {
-            let source = match source {
-                SourceField::Picture(bytes, face) => cache.face_of(&bytes, face, worker, engine)?,
-                SourceField::Kept(source, _) => source,
+            let (source, source_sha256) = match source {
+                SourceField::Picture(bytes, face) => {
+                    (cache.face_of(&bytes, face, worker, engine)?, crate::provenance::sha256_hex(&bytes))
+                }
+                SourceField::Kept(source, picture) => (source, crate::provenance::sha256_hex(&picture)),
             };
+            let target_bytes = target.clone();
             let target = engine.decode_full_picture(&target, "in field \"target\"")?;
             let what = "the picture in field \"target\"";
             let swapped = match &faces {
@@ -254,7 +258,14 @@ pub async fn swap(
                     worker.swap_picture(engine, &source, target, choice, settings, what, format)?
                 }
             };
-            Ok((swapped.faces, swapped.bytes))
+            let record = EditRecord {
+                target: Asset::Bytes { name: "target", bytes: &target_bytes },
+                source_face: Some(&source_sha256),
+                swapper: kind.name(),
+                enhancer: settings.enhancer.map(|e| e.kind.name()),
+            };
+            let title = format!("swapped.{}", format.extension());
+            Ok((swapped.faces, engine.provenance().sign_picture(swapped.bytes, format, &title, &record)?))
         })
         .await?;
     state.metrics.faces_swapped(swapped);
