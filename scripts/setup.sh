@@ -29,7 +29,7 @@ done
 # driver (and a font) for the studio's browser tests.
 packages=(pkg-config libclang-dev libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
   libswresample-dev libavdevice-dev libavfilter-dev libsqlite3-dev ffmpeg xvfb x11-utils imagemagick
-  curl postgresql chromium chromium-driver fonts-dejavu-core)
+  curl postgresql chromium chromium-driver fonts-dejavu-core openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -13,5 +13,7 @@ python3 -c "import requests" 2>/dev/null || python3 -m pip install --quiet "requ
 python3 -c "import selenium" 2>/dev/null || python3 -m pip install --quiet "selenium>=4.20,<5"
 # The S3-compatible server the many-machine tests run on loopback.
 python3 -c "import moto.server, flask" 2>/dev/null || python3 -m pip install --quiet "moto[server]>=5,<6"
+# The independent C2PA verifier the provenance tests read our manifests with (its own native library).
+python3 -c "import c2pa" 2>/dev/null || python3 -m pip install --quiet "c2pa-python>=0.38,<0.39"
 command -v curl >/dev/null || { echo "test.sh: curl is missing: run scripts/setup.sh" >&2; exit 1; }
 cargo test --release --locked "$@"

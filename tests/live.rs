@@ -50,6 +50,7 @@ fn models(delay: Duration) -> StageModels {
         enhancer: None,
         masker: None,
         sources: Arc::new(source).into(),
+        watermarker: None,
     }
 }
 

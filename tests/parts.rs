@@ -90,6 +90,7 @@ fn parts_joined_equal_the_whole_transcode() {
         output,
         sources: source.clone().into(),
         selection: FaceSelection::Largest,
+        source_sha256: None,
     };
     transcode(&engine, &job(whole.clone()), &options, &controls, |_| {}).unwrap();
 

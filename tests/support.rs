@@ -31,12 +31,17 @@ pub fn models_dir() -> PathBuf {
     root().join("models")
 }
 
-/// The engine on the default models, two threads a model.
+/// The engine on the default models, two threads a model; without provenance marks, so that
+/// these tests measure the swap itself (tests/provenance.rs checks the marks).
 pub fn engine() -> Engine {
     let config = EngineConfig {
         models_dir: models_dir(),
         ort_library: Some(root().join(".cache/onnxruntime")),
         threads: Some(2),
+        provenance: faceswap::engine::ProvenanceConfig {
+            marks: faceswap::provenance::ProvenanceMarks::NONE,
+            ..Default::default()
+        },
         ..EngineConfig::default()
     };
     Engine::open(config).expect("engine opens")

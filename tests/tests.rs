@@ -24,6 +24,7 @@ mod parts;
 #[cfg(feature = "server")]
 mod processors;
 mod properties;
+mod provenance;
 mod quality;
 #[cfg(feature = "server")]
 mod serve;

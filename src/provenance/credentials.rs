@@ -173,6 +173,7 @@ impl ContentCredentials {
         }
         let mut ingredients = Vec::new();
         if let Some(hash) = record.source_face {
+            parameters.insert("org.faceswap.source_face_sha256".into(), json!(hash));
             parameters.insert("ingredientIds".into(), json!(["source_face"]));
             ingredients.push(json!({
                 "title": "source face",

@@ -125,7 +125,7 @@ impl SigningIdentity {
             });
         };
         let digest = Sha256::digest(key.public_key_raw());
-        let key_id = u16::from_be_bytes([digest[0], digest[1]]);
+        let key_id = u16::from_be_bytes([digest[0], digest[1]]) % super::watermark::KEY_IDS;
         Ok(Self { chain_pem, key_pem, alg, key_id, origin })
     }
 
@@ -137,7 +137,7 @@ impl SigningIdentity {
         c2pa::create_signer::from_keys(self.chain_pem.as_bytes(), self.key_pem.as_bytes(), self.alg, None)
     }
 
-    /// A short id of the signing key (the first two bytes of its public key's SHA-256), the
+    /// A short id of the signing key (the first 11 bits of its public key's SHA-256), the
     /// watermark's second half.
     pub fn key_id(&self) -> u16 {
         self.key_id

@@ -1,5 +1,7 @@
 //! The invisible watermark: RivaGAN (the `invisible-watermark` package's ONNX encoder and
-//! decoder), 32 bits, "FS" and the signing key's short id. The networks are fully
+//! decoder), 32 bits: "FS", then the signing key's 11-bit short id in an extended Hamming
+//! (16,11) code, read back by the nearest codeword to the decoder's logits (a flipped bit is
+//! corrected, not reported as another key). The networks are fully
 //! convolutional, and slow at full size on a CPU (about a second for 640×480 here), so the mark is made
 //! on the picture brought to a small working size and its residual spread back over the full
 //! picture; the reader brings what it checks to the same working size. Measured that way it
@@ -43,10 +45,40 @@ impl Cadence {
     pub const VIDEO: Self = Self { side: VIDEO_SIDE, refresh_every: 3 };
 }
 
+/// Key ids the payload carries: 11 bits.
+pub const KEY_IDS: u16 = 1 << 11;
+
+/// The extended Hamming (16,11) codeword of `id` (its low 11 bits): data at the positions 1…15
+/// that are not powers of two, parity at 1, 2, 4, 8, and the overall parity at 16.
+fn hamming_codeword(id: u16) -> u16 {
+    let mut bits = [0u8; 16];
+    let mut data = id & (KEY_IDS - 1);
+    for (pos, bit) in bits.iter_mut().enumerate().skip(1) {
+        if !pos.is_power_of_two() {
+            *bit = (data & 1) as u8;
+            data >>= 1;
+        }
+    }
+    for p in [1usize, 2, 4, 8] {
+        bits[p] = (1..16).filter(|&q| q != p && q & p != 0).fold(0, |acc, q| acc ^ bits[q]);
+    }
+    bits[0] = bits[1..].iter().fold(0, |acc, b| acc ^ b);
+    bits.iter().enumerate().fold(0u16, |word, (i, &b)| word | (u16::from(b) << i))
+}
+
 /// The 32 bits a key id makes.
 pub fn payload_bits(key_id: u16) -> [f32; PAYLOAD_BITS] {
-    let word = (u32::from(MAGIC) << 16) | u32::from(key_id);
+    let word = (u32::from(MAGIC) << 16) | u32::from(hamming_codeword(key_id));
     std::array::from_fn(|i| if word & (1 << (31 - i)) != 0 { 1.0 } else { 0.0 })
+}
+
+/// The key id whose codeword agrees best with the last 16 logits.
+fn nearest_key_id(logits: &[f32]) -> u16 {
+    let score = |id: u16| {
+        let word = hamming_codeword(id);
+        logits.iter().enumerate().map(|(i, &l)| if word & (1 << (15 - i)) != 0 { l } else { -l }).sum::<f32>()
+    };
+    (0..KEY_IDS).max_by(|&a, &b| score(a).total_cmp(&score(b))).unwrap_or(0)
 }
 
 /// The size `width`×`height` is brought to for the networks: short side `side`, aspect kept.
@@ -198,7 +230,7 @@ impl Watermarker {
 pub struct WatermarkReading {
     /// "FS" read back (at most one bit wrong), strongly enough.
     pub found: bool,
-    /// The signing key's short id, when found.
+    /// The signing key's 11-bit short id, when found.
     pub key_id: Option<u16>,
     /// The share of "FS"'s 16 bits read back, times the strength against twice the threshold
     /// (capped at 1): about 1 for a marked picture, well under 0.5 for clean ones.
@@ -226,7 +258,8 @@ impl WatermarkReading {
         // chance, and then only with the strength of a real mark.
         let found = magic_errors <= MAX_MAGIC_ERRORS && strength >= MIN_STRENGTH;
         let confidence = (1.0 - magic_errors as f32 / 16.0) * (strength / (2.0 * MIN_STRENGTH)).min(1.0);
-        Self { found, key_id: found.then_some((word & 0xFFFF) as u16), confidence, strength }
+        let key_id = found.then(|| nearest_key_id(&logits[16..]));
+        Self { found, key_id, confidence, strength }
     }
 }
 
@@ -303,11 +336,15 @@ mod tests {
 
     #[test]
     fn the_payload_is_fs_then_the_key_id_and_reads_back() {
-        let bits = payload_bits(0xBEEF);
+        let bits = payload_bits(0x5EF);
         let logits: [f32; PAYLOAD_BITS] = bits.map(|b| if b > 0.5 { 9.0 } else { -9.0 });
         let reading = WatermarkReading::from_logits(&logits);
         assert!(reading.found);
-        assert_eq!(reading.payload().as_deref(), Some("faceswap:beef"));
+        assert_eq!(reading.payload().as_deref(), Some("faceswap:05ef"));
+        // A flipped bit of the key's codeword is corrected.
+        let mut flipped = logits;
+        flipped[20] = -flipped[20];
+        assert_eq!(WatermarkReading::from_logits(&flipped).key_id, Some(0x5EF));
         assert!((reading.confidence - 1.0).abs() < 1e-6);
         // Weak logits: the bits agree, yet nothing is claimed.
         let weak = WatermarkReading::from_logits(&logits.map(|l| l / 4.0));
@@ -318,6 +355,16 @@ mod tests {
         assert!(WatermarkReading::from_logits(&wrong).found);
         wrong[9] = -wrong[9];
         assert!(!WatermarkReading::from_logits(&wrong).found);
+    }
+
+    #[test]
+    fn the_key_codewords_are_at_least_four_bits_apart() {
+        let words: Vec<u16> = (0..KEY_IDS).map(hamming_codeword).collect();
+        for (i, a) in words.iter().enumerate() {
+            for b in &words[i + 1..] {
+                assert!((a ^ b).count_ones() >= 4);
+            }
+        }
     }
 
     #[test]
