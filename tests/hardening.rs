@@ -322,7 +322,8 @@ fn containers_and_codecs_are_checked_up_front_by_name() {
     assert!(line.contains("x.avi"), "{line}");
     for extension in [".mp4", ".mkv", ".mov", ".webm"] {
         assert!(line.contains(extension), "{line}");
-        let out = dir.path().join(format!("recommended{extension}"));
+        // Own stems: a WebM's and an MKV's sidecar manifests would both be recommended.c2pa.
+        let out = dir.path().join(format!("recommended-{}{extension}", &extension[1..]));
         assert!(transcode(&input, &out).output().unwrap().status.success(), "{extension} is recommended and must work");
     }
     assert!(!std::fs::read_dir(dir.path()).unwrap().any(|e| e

@@ -15,6 +15,8 @@ use crate::{
 };
 
 const DEFAULT_PACK: [&str; 3] = ["scrfd_500m_bnkps.onnx", "w600k_mbf.onnx", "2d106det.onnx"];
+/// The watermark's networks: every command that writes swapped media needs them.
+const PROVENANCE_PACK: [&str; 2] = ["rivagan_encoder.onnx", "rivagan_decoder.onnx"];
 
 fn faceswap() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_faceswap"));
@@ -158,7 +160,7 @@ fn plain_http_off_loopback_is_refused() {
 /// A models folder of the test's own, copied from the real one.
 pub fn models_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    for file in DEFAULT_PACK {
+    for file in DEFAULT_PACK.iter().chain(&PROVENANCE_PACK) {
         std::fs::copy(models_dir().join(file), dir.path().join(file)).unwrap();
     }
     dir

@@ -100,6 +100,11 @@ impl JobFiles {
         format!("jobs/{id}/result.{}", request.output_extension)
     }
 
+    /// The result's signed manifest, for a WebM or MKV result (which cannot hold one).
+    pub fn manifest(id: JobId) -> String {
+        format!("jobs/{id}/result.c2pa")
+    }
+
     pub fn part(id: JobId, seq: i64) -> String {
         format!("jobs/{id}/parts/{seq:05}.nut")
     }

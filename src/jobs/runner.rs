@@ -298,6 +298,16 @@ async fn finish(
         let reason = format!("cannot store the output: {e}");
         return give_up_or_retry(shared, task, ErrorKind::Internal, &reason, true).await;
     }
+    // A WebM or MKV result's manifest is a sidecar: stored beside the result.
+    let sidecar = crate::provenance::sidecar_path(&inputs.output);
+    if task.kind != TaskKind::Part && tokio::fs::try_exists(&sidecar).await.unwrap_or(false) {
+        let stored = shared.files.storage().put_file(&JobFiles::manifest(job.id), &sidecar).await;
+        let _ = tokio::fs::remove_file(&sidecar).await;
+        if let Err(e) = stored {
+            let reason = format!("cannot store the result's manifest: {e}");
+            return give_up_or_retry(shared, task, ErrorKind::Internal, &reason, true).await;
+        }
+    }
     let last = matches!(task.kind, TaskKind::Whole | TaskKind::Assemble);
     let outcome = last.then(|| {
         // A split job's speed is its frames over the time since its first task started.

@@ -17,7 +17,7 @@ use crate::{
     enhance::{EnhanceSettings, FaceEnhancer},
     face::{FaceSelection, ScrfdDetector},
     mask::{FaceMasker, MaskModel},
-    provenance::Watermarker,
+    provenance::{LiveWatermarker, Watermarker},
     swap::{MouthMask, Sources, Swapper},
     video::{FramePool, Pacing, SourceSpec},
 };
@@ -204,6 +204,13 @@ impl Pipeline {
             None => (None, swapped_rx),
         };
         // The watermark goes on last, over what the viewer sees.
+        let watermarker = match (watermarker, config.policy) {
+            (Some(marker), Policy::Live) => Some(stages::FrameMarker::Background(
+                LiveWatermarker::start(marker).map_err(|source| PipelineError::Spawn { stage: "watermark", source })?,
+            )),
+            (Some(marker), Policy::Lossless) => Some(stages::FrameMarker::InLine(marker)),
+            (None, _) => None,
+        };
         let (watermark_links, frames) = match watermarker {
             Some(marker) => {
                 let (marked_tx, marked_rx) = link(config.policy, depth, counters.dropped.clone());

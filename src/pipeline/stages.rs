@@ -16,7 +16,7 @@ use crate::{
     enhance::{EnhanceSettings, FaceEnhancer},
     face::{FaceSelection, ScrfdDetector},
     mask::{FaceMasker, MaskModel},
-    provenance::Watermarker,
+    provenance::{LiveWatermarker, Watermarker},
     swap::{MouthKeeper, MouthMask, Sources, Swapper},
     video::{FramePool, Pacing, SourceSpec, VideoError},
 };
@@ -302,10 +302,17 @@ pub(super) fn enhance(
     }
 }
 
+/// How the watermark stage marks: in line (files: every residual made on its own frames, the
+/// same on every run) or with the encoder in the background (live: the stage never waits).
+pub(super) enum FrameMarker {
+    InLine(Watermarker),
+    Background(LiveWatermarker),
+}
+
 /// The invisible watermark on every frame, swapped or not (a frame without a face is still
 /// part of the edited video).
 pub(super) fn watermark(
-    mut marker: Watermarker,
+    mut marker: FrameMarker,
     (input, out): (&LinkReceiver<Frame>, &LinkSender<Frame>),
     counters: &Counters,
     pool: &FramePool,
@@ -313,7 +320,11 @@ pub(super) fn watermark(
     let mut failures = StageFailures::new("watermark", counters);
     for mut frame in input {
         let stage_started = Instant::now();
-        if let Err(e) = marker.mark(&mut frame.image) {
+        let marked = match &mut marker {
+            FrameMarker::InLine(m) => m.mark(&mut frame.image),
+            FrameMarker::Background(m) => m.mark(&mut frame.image),
+        };
+        if let Err(e) = marked {
             failures.record(&e);
         }
         frame.times.watermark = millis(stage_started);

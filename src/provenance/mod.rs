@@ -19,7 +19,8 @@ pub use identity::{IdentityOrigin, SigningIdentity, LOCAL_IDENTITY_FILE};
 pub use marks::ProvenanceMarks;
 pub use verify::{verify, verify_as, C2paReport, IngredientReport, Verification, WatermarkReport, SAMPLED_FRAMES};
 pub use watermark::{
-    payload_bits, Cadence, WatermarkReader, WatermarkReading, Watermarker, MAGIC, MAX_MAGIC_ERRORS, MIN_STRENGTH,
+    payload_bits, Cadence, LiveWatermarker, WatermarkReader, WatermarkReading, Watermarker, FIRST_RESIDUAL_DEADLINE,
+    MAGIC, MAX_MAGIC_ERRORS, MIN_STRENGTH,
 };
 
 /// The SHA-256 of `bytes`, hex: how the manifest names a source face.

@@ -172,9 +172,15 @@ impl Watermarker {
             self.frames_since = 0;
         }
         self.frames_since += 1;
-        for (value, add) in picture.as_mut().iter_mut().zip(&self.residual) {
-            *value = (i16::from(*value) + add).clamp(0, 255) as u8;
-        }
+        apply_residual(&self.residual, picture);
+        Ok(())
+    }
+
+    /// Makes the residual for `picture` and hands it back in `into` (its buffer reused).
+    fn residual_into(&mut self, picture: &RgbImage, into: &mut Vec<i16>) -> Result<(), RuntimeError> {
+        self.refresh(picture)?;
+        std::mem::swap(into, &mut self.residual);
+        self.residual_size = (0, 0);
         Ok(())
     }
 
@@ -222,6 +228,146 @@ impl Watermarker {
         self.residual.extend(full.as_raw().iter().map(|v| ((v - 0.5) * 510.0).round() as i16));
         self.residual_size = (width, height);
         Ok(())
+    }
+}
+
+fn apply_residual(residual: &[i16], picture: &mut RgbImage) {
+    for (value, add) in picture.as_mut().iter_mut().zip(residual) {
+        *value = (i16::from(*value) + add).clamp(0, 255) as u8;
+    }
+}
+
+/// A residual made by the helper, for frames of `size`.
+struct Residual {
+    values: Vec<i16>,
+    size: (u32, u32),
+    /// The frame it was made from, handed back for the next request.
+    frame: RgbImage,
+}
+
+/// The watermark for live pipelines: the encoder runs on its own thread, on a copy of a recent
+/// frame, and each frame gets the newest residual laid on (a copy and an add: about a
+/// millisecond at 640×480), so the stage never waits for the network. Only the first frame of
+/// a size waits for its residual (at most [`FIRST_RESIDUAL_DEADLINE`]): no frame goes out
+/// unmarked.
+pub struct LiveWatermarker {
+    requests: crossbeam_channel::Sender<RgbImage>,
+    residuals: crossbeam_channel::Receiver<Result<Residual, RuntimeError>>,
+    current: Option<Residual>,
+    spare: Option<RgbImage>,
+    busy: bool,
+    helper: Option<std::thread::JoinHandle<()>>,
+}
+
+/// How long the first frame of a size waits for its residual.
+pub const FIRST_RESIDUAL_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl std::fmt::Debug for LiveWatermarker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveWatermarker").field("busy", &self.busy).finish_non_exhaustive()
+    }
+}
+
+impl LiveWatermarker {
+    /// Starts the helper thread with `marker`'s encoder.
+    ///
+    /// # Errors
+    /// When the thread cannot be started.
+    pub fn start(mut marker: Watermarker) -> std::io::Result<Self> {
+        let (requests, incoming) = crossbeam_channel::bounded::<RgbImage>(1);
+        let (done, residuals) = crossbeam_channel::bounded(1);
+        let helper = std::thread::Builder::new().name("fs-watermark-residual".into()).spawn(move || {
+            for frame in incoming {
+                let mut values = Vec::new();
+                let made = marker.residual_into(&frame, &mut values).map(|()| Residual {
+                    values,
+                    size: frame.dimensions(),
+                    frame,
+                });
+                if done.send(made).is_err() {
+                    break;
+                }
+            }
+        })?;
+        Ok(Self { requests, residuals, current: None, spare: None, busy: false, helper: Some(helper) })
+    }
+
+    /// Marks `frame` with the newest residual of its size, and asks for a fresher one when the
+    /// helper is idle.
+    ///
+    /// # Errors
+    /// When the encoder fails, or the first residual of a size is not made in time.
+    pub fn mark(&mut self, frame: &mut RgbImage) -> Result<(), RuntimeError> {
+        self.take_finished()?;
+        let size = frame.dimensions();
+        self.request(frame);
+        // The first frame of a size waits for its own residual (a residual in flight for the
+        // old size comes first, then this frame's).
+        for _ in 0..2 {
+            if self.current.as_ref().is_some_and(|r| r.size == size) {
+                break;
+            }
+            match self.residuals.recv_timeout(FIRST_RESIDUAL_DEADLINE) {
+                Ok(made) => self.keep(made)?,
+                Err(_) => {
+                    return Err(RuntimeError::Interface {
+                        model: "watermark encoder".into(),
+                        detail: "no residual within the deadline".into(),
+                    })
+                }
+            }
+            self.request(frame);
+        }
+        match self.current.as_ref().filter(|r| r.size == size) {
+            Some(residual) => {
+                apply_residual(&residual.values, frame);
+                Ok(())
+            }
+            None => Err(RuntimeError::Interface {
+                model: "watermark encoder".into(),
+                detail: "no residual for this frame size".into(),
+            }),
+        }
+    }
+
+    /// Hands a copy of `frame` to the helper when it is idle.
+    fn request(&mut self, frame: &RgbImage) {
+        if self.busy {
+            return;
+        }
+        let size = frame.dimensions();
+        let mut copy =
+            self.spare.take().filter(|s| s.dimensions() == size).unwrap_or_else(|| RgbImage::new(size.0, size.1));
+        copy.copy_from_slice(frame);
+        self.busy = self.requests.send(copy).is_ok();
+    }
+
+    fn take_finished(&mut self) -> Result<(), RuntimeError> {
+        while let Ok(made) = self.residuals.try_recv() {
+            self.keep(made)?;
+        }
+        Ok(())
+    }
+
+    fn keep(&mut self, made: Result<Residual, RuntimeError>) -> Result<(), RuntimeError> {
+        self.busy = false;
+        let mut made = made?;
+        let frame = std::mem::replace(&mut made.frame, RgbImage::new(0, 0));
+        self.spare = Some(frame);
+        // The old residual's buffer is dropped: residuals come a few times a second, not per frame.
+        self.current = Some(made);
+        Ok(())
+    }
+}
+
+impl Drop for LiveWatermarker {
+    fn drop(&mut self) {
+        // Closing the request channel ends the helper after the residual it is making.
+        let (closed, _) = crossbeam_channel::bounded(0);
+        drop(std::mem::replace(&mut self.requests, closed));
+        if let Some(helper) = self.helper.take() {
+            let _ = helper.join();
+        }
     }
 }
 

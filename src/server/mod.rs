@@ -148,6 +148,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/jobs", get(routes::jobs::list))
         .route("/v1/jobs/{id}", get(routes::jobs::get).delete(routes::jobs::remove))
         .route("/v1/jobs/{id}/result", get(routes::jobs::result))
+        .route("/v1/jobs/{id}/manifest", get(routes::jobs::manifest))
         .route("/v1/sources", post(routes::live::add_source))
         .route("/v1/live", post(routes::live::start).get(routes::live::list))
         .route("/v1/live/{id}", get(routes::live::get).patch(routes::live::control).delete(routes::live::stop));

@@ -348,6 +348,33 @@ pub async fn result(
     Ok(response)
 }
 
+#[utoipa::path(
+    get, path = "/v1/jobs/{id}/manifest", tag = "jobs", params(("id" = String, Path, description = "The job's id")),
+    responses((status = 200, description = "A WebM or MKV result's signed C2PA manifest (its sidecar)", content_type = "application/c2pa"),
+              (status = 404, description = "No such job, or a result that holds its manifest itself (MP4, MOV)", body = Problem, content_type = "application/problem+json"),
+              (status = 409, description = "The job has not succeeded (yet)", body = Problem, content_type = "application/problem+json"))
+)]
+pub async fn manifest(State(state): State<Arc<AppState>>, UrlPath(id): UrlPath<String>) -> Result<Response, Problem> {
+    let id = job_id(&id)?;
+    let job = state.store.get(id).await?;
+    if job.status != JobStatus::Succeeded {
+        return Err(JobError::NotReady { id: id.to_string(), status: job.status.as_str() }.into());
+    }
+    // A manifest is a few kilobytes; a megabyte is far past any this program writes.
+    match state.files.storage().get_bytes(&JobFiles::manifest(id), 1 << 20).await {
+        Ok(bytes) => Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("application/c2pa"))], bytes).into_response()),
+        Err(StorageError::NotFound { .. }) => Err(Problem::new(
+            StatusCode::NOT_FOUND,
+            ProblemType::Error(crate::error_kind::ErrorKind::NotFound),
+            format!(
+                "job {id}'s result has no separate manifest: a {} result holds its own (or it was made with --provenance without c2pa)",
+                job.request.output_extension
+            ),
+        )),
+        Err(e) => Err(JobError::from(e).into()),
+    }
+}
+
 /// The media type of a result container.
 fn video_type(extension: &str) -> &'static str {
     match extension {

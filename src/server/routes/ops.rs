@@ -112,6 +112,7 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> Result<Response, Pro
         super::jobs::list,
         super::jobs::get,
         super::jobs::result,
+        super::jobs::manifest,
         super::jobs::remove,
         super::live::add_source,
         super::live::start,
