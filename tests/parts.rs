@@ -91,6 +91,7 @@ fn parts_joined_equal_the_whole_transcode() {
         sources: source.clone().into(),
         selection: FaceSelection::Largest,
         source_sha256: None,
+        input_name: None,
     };
     transcode(&engine, &job(whole.clone()), &options, &controls, |_| {}).unwrap();
 

@@ -524,3 +524,69 @@ fn the_service_signs_its_pictures_and_verifies_uploads() {
     let doc = request(&[&server.url("/openapi.json")]).json();
     assert!(doc["paths"]["/v1/verify"]["post"].is_object(), "the OpenAPI document lists /v1/verify");
 }
+
+#[cfg(feature = "server")]
+#[test]
+fn video_jobs_come_back_signed_and_a_webm_result_has_its_manifest_beside_it() {
+    use std::time::Duration;
+
+    use crate::serve_support::{request, wait_for, Server};
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("data"), &[], &[]);
+    let file = |name: &str, path: &Path| format!("{name}=@{}", path.display());
+    for container in ["mp4", "webm"] {
+        let answer = request(&[
+            "-F",
+            &file("source", &media("astronaut.png")),
+            "-F",
+            &file("input", &media("carphone.mp4")),
+            "-F",
+            &format!("container={container}"),
+            &server.url("/v1/jobs"),
+        ]);
+        assert_eq!(answer.status, 202, "{}", String::from_utf8_lossy(&answer.body));
+        let id = answer.json()["id"].as_str().unwrap().to_string();
+        let done = wait_for(&server, &format!("/v1/jobs/{id}"), Duration::from_secs(300), |a| {
+            matches!(a.json()["status"].as_str(), Some("succeeded" | "failed"))
+        });
+        assert_eq!(done.json()["status"], "succeeded", "{}", done.json());
+        let result = dir.path().join(format!("result.{container}"));
+        let got = request(&[&server.url(&format!("/v1/jobs/{id}/result"))]);
+        std::fs::write(&result, &got.body).unwrap();
+        let manifest = request(&[&server.url(&format!("/v1/jobs/{id}/manifest"))]);
+        if container == "mp4" {
+            manifest.problem(404);
+            check_manifest(&c2pa_read(&result, None), "carphone.mp4");
+        } else {
+            assert_eq!(manifest.status, 200);
+            assert_eq!(manifest.header("content-type"), Some("application/c2pa"));
+            let sidecar = dir.path().join("result.c2pa");
+            std::fs::write(&sidecar, &manifest.body).unwrap();
+            check_manifest(&c2pa_read(&result, Some(&sidecar)), "carphone.mp4");
+        }
+        let (code, v) = verify(&dir.path().join("cli-data"), &[&result]);
+        assert_eq!(code, 0, "{v}");
+        assert_eq!(v["watermark"]["found"], true, "{v}");
+    }
+}
+
+#[test]
+fn a_live_recording_gets_its_manifest_when_it_is_finished() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let recording = dir.path().join("recording.mp4");
+    let out = faceswap(&data)
+        .args(["live", "--headless", "--source"])
+        .arg(media("astronaut.png"))
+        .arg("--input")
+        .arg(media("carphone.mp4"))
+        .arg("--record")
+        .arg(&recording)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    check_manifest(&c2pa_read(&recording, None), "carphone.mp4");
+    let (code, v) = verify(&data, &[&recording]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["watermark"]["found"], true, "live frames are marked too: {v}");
+}

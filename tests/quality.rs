@@ -165,6 +165,7 @@ fn video_follows_the_speaker_without_flicker_and_compare_draws_sheets() {
         sources: source.into(),
         selection: FaceSelection::Largest,
         source_sha256: None,
+        input_name: None,
     };
     let controls = Arc::new(faceswap::pipeline::Controls::default());
     faceswap::transcode::transcode(&engine, &job, &Default::default(), &controls, |_| {}).unwrap();

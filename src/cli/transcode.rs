@@ -164,6 +164,7 @@ pub fn run(args: TranscodeArgs) -> Result<()> {
         sources: args.faces.sources(&args.source, &engine)?,
         selection: args.faces.selection(&engine)?,
         source_sha256,
+        input_name: None,
     };
     let options = TranscodeOptions {
         codec: args.codec.clone(),

@@ -133,9 +133,9 @@ pub(super) fn execute(
         // A split job is signed once, here, over the whole result.
         let record = EditRecord {
             target: if crate::video::is_url(&inputs.input) {
-                Asset::Named { name: "the input video" }
+                Asset::Named { name: &request.input_name }
             } else {
-                Asset::File { path: &inputs.input }
+                Asset::Renamed { name: &request.input_name, path: &inputs.input }
             },
             source_face: Some(&source_sha256),
             swapper: options.swapper.name(),
@@ -158,6 +158,7 @@ pub(super) fn execute(
         sources: Arc::new(source).into(),
         selection,
         source_sha256: Some(source_sha256.clone()),
+        input_name: Some(request.input_name.clone()),
     };
     let report = match (task.kind, task.spec.part) {
         (TaskKind::Part, Some(part)) => {

@@ -32,6 +32,11 @@ pub enum Asset<'a> {
     File {
         path: &'a Path,
     },
+    /// A file the user knows by another name (a job's upload, stored under a key).
+    Renamed {
+        name: &'a str,
+        path: &'a Path,
+    },
     /// Known by name only (a video a worker reads from object storage by URL).
     Named {
         name: &'a str,
@@ -45,7 +50,7 @@ impl Asset<'_> {
             Self::File { path } => {
                 path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
             }
-            Self::Named { name } => (*name).to_string(),
+            Self::Named { name } | Self::Renamed { name, .. } => (*name).to_string(),
         }
     }
 
@@ -53,7 +58,7 @@ impl Asset<'_> {
         let mut hasher = Sha256::new();
         match self {
             Self::Bytes { bytes, .. } => hasher.update(bytes),
-            Self::File { path } => {
+            Self::File { path } | Self::Renamed { path, .. } => {
                 std::io::copy(&mut BufReader::new(File::open(path)?), &mut hasher)?;
             }
             Self::Named { .. } => return Ok(None),
@@ -113,7 +118,7 @@ impl ContentCredentials {
         title: &str,
         record: &EditRecord<'_>,
     ) -> Result<Vec<u8>, ProvenanceError> {
-        let sign_error = |source| ProvenanceError::Sign { what: title.to_string(), source };
+        let sign_error = |source| ProvenanceError::Sign { what: title.to_string(), source: Box::new(source) };
         let mut builder = self.builder(format, title, record)?;
         let signer = self.identity.signer().map_err(sign_error)?;
         let mut dest = Cursor::new(Vec::with_capacity(bytes.len() + 32 * 1024));
@@ -133,7 +138,7 @@ impl ContentCredentials {
         let what = output.display().to_string();
         let format =
             MediaFormat::from_path(output).ok_or_else(|| ProvenanceError::UnsupportedFormat { what: what.clone() })?;
-        let sign_error = |source| ProvenanceError::Sign { what: what.clone(), source };
+        let sign_error = |source| ProvenanceError::Sign { what: what.clone(), source: Box::new(source) };
         let write_error = |source| ProvenanceError::Write { path: path.to_path_buf(), source };
         let mut builder = self.builder(format, &title, record)?;
         let signer = self.identity.signer().map_err(sign_error)?;
@@ -163,7 +168,7 @@ impl ContentCredentials {
     }
 
     fn builder(&self, format: MediaFormat, title: &str, record: &EditRecord<'_>) -> Result<Builder, ProvenanceError> {
-        let sign_error = |source| ProvenanceError::Sign { what: title.to_string(), source };
+        let sign_error = |source| ProvenanceError::Sign { what: title.to_string(), source: Box::new(source) };
         let version = env!("CARGO_PKG_VERSION");
         let mut parameters = serde_json::Map::new();
         parameters.insert("description".into(), json!(description(record)));
@@ -212,7 +217,7 @@ impl ContentCredentials {
         let name = target.name();
         let ingredient = json!({ "title": name, "relationship": "parentOf", "label": "target" }).to_string();
         let format = match target {
-            Asset::File { path } => MediaFormat::from_path(path),
+            Asset::File { path } | Asset::Renamed { path, .. } => MediaFormat::from_path(path),
             Asset::Bytes { bytes, .. } => MediaFormat::sniff(bytes).filter(|f| f.is_picture()),
             Asset::Named { .. } => None,
         };
@@ -221,7 +226,7 @@ impl ContentCredentials {
                 Asset::Bytes { bytes, .. } => builder
                     .add_ingredient_from_stream(ingredient.as_str(), format.mime(), &mut Cursor::new(*bytes))
                     .map(|_| ()),
-                Asset::File { path } => {
+                Asset::File { path } | Asset::Renamed { path, .. } => {
                     let mut file = BufReader::new(File::open(path)?);
                     builder.add_ingredient_from_stream(ingredient.as_str(), format.mime(), &mut file).map(|_| ())
                 }

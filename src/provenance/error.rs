@@ -33,8 +33,9 @@ pub enum ProvenanceError {
     #[error("cannot sign the Content Credentials of {what}")]
     Sign {
         what: String,
+        /// Boxed: c2pa's error is large, and every result of the library carries this enum.
         #[source]
-        source: c2pa::Error,
+        source: Box<c2pa::Error>,
     },
     #[error("cannot write the Content Credentials of {}", path.display())]
     Write {

@@ -48,6 +48,8 @@ pub struct TranscodeJob {
     pub selection: FaceSelection,
     /// The SHA-256 of the source picture, for the manifest (one source; none for a map).
     pub source_sha256: Option<String>,
+    /// What the user calls the input, when its path says otherwise (a job's upload).
+    pub input_name: Option<String>,
 }
 
 /// How to transcode.
@@ -305,10 +307,11 @@ fn swap_into(
     } else {
         let record = EditRecord {
             // A worker may read the input from object storage by URL: named, not hashed, then.
-            target: if crate::video::is_url(&job.input) {
-                Asset::Named { name: "the input video" }
-            } else {
-                Asset::File { path: &job.input }
+            target: match (&job.input_name, crate::video::is_url(&job.input)) {
+                (Some(name), true) => Asset::Named { name },
+                (None, true) => Asset::Named { name: "the input video" },
+                (Some(name), false) => Asset::Renamed { name, path: &job.input },
+                (None, false) => Asset::File { path: &job.input },
             },
             source_face: job.source_sha256.as_deref(),
             swapper: options.swapper.name(),
