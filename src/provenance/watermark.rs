@@ -31,7 +31,8 @@ pub const MIN_STRENGTH: f32 = 4.0;
 pub const MAX_MAGIC_ERRORS: u32 = 1;
 
 /// How often a video's residual is made anew: every `refresh_every`th frame; between, the last
-/// one is laid on (a few frames of motion do not wash it out, measured on the sample clip).
+/// one is laid on (a fifth of a second of motion does not wash it out, measured on the sample
+/// clip).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cadence {
     pub side: u32,
@@ -41,8 +42,10 @@ pub struct Cadence {
 impl Cadence {
     /// A picture: its own residual at the picture side.
     pub const PICTURE: Self = Self { side: PICTURE_SIDE, refresh_every: 1 };
-    /// Video and live frames.
-    pub const VIDEO: Self = Self { side: VIDEO_SIDE, refresh_every: 3 };
+    /// Video frames in files: a residual every sixth frame. Measured on the sample clip at
+    /// 640×480: every 3rd 30.5 fps, 6th 44.7, 12th 58.4 (no watermark: 92.8); after CRF 28 the
+    /// mark read 8.0, 8.9 and 7.8 strong, after a 10 % crop 7.1, 8.2 and 6.8.
+    pub const VIDEO: Self = Self { side: VIDEO_SIDE, refresh_every: 6 };
 }
 
 /// Key ids the payload carries: 11 bits.
