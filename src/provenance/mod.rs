@@ -20,7 +20,7 @@ pub use marks::ProvenanceMarks;
 pub use verify::{verify, verify_as, C2paReport, IngredientReport, Verification, WatermarkReport, SAMPLED_FRAMES};
 pub use watermark::{
     payload_bits, Cadence, LiveWatermarker, WatermarkReader, WatermarkReading, Watermarker, FIRST_RESIDUAL_DEADLINE,
-    MAGIC, MAX_MAGIC_ERRORS, MIN_STRENGTH,
+    MAGIC, MAX_MAGIC_ERRORS, MAX_RESIDUAL_AGE, MIN_STRENGTH,
 };
 
 /// The SHA-256 of `bytes`, hex: how the manifest names a source face.

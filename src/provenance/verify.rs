@@ -16,6 +16,9 @@ use crate::{
     video::{FrameSource, VideoFileSource},
 };
 
+/// The largest sidecar manifest read (ours are a few kilobytes; others' carry thumbnails).
+pub const MAX_SIDECAR_BYTES: u64 = 16 << 20;
+
 /// Frames of a video the watermark is read on, spread over its length.
 pub const SAMPLED_FRAMES: usize = 12;
 
@@ -110,7 +113,18 @@ pub fn verify(
     let format =
         MediaFormat::from_path(path).ok_or_else(|| ProvenanceError::UnsupportedFormat { what: what.into() })?;
     let sidecar = if format.embeds() { None } else { Some(sidecar_path(path)) };
-    let manifest = sidecar.and_then(|p| std::fs::read(&p).ok().map(|bytes| (bytes, p.display().to_string())));
+    let manifest = match sidecar.filter(|p| p.is_file()) {
+        Some(p) => {
+            let read = |source| ProvenanceError::Read { path: p.clone(), source };
+            // Sized before it is read: a sidecar is kilobytes, not whatever sits beside a video.
+            let size = std::fs::metadata(&p).map_err(read)?.len();
+            if size > MAX_SIDECAR_BYTES {
+                return Err(ProvenanceError::TooLarge { what: p.display().to_string(), limit: MAX_SIDECAR_BYTES });
+            }
+            Some((std::fs::read(&p).map_err(read)?, p.display().to_string()))
+        }
+        None => None,
+    };
     verify_as(path, format, manifest, what, reader, limits)
 }
 

@@ -259,8 +259,14 @@ pub struct LiveWatermarker {
     current: Option<Residual>,
     spare: Option<RgbImage>,
     busy: bool,
+    /// Frames marked with the current residual.
+    age: u32,
     helper: Option<std::thread::JoinHandle<()>>,
 }
+
+/// The most frames one live residual is laid on: past it the stage waits for the next (a
+/// machine too loaded to keep up gets a little more delay, not a mark washed out by motion).
+pub const MAX_RESIDUAL_AGE: u32 = 12;
 
 /// How long the first frame of a size waits for its residual.
 pub const FIRST_RESIDUAL_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
@@ -292,7 +298,7 @@ impl LiveWatermarker {
                 }
             }
         })?;
-        Ok(Self { requests, residuals, current: None, spare: None, busy: false, helper: Some(helper) })
+        Ok(Self { requests, residuals, current: None, spare: None, busy: false, age: 0, helper: Some(helper) })
     }
 
     /// Marks `frame` with the newest residual of its size, and asks for a fresher one when the
@@ -303,6 +309,11 @@ impl LiveWatermarker {
     pub fn mark(&mut self, frame: &mut RgbImage) -> Result<(), RuntimeError> {
         self.take_finished()?;
         let size = frame.dimensions();
+        if self.age >= MAX_RESIDUAL_AGE && self.busy {
+            if let Ok(made) = self.residuals.recv_timeout(FIRST_RESIDUAL_DEADLINE) {
+                self.keep(made)?;
+            }
+        }
         self.request(frame);
         // The first frame of a size waits for its own residual (a residual in flight for the
         // old size comes first, then this frame's).
@@ -324,6 +335,7 @@ impl LiveWatermarker {
         match self.current.as_ref().filter(|r| r.size == size) {
             Some(residual) => {
                 apply_residual(&residual.values, frame);
+                self.age += 1;
                 Ok(())
             }
             None => Err(RuntimeError::Interface {
@@ -359,6 +371,7 @@ impl LiveWatermarker {
         self.spare = Some(frame);
         // The old residual's buffer is dropped: residuals come a few times a second, not per frame.
         self.current = Some(made);
+        self.age = 0;
         Ok(())
     }
 }
