@@ -362,6 +362,18 @@ impl SourceArgs {
     ///
     /// # Errors
     /// When none was given.
+    /// The SHA-256 of the one source picture, for the output's manifest (none with `--map`:
+    /// several sources, each its own).
+    ///
+    /// # Errors
+    /// When the picture cannot be read.
+    pub fn sha256(&self, faces: &TargetFaces) -> anyhow::Result<Option<String>> {
+        match &self.source {
+            Some(path) if faces.map.is_empty() => Ok(Some(faceswap::models::sha256_file(path)?)),
+            _ => Ok(None),
+        }
+    }
+
     pub fn path(&self) -> anyhow::Result<&Path> {
         self.source.as_deref().ok_or_else(|| {
             anyhow::anyhow!(

@@ -123,10 +123,7 @@ pub fn run(args: LiveArgs) -> Result<()> {
     let mut config = args.engine.config(&args.swapper)?;
     config.provenance = args.provenance.config(None)?;
     let engine = Engine::open(config)?;
-    let source_sha256 = match &args.source.source {
-        Some(path) if args.faces.map.is_empty() => Some(faceswap::models::sha256_file(path)?),
-        _ => None,
-    };
+    let source_sha256 = args.source.sha256(&args.faces)?;
     let swap = VideoSwap {
         sources: args.faces.sources(&args.source, &engine)?,
         selection: args.faces.selection(&engine)?,

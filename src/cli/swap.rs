@@ -104,10 +104,10 @@ pub fn run(args: SwapArgs) -> Result<()> {
     };
     let swapped = worker.swap_picture(&engine, &source, target, faces, settings, &what, format)?;
     let elapsed = started.elapsed();
-    let source_hash = faceswap::models::sha256_file(args.source.path()?)?;
+    let source_hash = args.source.sha256(&args.faces)?;
     let record = EditRecord {
         target: Asset::File { path: &args.target },
-        source_face: Some(&source_hash),
+        source_face: source_hash.as_deref(),
         swapper: kind.name(),
         enhancer: settings.enhancer.map(|e| e.kind.name()),
     };

@@ -154,10 +154,7 @@ pub fn run(args: TranscodeArgs) -> Result<()> {
     let mut config = args.engine.config(&args.swapper)?;
     config.provenance = args.provenance.config(None)?;
     let engine = Engine::open(config)?;
-    let source_sha256 = match &args.source.source {
-        Some(path) if args.faces.map.is_empty() => Some(faceswap::models::sha256_file(path)?),
-        _ => None,
-    };
+    let source_sha256 = args.source.sha256(&args.faces)?;
     let job = TranscodeJob {
         input: args.input.clone(),
         output: args.output.clone(),
