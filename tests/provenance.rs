@@ -156,6 +156,24 @@ fn swapped_pictures_carry_a_manifest_an_independent_reader_validates_and_a_chang
     let text = std::fs::read_to_string(&identity).unwrap();
     assert_eq!(text.matches("BEGIN CERTIFICATE").count(), 2, "signing certificate and CA");
 
+    // A target that was signed already: its manifest is kept in the parent ingredient.
+    let again = dir.path().join("again.jpg");
+    let out = faceswap(&data)
+        .arg("swap")
+        .arg("--source")
+        .arg(media("astronaut.png"))
+        .arg("--target")
+        .arg(dir.path().join("swapped.jpg"))
+        .arg("--output")
+        .arg(&again)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report = c2pa_read(&again, None);
+    check_manifest(&report, "swapped.jpg");
+    let parent = report["ingredients"].as_array().unwrap().iter().find(|i| i["relationship"] == "parentOf").cloned();
+    assert!(parent.is_some_and(|p| p.get("active_manifest").is_some()), "{report}");
+
     // One changed byte in the picture's data: the hash no longer matches.
     let out = dir.path().join("swapped.jpg");
     let mut bytes = std::fs::read(&out).unwrap();
