@@ -13,7 +13,7 @@ use faceswap::{
         box_blur3, erode_binary, gaussian_blur, gaussian_kernel, nchw_from_rgb, warp_affine_rgb, GrayF32,
         LetterboxResizer, Normalization, Point, Rect,
     },
-    swap::{FaceMesh, LandmarkSwapper, PasteBack, Swapper},
+    swap::{FaceMesh, LandmarkSwapper, PasteBack, SourceFace, Swapper, Texture},
 };
 use image::RgbImage;
 
@@ -40,7 +40,10 @@ fn reference_face(stem: &str) -> Face {
         score: 0.9,
         kps: [kps[0], kps[1], kps[2], kps[3], kps[4]],
         landmarks: Some(face["landmarks"].as_array().expect("landmarks").iter().map(point).collect()),
-        embedding: None,
+        // A source face carries its identity vector (the swapper refuses one without).
+        embedding: face["embedding"]
+            .as_array()
+            .map(|e| faceswap::face::Embedding(e.iter().map(|v| v.as_f64().unwrap_or(0.0) as f32).collect())),
     }
 }
 
@@ -126,24 +129,23 @@ fn landmark_swapper(c: &mut Criterion) {
     let mut warped = RgbImage::new(target_frame.width(), target_frame.height());
     let mut coverage = GrayF32::new(target_frame.width(), target_frame.height());
     let roi = Rect::full(target_frame.width(), target_frame.height());
+    let skin = image::GrayImage::from_pixel(source_picture.width(), source_picture.height(), image::Luma([255]));
     c.bench_function("landmark swapper: triangle warp only", |b| {
         b.iter(|| {
-            mesh.warp(
-                &source_picture,
-                source.landmarks.as_deref().unwrap_or_default(),
-                target.landmarks.as_deref().unwrap_or_default(),
-                &mut warped,
-                &mut coverage,
-                roi,
-            )
+            let texture = Texture {
+                picture: &source_picture,
+                skin: &skin,
+                points: source.landmarks.as_deref().unwrap_or_default(),
+            };
+            mesh.warp(texture, target.landmarks.as_deref().unwrap_or_default(), &mut warped, &mut coverage, roi)
         })
     });
     let mut swapper = LandmarkSwapper::new();
-    swapper.set_source(&source_picture, &source).expect("source has landmarks");
+    let source_face = SourceFace::new(&source_picture, &source).expect("source has landmarks");
     c.bench_function("landmark swapper: whole swap of one face", |b| {
         b.iter_batched_ref(
             || target_frame.clone(),
-            |f| swapper.swap(f, &target).expect("swap"),
+            |f| swapper.swap(f, &target, &source_face).expect("swap"),
             criterion::BatchSize::LargeInput,
         )
     });

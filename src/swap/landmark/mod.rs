@@ -11,7 +11,7 @@ mod mesh;
 use image::RgbImage;
 
 pub use color::{match_colour, match_light, LightPlanes};
-pub use mesh::FaceMesh;
+pub use mesh::{FaceMesh, Texture};
 
 use super::{source::bounds, SourceFace, SwapError, Swapper, SwapperKind};
 use crate::{
