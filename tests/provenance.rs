@@ -84,26 +84,7 @@ fn s(p: &Path) -> &str {
 /// The sample clip at 640×480, where the watermark has room (at its own 176×144 a CRF 28
 /// re-encode washes it out: the README's table says both).
 fn clip_640(dir: &Path) -> PathBuf {
-    let clip = dir.join("clip640.mp4");
-    let carphone = media("carphone.mp4");
-    run(
-        "ffmpeg",
-        &[
-            "-loglevel",
-            "error",
-            "-y",
-            "-i",
-            s(&carphone),
-            "-vf",
-            "scale=640:480",
-            "-c:v",
-            "libx264",
-            "-crf",
-            "16",
-            s(&clip),
-        ],
-    );
-    clip
+    crate::support::carphone_640(dir)
 }
 
 fn check_manifest(report: &Value, target_title: &str) {
@@ -247,7 +228,7 @@ fn the_watermark_survives_recompression_scaling_cropping_and_brightening() {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("signed manifest embedded"));
-    check_manifest(&c2pa_read(&swapped, None), "clip640.mp4");
+    check_manifest(&c2pa_read(&swapped, None), "carphone-640.mp4");
     let video_attacks: [(&str, &[&str]); 4] = [
         ("crf28.mp4", &["-c:v", "libx264", "-crf", "28"]),
         ("scaled.mp4", &["-vf", "scale=480:360", "-c:v", "libx264", "-crf", "18"]),
@@ -589,7 +570,7 @@ fn a_live_recording_gets_its_manifest_when_it_is_finished() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    check_manifest(&c2pa_read(&recording, None), "clip640.mp4");
+    check_manifest(&c2pa_read(&recording, None), "carphone-640.mp4");
     let (code, v) = verify(&data, &[&recording]);
     assert_eq!(code, 0, "{v}");
     assert_eq!(v["watermark"]["found"], true, "live frames are marked too: {v}");

@@ -144,18 +144,7 @@ fn compare(args: &[&str]) -> serde_json::Value {
 #[test]
 fn video_follows_the_speaker_without_flicker_and_compare_draws_sheets() {
     let dir = tempfile::tempdir().unwrap();
-    let clip = dir.path().join("carphone-640.mp4");
-    ffmpeg(&[
-        "-i",
-        media("carphone.mp4").to_str().unwrap(),
-        "-vf",
-        "scale=640:480",
-        "-c:v",
-        "libx264",
-        "-crf",
-        "16",
-        clip.to_str().unwrap(),
-    ]);
+    let clip = crate::support::carphone_640(dir.path());
     let result = dir.path().join("swapped.mp4");
     let engine = engine();
     let source = Arc::new(engine.source_face(&photo("astronaut.png"), "astronaut", None).unwrap());

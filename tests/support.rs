@@ -98,6 +98,20 @@ pub fn distance(a: [f32; 2], b: [f32; 2]) -> f32 {
 }
 
 /// A clip of `loops` carphones (120 frames each), without sound.
+/// The sample clip scaled to 640×480 (H.264, CRF 16) in `dir`, as `carphone-640.mp4`.
+pub fn carphone_640(dir: &Path) -> PathBuf {
+    let clip = dir.join("carphone-640.mp4");
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-loglevel", "error", "-y", "-i"])
+        .arg(media("carphone.mp4"))
+        .args(["-vf", "scale=640:480", "-c:v", "libx264", "-crf", "16"])
+        .arg(&clip)
+        .output()
+        .expect("ffmpeg runs: run scripts/setup.sh");
+    assert!(out.status.success(), "ffmpeg: {}", String::from_utf8_lossy(&out.stderr));
+    clip
+}
+
 pub fn long_clip(dir: &Path, loops: u32) -> PathBuf {
     let out = dir.join(format!("carphone-x{loops}.mp4"));
     let carphone = media("carphone.mp4");
