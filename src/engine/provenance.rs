@@ -109,11 +109,6 @@ impl Provenance {
         self.marks
     }
 
-    /// The identity that signs, when manifests are on.
-    pub fn identity(&self) -> Option<&SigningIdentity> {
-        self.credentials.as_ref().map(ContentCredentials::identity)
-    }
-
     /// A watermarker on `factory`, when the watermark is on.
     ///
     /// # Errors

@@ -2,10 +2,7 @@
 //! local CA and a signing certificate it issued, made on first use in the data folder. C2PA
 //! refuses a self-signed signing certificate, hence the small CA.
 
-use std::{
-    io::Write,
-    path::{Path, PathBuf},
-};
+use std::{io::Write, path::Path};
 
 use c2pa::SigningAlg;
 use rcgen::{
@@ -20,15 +17,6 @@ use super::ProvenanceError;
 /// then the chain (signing certificate, CA), mode 0600.
 pub const LOCAL_IDENTITY_FILE: &str = "provenance/signing-identity.pem";
 
-/// Where an identity came from, for the summary and `verify`'s hints.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum IdentityOrigin {
-    /// `--sign-cert` and `--sign-key`.
-    Given { cert: PathBuf },
-    /// The local CA's certificate in the data folder.
-    Local { file: PathBuf },
-}
-
 /// A certificate chain and its private key, ready to sign.
 #[derive(Clone)]
 pub struct SigningIdentity {
@@ -36,13 +24,12 @@ pub struct SigningIdentity {
     key_pem: String,
     alg: SigningAlg,
     key_id: u16,
-    origin: IdentityOrigin,
 }
 
 impl std::fmt::Debug for SigningIdentity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never the key.
-        f.debug_struct("SigningIdentity").field("alg", &self.alg).field("origin", &self.origin).finish_non_exhaustive()
+        f.debug_struct("SigningIdentity").field("alg", &self.alg).field("key_id", &self.key_id).finish_non_exhaustive()
     }
 }
 
@@ -65,7 +52,7 @@ impl SigningIdentity {
         if !pem::parse_many(&chain_pem).is_ok_and(|blocks| blocks.iter().any(|b| b.tag() == "CERTIFICATE")) {
             return Err(ProvenanceError::NoCertificate { path: cert.to_path_buf() });
         }
-        Self::assemble(chain_pem, key_pem, key, IdentityOrigin::Given { cert: cert.to_path_buf() })
+        Self::assemble(chain_pem, key_pem, key)
     }
 
     /// The default identity in `data_dir` ([`LOCAL_IDENTITY_FILE`]), made there on first use.
@@ -103,15 +90,10 @@ impl SigningIdentity {
         if chain_pem.is_empty() {
             return Err(ProvenanceError::NoCertificate { path: file });
         }
-        Self::assemble(chain_pem, key_pem, &file.clone(), IdentityOrigin::Local { file })
+        Self::assemble(chain_pem, key_pem, &file)
     }
 
-    fn assemble(
-        chain_pem: String,
-        key_pem: String,
-        key_path: &Path,
-        origin: IdentityOrigin,
-    ) -> Result<Self, ProvenanceError> {
+    fn assemble(chain_pem: String, key_pem: String, key_path: &Path) -> Result<Self, ProvenanceError> {
         let key = KeyPair::from_pem(&key_pem)
             .map_err(|source| ProvenanceError::Key { path: key_path.to_path_buf(), source })?;
         let alg = if key.algorithm() == &rcgen::PKCS_ECDSA_P256_SHA256 {
@@ -126,7 +108,7 @@ impl SigningIdentity {
         };
         let digest = Sha256::digest(key.public_key_raw());
         let key_id = u16::from_be_bytes([digest[0], digest[1]]) % super::watermark::KEY_IDS;
-        Ok(Self { chain_pem, key_pem, alg, key_id, origin })
+        Ok(Self { chain_pem, key_pem, alg, key_id })
     }
 
     /// The signer c2pa signs with.
@@ -141,11 +123,6 @@ impl SigningIdentity {
     /// watermark's second half.
     pub fn key_id(&self) -> u16 {
         self.key_id
-    }
-
-    /// Where the identity came from.
-    pub fn origin(&self) -> &IdentityOrigin {
-        &self.origin
     }
 
     /// The signature algorithm, by its C2PA name (`es256`, `ed25519`).

@@ -15,7 +15,7 @@ pub use credentials::{
 };
 pub use error::ProvenanceError;
 pub use format::{sidecar_path, MediaFormat};
-pub use identity::{IdentityOrigin, SigningIdentity, LOCAL_IDENTITY_FILE};
+pub use identity::{SigningIdentity, LOCAL_IDENTITY_FILE};
 pub use marks::ProvenanceMarks;
 pub use verify::{verify, verify_as, C2paReport, IngredientReport, Verification, WatermarkReport, SAMPLED_FRAMES};
 pub use watermark::{

@@ -187,11 +187,6 @@ impl Watermarker {
         Ok(())
     }
 
-    /// Time spent in the encoder so far.
-    pub fn inference_time(&self) -> std::time::Duration {
-        self.encoder.inference_time()
-    }
-
     /// Makes the residual for `picture`: the encoder's output less its input, at the working
     /// size, spread over the full size.
     fn refresh(&mut self, picture: &RgbImage) -> Result<(), RuntimeError> {
