@@ -56,6 +56,11 @@ fn print_face(n: usize, f: &FaceFigures) -> std::io::Result<()> {
         f.mouth_after,
         f.drift * 100.0
     )?;
+    if let (Some(seam), Some(light), Some(lips)) = (f.seam, f.light_change, f.lip_colour_change) {
+        outln!(
+            "        seam {seam:.2} grey levels/px  light moved {light:.1}  lip colour moved {lips:.1} grey levels"
+        )?;
+    }
     Ok(())
 }
 
@@ -85,6 +90,9 @@ pub fn run(args: CompareArgs) -> Result<()> {
                 comparison.mean_eye_change,
                 comparison.mean_mouth_change
             )?;
+            if let Some(seam) = comparison.mean_seam {
+                outln!("mean seam at the swap's edge: {seam:.2} grey levels/px")?;
+            }
         }
         args.sheet.as_ref().map(|_| picture_sheet(&original, &result, &comparison))
     } else {

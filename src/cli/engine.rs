@@ -397,6 +397,15 @@ impl SourceArgs {
                 face.index()
             );
         }
+        if face.turn().is_side_view() {
+            eprintln!(
+                "note: the face in {} is seen from the side (its near half {:.1} times as wide as the far \
+                 half): the landmark swapper draws the far half from the near half's mirror image, and a \
+                 frontal picture gives a closer likeness",
+                self.what(),
+                face.turn().ratio
+            );
+        }
     }
 
     /// The source face, analysed by `engine`.

@@ -29,6 +29,33 @@ pub const LEFT_EYE_CORNERS: (usize, usize) = (35, 39);
 pub const RIGHT_EYE_CORNERS: (usize, usize) = (89, 93);
 pub const MOUTH_CORNERS: (usize, usize) = (52, 61);
 
+/// Each landmark's counterpart on a mirrored face (the left eye's outer corner for the right
+/// eye's, the chin for itself): read off the model's output on four faces and their mirror
+/// images (each point matched to the nearest of the mirrored face's), made an involution where
+/// the model marks one spot twice (the pupils).
+pub const MIRROR: [usize; 106] = [
+    0, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+    15, 16, 87, 88, 93, 91, 90, 92, 89, 94, 96, 95, 101, 100, 99, 97, 98, 105, 104, 102, 103, 61, 53, 57, 58, 59, 54,
+    55, 56, 60, 52, 62, 67, 68, 69, 70, 63, 64, 65, 66, 71, 72, 73, 74, 81, 82, 83, 84, 85, 80, 75, 76, 77, 78, 79, 86,
+    33, 34, 39, 37, 36, 38, 35, 40, 42, 41, 46, 47, 45, 44, 43, 50, 51, 49, 48,
+];
+
+/// Points on the face's midline (their own mirror images): chin, nose, lips' middles.
+pub const MIDLINE: [usize; 10] = [0, 53, 60, 62, 71, 72, 73, 74, 80, 86];
+
+/// [`MIRROR`] over [`with_forehead`]'s points: a forehead point's counterpart is the one above
+/// the mirrored brow point.
+pub fn mirror_point(i: usize) -> usize {
+    if i < MIRROR.len() {
+        return MIRROR[i];
+    }
+    let brows = || LEFT_BROW.chain(RIGHT_BROW);
+    match brows().nth(i - MIRROR.len()) {
+        Some(brow) => brows().position(|b| b == MIRROR[brow]).map_or(i, |k| MIRROR.len() + k),
+        None => i,
+    }
+}
+
 /// (outer corner, inner corner, upper lid middle, lower lid middle) of each eye.
 const EYE_MEASURES: [[usize; 4]; 2] = [[35, 39, 40, 33], [89, 93, 94, 87]];
 /// (corner, corner, upper inner lip middle, lower inner lip middle).
@@ -141,4 +168,20 @@ pub fn convex_hull(points: &[Point]) -> Vec<Point> {
 /// The polygon of `indices` in `points`.
 pub fn polygon(points: &[Point], indices: &[usize]) -> Vec<Point> {
     indices.iter().filter_map(|&i| points.get(i).copied()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mirroring_twice_is_the_same_point() {
+        for i in 0..106 + 18 {
+            assert_eq!(mirror_point(mirror_point(i)), i, "point {i}");
+        }
+        assert_eq!(mirror_point(LEFT_EYE_CORNERS.0), RIGHT_EYE_CORNERS.1);
+        assert_eq!(mirror_point(MOUTH_CORNERS.0), MOUTH_CORNERS.1);
+        // The forehead above the left brow's first point is above the right brow's mirror of it.
+        assert_eq!(mirror_point(106), 106 + 9 + RIGHT_BROW.clone().position(|b| b == MIRROR[43]).unwrap_or(0));
+    }
 }

@@ -5,14 +5,18 @@
 //! original). [`sheet`] draws them on a before/after contact sheet.
 
 mod error;
+mod seam;
 mod sheet;
+mod tone;
 mod video;
 
 use image::RgbImage;
 use serde::Serialize;
 
 pub use error::CompareError;
+pub use seam::seam;
 pub use sheet::{picture_sheet, video_sheet};
+pub use tone::{light_change, lip_colour_change};
 pub use video::{compare_videos, FrameFigures, VideoComparison};
 
 use crate::{
@@ -34,6 +38,13 @@ pub struct FaceFigures {
     pub mouth_after: f32,
     /// Mean landmark movement, as a share of the face's size.
     pub drift: f32,
+    /// How visible the swap's edge is (see [`seam`]), grey levels per pixel; measured on
+    /// pictures only (a re-encoded video changes every pixel a little).
+    pub seam: Option<f32>,
+    /// How far the light over the face moved (see [`light_change`]) and the lips' colour (see
+    /// [`lip_colour_change`]), grey levels; pictures only, as the seam.
+    pub light_change: Option<f32>,
+    pub lip_colour_change: Option<f32>,
 }
 
 /// A picture before and after, face by face (in the original's detection order).
@@ -43,6 +54,8 @@ pub struct PictureComparison {
     pub mean_identity_after: f32,
     pub mean_eye_change: f32,
     pub mean_mouth_change: f32,
+    /// The mean seam of the faces it could be measured on.
+    pub mean_seam: Option<f32>,
 }
 
 fn centre(face: &Face) -> Point {
@@ -76,6 +89,9 @@ pub(crate) fn figures(before: &Face, after: &Face, identity: &[f32]) -> Option<F
         mouth_before: eb.mouth,
         mouth_after: ea.mouth,
         drift,
+        seam: None,
+        light_change: None,
+        lip_colour_change: None,
     })
 }
 
@@ -108,8 +124,19 @@ pub fn compare_pictures(
         return Err(CompareError::NoFaceInOriginal.into());
     }
     let after = analyzer.analyze(result, Analysis::FULL)?;
-    let faces: Vec<FaceFigures> =
-        before.iter().filter_map(|b| matching(&after, b).and_then(|a| figures(b, a, identity))).collect();
+    let faces: Vec<FaceFigures> = before
+        .iter()
+        .filter_map(|b| {
+            let figures = matching(&after, b).and_then(|a| figures(b, a, identity))?;
+            let landmarks = b.landmarks.as_deref().unwrap_or_default();
+            Some(FaceFigures {
+                seam: seam(original, result, b),
+                light_change: light_change(original, result, landmarks),
+                lip_colour_change: lip_colour_change(original, result, landmarks),
+                ..figures
+            })
+        })
+        .collect();
     if faces.is_empty() {
         return Err(CompareError::NoFaceInResult.into());
     }
@@ -120,7 +147,9 @@ pub fn compare_pictures(
             faces.iter().map(f).sum::<f32>() / faces.len() as f32
         }
     };
+    let seams: Vec<f32> = faces.iter().filter_map(|f| f.seam).collect();
     Ok(PictureComparison {
+        mean_seam: (!seams.is_empty()).then(|| seams.iter().sum::<f32>() / seams.len() as f32),
         mean_identity_after: mean(&|f| f.identity_after),
         mean_eye_change: mean(&|f| (f.eyes_after - f.eyes_before).abs()),
         mean_mouth_change: mean(&|f| (f.mouth_after - f.mouth_before).abs()),

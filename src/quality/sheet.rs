@@ -32,12 +32,13 @@ fn write(sheet: &mut RgbImage, x: u32, y: u32, text: &str) {
     }
 }
 
-fn face_lines(f: &FaceFigures) -> [String; 4] {
+fn face_lines(f: &FaceFigures) -> [String; 5] {
     [
         format!("identity {:+.2} -> {:+.2}", f.identity_before, f.identity_after),
         format!("eyes  {:.3} -> {:.3}", f.eyes_before, f.eyes_after),
         format!("mouth {:.3} -> {:.3}", f.mouth_before, f.mouth_after),
         format!("drift {:.1}%", f.drift * 100.0),
+        f.seam.map_or_else(String::new, |s| format!("seam {s:.1}")),
     ]
 }
 
@@ -66,8 +67,11 @@ pub fn picture_sheet(original: &RgbImage, result: &RgbImage, comparison: &Pictur
         4,
         4 + LINE,
         &format!(
-            "mean: identity {:.2}, |eye change| {:.3}, |mouth change| {:.3}",
-            comparison.mean_identity_after, comparison.mean_eye_change, comparison.mean_mouth_change
+            "mean: identity {:.2}, |eye change| {:.3}, |mouth change| {:.3}, seam {}",
+            comparison.mean_identity_after,
+            comparison.mean_eye_change,
+            comparison.mean_mouth_change,
+            comparison.mean_seam.map_or_else(|| "-".to_string(), |s| format!("{s:.1}"))
         ),
     );
     for (row, face) in comparison.faces.iter().enumerate() {
@@ -100,7 +104,7 @@ pub fn video_sheet(original: &Path, result: &Path, comparison: &VideoComparison,
     let info = before.info();
     let height = (WIDTH as f32 * info.height as f32 / info.width.max(1) as f32).round() as u32;
     let header = 2 * LINE + 8;
-    let text = 5 * LINE + 4;
+    let text = 6 * LINE + 4;
     let columns = picks.len().max(1) as u32;
     let mut sheet = RgbImage::from_pixel(columns * (WIDTH + 8) + 8, header + 2 * height + 12 + text, PAPER);
     write(

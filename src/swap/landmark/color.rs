@@ -32,21 +32,15 @@ fn stats(picture: &RgbImage, coverage: &GrayF32, roi: Rect) -> Option<([f32; 3],
     Some((mean.map(|m| m as f32), std))
 }
 
-/// How far the source's contrast moves to the target's (1: all the way; the spread ratio is
-/// raised to this power). Measured: 0.75 keeps enough of the source's own contrast to raise
-/// likeness on t1.jpg from 0.400 to 0.404 and in the carphone clip from 0.50 to 0.51, with the
-/// expression figures unchanged and flicker 1.03 (0.98 at 1.0; 1.08 at 0.5).
-const CONTRAST_FOLLOW: f32 = 0.75;
-
 /// Shifts and scales the covered pixels of `warped` so their colour statistics (over the pixels
 /// at least half covered) match those of `frame` over the same pixels: the mean fully, the
-/// spread part way (see [`CONTRAST_FOLLOW`]). The spread ratio is bounded so a dark or flat
-/// target cannot blow the source's contrast up or crush it.
-pub fn match_colour(warped: &mut RgbImage, frame: &RgbImage, coverage: &GrayF32, roi: Rect) {
+/// spread part way (the spread ratio raised to `contrast_follow`). The spread ratio is bounded so
+/// a dark or flat target cannot blow the source's contrast up or crush it.
+pub fn match_colour(warped: &mut RgbImage, frame: &RgbImage, coverage: &GrayF32, roi: Rect, contrast_follow: f32) {
     let (Some((ms, ss)), Some((mt, st))) = (stats(warped, coverage, roi), stats(frame, coverage, roi)) else {
         return;
     };
-    let gain = [0, 1, 2].map(|c| if ss[c] > 1.0 { (st[c] / ss[c]).clamp(0.6, 1.6).powf(CONTRAST_FOLLOW) } else { 1.0 });
+    let gain = [0, 1, 2].map(|c| if ss[c] > 1.0 { (st[c] / ss[c]).clamp(0.6, 1.6).powf(contrast_follow) } else { 1.0 });
     let w = warped.width() as usize;
     let cov = coverage.as_raw();
     let raw: &mut [u8] = warped;

@@ -7,11 +7,13 @@
 
 mod color;
 mod mesh;
+mod settings;
 
 use image::RgbImage;
 
 pub use color::{match_colour, match_light, LightPlanes};
-pub use mesh::{FaceMesh, Texture};
+pub use mesh::{FaceMesh, Texture, WarpScratch};
+pub use settings::{LandmarkSettings, DEFAULT_SHAPE_WEIGHT};
 
 use super::{source::bounds, SourceFace, SwapError, Swapper, SwapperKind};
 use crate::{
@@ -22,23 +24,12 @@ use crate::{
 const NAME: &str = "landmark";
 /// 2d106det's points up to here trace the face outline; the rest are brows, eyes, nose and mouth.
 const CONTOUR_POINTS: usize = regions::CONTOUR.end;
-/// Measured on the sample photos: 0.35 raises ArcFace similarity to the source by about 0.1 over
-/// a pure texture swap while the landmarks stay within 2% of the target's (3% on a profile).
-pub const DEFAULT_SHAPE_WEIGHT: f32 = 0.35;
 /// The shape weight under the mouth mask. Measured on t1.jpg with the mask: the target's own
 /// mouth reads as it did (mean mouth change 0.009) when the face around it keeps more of the
 /// target's shape; at 0.35 a mouth that is exactly the target's reads 0.019 off, because the
 /// landmark model reads lips from the whole face's shape (0.0: 0.014, 0.1: 0.011, 0.2: 0.012,
 /// 0.25: 0.013). Likeness costs 0.04 against the mask at full weight.
 const MOUTH_KEPT_SHAPE_WEIGHT: f32 = 0.15;
-/// The eyes' and the mouth's width follow the source by these multiples of the shape weight.
-/// Measured on t1.jpg (astronaut): eyes 0.5 and mouth 0.15 (at weight 0.35) against 0.35 for
-/// both raise likeness from 0.372 to 0.389 and keep eyes and mouth closer to the target's
-/// (0.036 → 0.035, 0.029 → 0.027): a wider source mouth on the target's lips reads as a
-/// different opening; wider-set source eyes read as the source.
-const EYE_WIDTH_SHARE: f32 = 0.5 / DEFAULT_SHAPE_WEIGHT;
-const MOUTH_WIDTH_SHARE: f32 = 0.15 / DEFAULT_SHAPE_WEIGHT;
-
 /// The landmark swapper, with frame-sized buffers reused between frames.
 #[derive(Debug)]
 pub struct LandmarkSwapper {
@@ -51,7 +42,10 @@ pub struct LandmarkSwapper {
     /// The skin coverage softened (see `mix_skin`).
     soft: GrayF32,
     light: LightPlanes,
-    shape_weight: f32,
+    mesh: WarpScratch,
+    /// Per source point, its share of the mirror image (see [`LandmarkSettings::mirror_share`]).
+    mirror_share: Vec<f32>,
+    settings: LandmarkSettings,
     /// The mouth mask is on: the shape weight is held to [`MOUTH_KEPT_SHAPE_WEIGHT`].
     mouth_kept: bool,
 }
@@ -66,7 +60,9 @@ impl Default for LandmarkSwapper {
             keep: Vec::new(),
             soft: GrayF32::new(0, 0),
             light: LightPlanes::default(),
-            shape_weight: DEFAULT_SHAPE_WEIGHT,
+            mesh: WarpScratch::default(),
+            mirror_share: Vec::new(),
+            settings: LandmarkSettings::default(),
             mouth_kept: false,
         }
     }
@@ -79,7 +75,13 @@ impl LandmarkSwapper {
 
     /// How far (0 = not at all, 1 = fully) the inner features take the source's shape.
     pub fn with_shape_weight(mut self, weight: f32) -> Self {
-        self.shape_weight = weight.clamp(0.0, 1.0);
+        self.settings.shape_weight = weight.clamp(0.0, 1.0);
+        self
+    }
+
+    /// Every setting at once (see [`LandmarkSettings`]).
+    pub fn with_settings(mut self, settings: LandmarkSettings) -> Self {
+        self.settings = settings;
         self
     }
 }
@@ -137,6 +139,62 @@ impl LandmarkSwapper {
         }
     }
 
+    /// Gives the lips the target's colour (its lipstick, or none): the warped lips' mean colour
+    /// is moved to the frame's over the same pixels, under a feathered mask of the lips as the
+    /// geometry places them. The source's lip shape and texture stay; its colour is not its
+    /// identity.
+    fn keep_lip_colour(&mut self, frame: &RgbImage, roi: Rect, size: f32) {
+        let share = self.settings.lip_colour;
+        if share <= 0.0 || self.geometry.len() < 106 {
+            return;
+        }
+        self.keep.resize(self.coverage.as_raw().len(), 0.0);
+        let (w, h) = (self.coverage.width(), self.coverage.height());
+        let Some(mut lips) = GrayF32::from_raw(w, h, std::mem::take(&mut self.keep)) else { return };
+        let stride = w as usize;
+        for y in roi.y0..roi.y1 {
+            let row = y as usize * stride;
+            lips.as_mut()[row + roi.x0 as usize..row + roi.x1 as usize].fill(0.0);
+        }
+        fill_polygon(&mut lips, &regions::polygon(&self.geometry, &regions::OUTER_MOUTH), 1.0, roi);
+        fill_polygon(&mut lips, &regions::polygon(&self.geometry, &regions::INNER_MOUTH), 0.0, roi);
+        box_blur3(&mut lips, roi, ((size / 96.0).round() as usize).max(1), &mut self.scratch);
+        let (mut sums, mut weight) = ([0.0f64; 6], 0.0f64);
+        let (mask, coverage) = (lips.as_raw(), self.coverage.as_raw());
+        let (warped, under) = (self.warped.as_raw(), frame.as_raw());
+        for y in roi.y0..roi.y1 {
+            let row = y as usize * stride;
+            for i in row + roi.x0 as usize..row + roi.x1 as usize {
+                let m = f64::from(mask[i] * coverage[i].clamp(0.0, 1.0));
+                if m <= 0.0 {
+                    continue;
+                }
+                for c in 0..3 {
+                    sums[c] += m * f64::from(warped[3 * i + c]);
+                    sums[3 + c] += m * f64::from(under[3 * i + c]);
+                }
+                weight += m;
+            }
+        }
+        if weight >= 8.0 {
+            let shift = [0, 1, 2].map(|c| (share as f64 * (sums[3 + c] - sums[c]) / weight) as f32);
+            let out: &mut [u8] = &mut self.warped;
+            for y in roi.y0..roi.y1 {
+                let row = y as usize * stride;
+                for i in row + roi.x0 as usize..row + roi.x1 as usize {
+                    let m = mask[i];
+                    if m <= 0.0 {
+                        continue;
+                    }
+                    for c in 0..3 {
+                        out[3 * i + c] = (f32::from(out[3 * i + c]) + m * shift[c]).round().clamp(0.0, 255.0) as u8;
+                    }
+                }
+            }
+        }
+        self.keep = lips.into_raw();
+    }
+
     /// Lets the target's own pixels through where the source has none to give: the eye
     /// openings (the lids follow the target, so its iris and lid line must too), and the inner
     /// mouth when the target's is open wider than the source's (no teeth to warp from a closed
@@ -155,14 +213,14 @@ impl LandmarkSwapper {
         let (target, source_expression) = (Expression::of(to), Expression::of(source.landmarks()));
         let (eyes, mouth) = match (target, source_expression) {
             (Some(t), Some(s)) => (
-                ((t.eyes - s.eyes).abs() - EYE_SLACK) / EXPRESSION_SPAN,
-                ((t.mouth - s.mouth).abs() - EXPRESSION_SLACK) / EXPRESSION_SPAN,
+                ((t.eyes - s.eyes).abs() - self.settings.eye_slack) / self.settings.expression_span,
+                ((t.mouth - s.mouth).abs() - self.settings.mouth_slack) / self.settings.expression_span,
             ),
             _ => (1.0, 1.0),
         };
         for eye in [regions::LEFT_EYE, regions::RIGHT_EYE] {
             let rim = regions::polygon(to, &eye);
-            let [length, height] = EYE_KEEP;
+            let [length, height] = self.settings.eye_keep;
             fill_polygon(&mut keep, &eye_ellipse(&rim, length, height), eyes.clamp(0.0, 1.0), roi);
         }
         let inner = regions::polygon(to, &regions::INNER_MOUTH);
@@ -180,23 +238,6 @@ impl LandmarkSwapper {
     }
 }
 
-/// The radius of the light match's blur, as a share of the face's size: large enough to keep
-/// the source's features, small enough to follow the target's light across a forehead.
-const LIGHT_RADIUS: f32 = 0.08;
-
-/// Differences of openness (target against source) below the slack keep the source's own eyes or
-/// mouth; the target's show fully once the difference is slack + span.
-const EYE_SLACK: f32 = 0.03;
-const EXPRESSION_SLACK: f32 = 0.02;
-const EXPRESSION_SPAN: f32 = 0.06;
-
-/// The target's eyes are kept over an ellipse of these shares of the eye's width (along,
-/// across): its lids and lashes, sized by the width so that a nearly closed eye keeps as much
-/// of them as an open one. Measured on t1.jpg (astronaut): 1.3 × 0.35 gives a mean eye change
-/// of 0.037 at a likeness of 0.400; 1.3 × 0.5 gives 0.035 at 0.389, and the rim grown
-/// 1.3 × 2.2 (a slit for a nearly closed eye) 0.048 at 0.373. Taller ellipses follow blinks
-/// in video more closely (eye correlation 0.88 at 0.5, 0.84 at 0.35).
-const EYE_KEEP: [f32; 2] = [1.3, 0.35];
 /// The inner mouth kept, grown about its centre (along x, along y).
 const MOUTH_KEEP_SCALE: [f32; 2] = [1.1, 1.4];
 
@@ -258,12 +299,10 @@ impl Swapper for LandmarkSwapper {
         let target_points = regions::with_forehead(to);
         let (lo, hi) = bounds(&target_points);
         let size = (hi[0] - lo[0]).max(hi[1] - lo[1]).max(1.0);
-        // Feathering scaled to the face: erode a sixty-fourth in, then a near-Gaussian edge of
-        // sigma about size/36 (three box passes). Measured on t1.jpg: more of the source's
-        // cheeks and jaw than size/16 and size/24 gave (likeness 0.367 against 0.359), and with
-        // the skin mixed in softly (`mix_skin`) no seam shows on a forehead.
-        let erode = ((size / 32.0) as usize).max(3);
-        let sigma = (size / 36.0).max(1.5);
+        // Feathering scaled to the face: eroded in, then a near-Gaussian edge (three box
+        // passes); with the skin mixed in softly (`mix_skin`) no seam shows on a forehead.
+        let erode = ((size * self.settings.erode) as usize).max(3);
+        let sigma = (size * self.settings.feather).max(1.5);
         let radius = ((0.25 + sigma * sigma).sqrt() - 0.5).round().max(1.0) as usize;
         let roi = Rect::around(lo, hi, (erode + 4 * radius + 4) as f32, fw, fh);
         if roi.is_empty() {
@@ -283,8 +322,9 @@ impl Swapper for LandmarkSwapper {
         // source aligned onto the target by a similarity), since shape carries identity too. The
         // outline, the eyes and the mouth stay exactly the target's: they are its expression.
         let source_on_target = umeyama_similarity(source.landmarks(), to);
+        let settings = self.settings;
         let shape_weight =
-            if self.mouth_kept { self.shape_weight.min(MOUTH_KEPT_SHAPE_WEIGHT) } else { self.shape_weight };
+            if self.mouth_kept { settings.shape_weight.min(MOUTH_KEPT_SHAPE_WEIGHT) } else { settings.shape_weight };
         self.geometry.clear();
         self.geometry.extend(to.iter().zip(source.landmarks()).enumerate().map(|(i, (t, s))| {
             let s = source_on_target.apply(*s);
@@ -294,7 +334,11 @@ impl Swapper for LandmarkSwapper {
                 // sit), the target's across it (how open they are: the expression).
                 Some(u) => {
                     let w = shape_weight
-                        * if regions::MOUTH_POINTS.contains(&i) { MOUTH_WIDTH_SHARE } else { EYE_WIDTH_SHARE };
+                        * if regions::MOUTH_POINTS.contains(&i) {
+                            settings.mouth_width_share
+                        } else {
+                            settings.eye_width_share
+                        };
                     let along = w.min(1.0) * (d[0] * u[0] + d[1] * u[1]);
                     [t[0] + along * u[0], t[1] + along * u[1]]
                 }
@@ -308,12 +352,22 @@ impl Swapper for LandmarkSwapper {
         if from.len() != self.geometry.len() {
             return Err(SwapError::MissingAnalysis { swapper: NAME, what: "same landmark set", role: "target" });
         }
-        let texture = mesh::Texture { picture, skin: source.skin(), points: from };
-        source.mesh().warp(texture, &self.geometry, &mut self.warped, &mut self.coverage, roi);
-        match_colour(&mut self.warped, frame, &self.coverage, roi);
-        let light_radius = ((size * LIGHT_RADIUS) as usize).max(2);
+        let share = settings.mirror_share(source.turn().ratio);
+        self.mirror_share.clear();
+        self.mirror_share.extend(source.turn().far.iter().map(|&far| if far { share } else { 0.0 }));
+        let texture = mesh::Texture {
+            picture,
+            skin: source.skin(),
+            points: from,
+            mirrored: source.mirrored_points(),
+            mirror_share: &self.mirror_share,
+        };
+        source.mesh().warp(texture, &self.geometry, &mut self.warped, &mut self.coverage, roi, &mut self.mesh);
+        match_colour(&mut self.warped, frame, &self.coverage, roi, settings.contrast_follow);
+        let light_radius = ((size * settings.light_radius) as usize).max(2);
         match_light(&mut self.warped, frame, &self.coverage, roi, light_radius, &mut self.light);
 
+        self.keep_lip_colour(frame, roi, size);
         self.mix_skin(frame, roi, ((size / 64.0) as usize).max(1));
         erode_binary(&mut self.coverage, roi, erode, &mut self.scratch);
         box_blur3(&mut self.coverage, roi, radius, &mut self.scratch);
