@@ -13,7 +13,7 @@ use faceswap::{
         box_blur3, erode_binary, gaussian_blur, gaussian_kernel, nchw_from_rgb, warp_affine_rgb, GrayF32,
         LetterboxResizer, Normalization, Point, Rect,
     },
-    swap::{FaceMesh, LandmarkSwapper, PasteBack, SourceFace, Swapper, Texture, WarpScratch},
+    swap::{FaceMesh, LandmarkSwapper, PasteBack, SourceFace, Swapper, Texture},
 };
 use image::RgbImage;
 
@@ -130,15 +130,14 @@ fn landmark_swapper(c: &mut Criterion) {
     let mut coverage = GrayF32::new(target_frame.width(), target_frame.height());
     let roi = Rect::full(target_frame.width(), target_frame.height());
     let skin = image::GrayImage::from_pixel(source_picture.width(), source_picture.height(), image::Luma([255]));
-    let points = source.landmarks.as_deref().unwrap_or_default();
-    let mirrored: Vec<_> =
-        (0..points.len()).map(|i| points[faceswap::face::regions::mirror_point(i).min(points.len() - 1)]).collect();
-    let mut scratch = WarpScratch::default();
     c.bench_function("landmark swapper: triangle warp only", |b| {
         b.iter(|| {
-            let texture = Texture { picture: &source_picture, skin: &skin, points, mirrored: &mirrored };
-            let to = target.landmarks.as_deref().unwrap_or_default();
-            mesh.warp(texture, to, &mut warped, &mut coverage, roi, &mut scratch)
+            let texture = Texture {
+                picture: &source_picture,
+                skin: &skin,
+                points: source.landmarks.as_deref().unwrap_or_default(),
+            };
+            mesh.warp(texture, target.landmarks.as_deref().unwrap_or_default(), &mut warped, &mut coverage, roi)
         })
     });
     let mut swapper = LandmarkSwapper::new();

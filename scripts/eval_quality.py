@@ -11,10 +11,11 @@ result with the engine's own models: identity to the source after the swap, eye 
 openness change, the seam at the swap's edge, and for the clips eye correlation, identity and
 flicker.
 
-Settings are chosen on the tuning set only: the astronaut and t1's people 0-2 as sources, on
-t1.jpg and the astronaut (what `examples/tune_landmark.rs` runs over). The report set is every
-other source (t1's people 3-5, the players, Yao Ming, Tom Hanks) on every target; the team
-photo is a group photo no setting was chosen on. The README reports the report set.
+Settings are chosen on the tuning set only: the astronaut, t1's people 0-2 and gdp.jpg's
+profile (player 2) as sources, on t1.jpg and the astronaut (what `examples/tune_landmark.rs`
+runs over). The report set is every other source (t1's people 3-5, gdp.jpg's players 0-1, Yao
+Ming, Tom Hanks) on every target; the team photo is a group photo no setting was chosen on. The
+README reports the report set.
 
 Usage: scripts/eval_quality.py [--out out/eval] [--swapper landmark|inswapper] [--json FILE]
 Needs a release build and what scripts/setup.sh installs (and Pillow for the contact sheet).
@@ -29,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BINARY = ROOT / "target" / "release" / "faceswap"
 MEDIA = ROOT / ".cache" / "media"
-TUNING = ["astronaut", "person-0", "person-1", "person-2"]
+TUNING = ["astronaut", "person-0", "person-1", "person-2", "gdp-2"]
 TUNING_TARGETS = ["t1.jpg", "astronaut.png"]
 TARGETS = ["t1.jpg", "astronaut.png", "gdp.jpg", "players.jpg", "yaoming.jpg"]
 GROUP_PHOTO = "players.jpg"

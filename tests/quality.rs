@@ -8,7 +8,7 @@ use faceswap::{
     engine::Engine,
     face::{regions, Analysis, FaceSelection},
     quality::compare_pictures,
-    swap::{MouthMask, SwapSettings, SwapperKind},
+    swap::{LandmarkSettings, LandmarkSwapper, MouthMask, SourceFace, SwapSettings, Swapper, SwapperKind},
 };
 
 use crate::{
@@ -43,10 +43,11 @@ fn the_targets_expression_is_kept_and_the_identity_carried() {
     }
     assert_eq!(comparison.faces.len(), 6);
     // Before this work: 0.124 and 0.043 (eyes followed the source, closed-lip smiles showed
-    // teeth) with a likeness of 0.410. Now 0.037, 0.027 and 0.404: the figures.
+    // teeth) with a likeness of 0.410. Now 0.037, 0.028 and 0.399 (0.404 before the target's lip
+    // colour was kept: the source's lip colour read as a little more of its likeness).
     assert!(comparison.mean_eye_change <= 0.04, "{comparison:?}");
     assert!(comparison.mean_mouth_change <= 0.03, "{comparison:?}");
-    assert!(comparison.mean_identity_after >= 0.40, "{comparison:?}");
+    assert!(comparison.mean_identity_after >= 0.39, "{comparison:?}");
     // The closed eyes of face 4 stay nearly closed (0.12; 0.30 before).
     let closed = comparison.faces.iter().min_by(|a, b| a.eyes_before.total_cmp(&b.eyes_before)).unwrap();
     assert!(closed.eyes_after < 0.25, "{closed:?}");
@@ -210,4 +211,96 @@ fn video_follows_the_speaker_without_flicker_and_compare_draws_sheets() {
     }
     assert!(image::open(&sheet).unwrap().height() > 6 * 192);
     let _ = Path::new(&sheet);
+}
+
+/// `t1.jpg` with `source` on every face, by a landmark swapper with `settings`.
+fn swapped_with(engine: &Engine, source: &SourceFace, settings: LandmarkSettings) -> image::RgbImage {
+    let mut picture = photo("t1.jpg");
+    let faces = engine.analyzer().unwrap().analyze(&picture, Analysis::FULL).unwrap();
+    let mut swapper = LandmarkSwapper::new().with_settings(settings);
+    for face in &faces {
+        swapper.swap(&mut picture, face, source).unwrap();
+    }
+    picture
+}
+
+#[test]
+fn compare_measures_seams_light_and_lip_colour() {
+    let engine = engine();
+    let source = engine.source_face(&photo("astronaut.png"), "astronaut", None).unwrap();
+    let original = photo("t1.jpg");
+    let swapped = swapped_t1(&engine, None);
+    let mut analyzer = engine.analyzer().unwrap();
+    let comparison = compare_pictures(&mut analyzer, source.identity(), &original, &swapped).unwrap();
+    // A hard paste of the astronaut's face into each box: the seam a viewer sees at once.
+    let astronaut = photo("astronaut.png");
+    let mut pasted = original.clone();
+    for face in &comparison.faces {
+        let [x0, y0, x1, y1] = face.bbox.map(|v| v.max(0.0) as u32);
+        let patch = image::imageops::resize(
+            &image::imageops::crop_imm(&astronaut, 190, 80, 80, 90).to_image(),
+            (x1 - x0) * 3 / 4,
+            (y1 - y0) * 3 / 4,
+            image::imageops::FilterType::Triangle,
+        );
+        image::imageops::replace(&mut pasted, &patch, i64::from(x0 + (x1 - x0) / 8), i64::from(y0 + (y1 - y0) / 8));
+    }
+    let hard = compare_pictures(&mut analyzer, source.identity(), &original, &pasted).unwrap();
+    let (seam, hard_seam) = (comparison.mean_seam.unwrap(), hard.mean_seam.unwrap());
+    eprintln!("t1.jpg seam: {seam:.2} swapped, {hard_seam:.2} pasted hard");
+    for face in &comparison.faces {
+        assert!(face.seam.is_some() && face.light_change.is_some() && face.lip_colour_change.is_some(), "{face:?}");
+    }
+    // 2.5 here; a hard paste reads several times that.
+    assert!(seam <= 3.5, "{comparison:?}");
+    assert!(hard_seam >= 1.5 * seam, "{hard:?}");
+    // The unchanged picture has no seam, no light or lip colour moved.
+    let same = compare_pictures(&mut analyzer, source.identity(), &original, &original).unwrap();
+    assert!(same.faces.iter().all(|f| f.seam.is_none() && f.light_change == Some(0.0)), "{same:?}");
+}
+
+#[test]
+fn the_targets_lip_colour_is_kept() {
+    let engine = engine();
+    let source = engine.source_face(&photo("astronaut.png"), "astronaut", None).unwrap();
+    let original = photo("t1.jpg");
+    let kept = swapped_with(&engine, &source, LandmarkSettings::default());
+    let taken = swapped_with(&engine, &source, LandmarkSettings { lip_colour: 0.0, ..LandmarkSettings::default() });
+    let mut analyzer = engine.analyzer().unwrap();
+    let lips = |result: &image::RgbImage, analyzer: &mut faceswap::face::FaceAnalyzer| {
+        let comparison = compare_pictures(analyzer, source.identity(), &original, result).unwrap();
+        let values: Vec<f32> = comparison.faces.iter().filter_map(|f| f.lip_colour_change).collect();
+        (values.iter().sum::<f32>() / values.len().max(1) as f32, comparison.mean_identity_after)
+    };
+    let ((with, identity_with), (without, identity_without)) =
+        (lips(&kept, &mut analyzer), lips(&taken, &mut analyzer));
+    eprintln!("lip colour moved {with:.1} grey levels kept, {without:.1} taken from the source (likeness {identity_with:.3} / {identity_without:.3})");
+    // 25.6 → 12.6 here: the lipstick of t1's women stays theirs.
+    assert!(with <= 0.6 * without, "{with} against {without}");
+    assert!(identity_with >= identity_without - 0.02, "{identity_with} against {identity_without}");
+}
+
+#[test]
+fn a_source_turned_away_is_named() {
+    let engine = engine();
+    // Face 2 of gdp.jpg is a profile; the astronaut is frontal.
+    let profile = engine.source_face(&photo("gdp.jpg"), "gdp.jpg", Some(2)).unwrap();
+    let frontal = engine.source_face(&photo("astronaut.png"), "astronaut", None).unwrap();
+    eprintln!("turn: profile {:.1}, astronaut {:.2}", profile.turn().ratio, frontal.turn().ratio);
+    assert!(profile.turn().is_turned_away(), "{:?}", profile.turn());
+    assert!(!frontal.turn().is_turned_away() && frontal.turn().ratio < 1.3, "{:?}", frontal.turn());
+    let out = Command::new(env!("CARGO_BIN_EXE_faceswap"))
+        .current_dir(root())
+        .env("FACESWAP_MODELS_DIR", models_dir())
+        .args(["swap", "--provenance", "none", "--source-face", "2", "--source"])
+        .arg(media("gdp.jpg"))
+        .arg("--target")
+        .arg(media("astronaut.png"))
+        .arg("--output")
+        .arg(tempfile::tempdir().unwrap().path().join("out.png"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("turned well away") && stderr.contains("frontal picture"), "{stderr}");
 }

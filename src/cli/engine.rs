@@ -397,10 +397,10 @@ impl SourceArgs {
                 face.index()
             );
         }
-        if face.turn().is_side_view() {
+        if face.turn().is_turned_away() {
             eprintln!(
-                "note: the face in {} is seen from the side (its near half {:.1} times as wide as the far \
-                 half): the landmark swapper draws the far half from the near half's mirror image, and a \
+                "note: the face in {} is turned well away from the camera (its near half {:.1} times as \
+                 wide as the far half): the landmark swapper cannot show the far half as it is, so a \
                  frontal picture gives a closer likeness",
                 self.what(),
                 face.turn().ratio

@@ -15,9 +15,7 @@ pub use emap::{read_last_initializer, Initializer};
 pub use error::SwapError;
 pub use face_map::{FaceMap, Sources, SAME_PERSON};
 pub use inswapper::{InSwapper, PIXEL_BOOST_SIDES};
-pub use landmark::{
-    match_colour, FaceMesh, LandmarkSettings, LandmarkSwapper, Texture, WarpScratch, DEFAULT_SHAPE_WEIGHT,
-};
+pub use landmark::{match_colour, FaceMesh, LandmarkSettings, LandmarkSwapper, Texture, DEFAULT_SHAPE_WEIGHT};
 pub use mouth_mask::{MouthKeeper, MouthMask};
 pub use paste_back::PasteBack;
 pub use source::{SourceFace, Turn};

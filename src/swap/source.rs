@@ -23,8 +23,6 @@ pub struct SourceFace {
     picture: RgbImage,
     /// The 106 landmarks and the forehead points after them, in `picture` coordinates.
     points: Vec<Point>,
-    /// Each of `points`' counterpart on the mirrored face (see [`regions::mirror_point`]).
-    mirrored: Vec<Point>,
     /// How the face is turned (see [`Turn`]).
     turn: Turn,
     /// The L2-normalised identity vector.
@@ -56,14 +54,11 @@ impl SourceFace {
         let shifted: Vec<Point> = points.iter().map(|p| [p[0] - region.x0 as f32, p[1] - region.y0 as f32]).collect();
         let mesh = FaceMesh::triangulate(&shifted);
         let skin = skin_mask(&cut, &shifted);
-        let mirrored: Vec<Point> =
-            (0..shifted.len()).map(|i| shifted.get(regions::mirror_point(i)).copied().unwrap_or(shifted[i])).collect();
-        let turn = Turn::of(&shifted, &mirrored);
+        let turn = Turn::of(landmarks);
         Ok(Self {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             picture: cut,
             points: shifted,
-            mirrored,
             turn,
             identity,
             mesh,
@@ -134,15 +129,9 @@ impl SourceFace {
         &self.points
     }
 
-    /// [`SourceFace::mesh_points`] in the mirrored face's order: the point at `i` is the
-    /// counterpart of `mesh_points()[i]` (the right eye's outer corner for the left's).
-    pub fn mirrored_points(&self) -> &[Point] {
-        &self.mirrored
-    }
-
-    /// How the face is turned: which half is seen edge-on, and how much narrower it is.
-    pub fn turn(&self) -> &Turn {
-        &self.turn
+    /// How far the face is turned away from the camera.
+    pub fn turn(&self) -> Turn {
+        self.turn
     }
 
     /// The L2-normalised identity vector (insightface's `normed_embedding`).
@@ -226,36 +215,31 @@ fn skin_mask(picture: &RgbImage, points: &[Point]) -> GrayImage {
     skin
 }
 
-/// How a face is turned left or right, read from its landmarks: how much wider its near half
-/// is than its far half (1 for a frontal face), and which points lie on the far half.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// How far a face is turned left or right, read from its 106 landmarks: how much wider its near
+/// half is than its far half (1 for a frontal face), measured from the midline (chin, nose, the
+/// lips' middles) to the outline along the eyes' axis. A turned face's far half is seen nearly
+/// edge-on: the landmark swapper can only spread its slivers (or leave them out), so likeness
+/// suffers.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Turn {
-    /// The near half's width over the far half's, measured from the midline (chin, nose, lips'
-    /// middles) to the outline along the eyes' axis.
     pub ratio: f32,
-    /// Per mesh point: it lies on the far half (the midline's points lie on neither).
-    pub far: Vec<bool>,
 }
 
-/// A face whose near half is this many times as wide as its far half is seen from the side:
-/// measured on the sample faces, three-quarter views read 1.7–2.3, the side views 4 and more.
-const SIDE_VIEW: f32 = 3.0;
+/// A face whose near half is this many times as wide as its far half is turned well away:
+/// measured on the sample faces, frontal ones read 1.05–1.2, slight turns 1.7–2.3, t1.jpg's
+/// three-quarter views 4 and 10, a profile 17.
+const TURNED_AWAY: f32 = 3.0;
 
 impl Turn {
-    /// Seen from the side rather than from the front or three-quarters.
-    pub fn is_side_view(&self) -> bool {
-        self.ratio >= SIDE_VIEW
-    }
-
-    /// The turn of a face with mesh points `points` and their mirror counterparts `mirrored`.
-    pub fn of(points: &[Point], mirrored: &[Point]) -> Self {
-        let frontal = Self { ratio: 1.0, far: vec![false; points.len()] };
-        if points.len() < 106 || mirrored.len() != points.len() {
+    /// The turn of a face with the 106 `landmarks` (frontal when they are fewer).
+    pub fn of(landmarks: &[Point]) -> Self {
+        let frontal = Self { ratio: 1.0 };
+        if landmarks.len() < 106 {
             return frontal;
         }
         let centre = |indices: &[usize]| {
             let n = indices.len() as f32;
-            indices.iter().fold([0.0, 0.0], |a, &i| [a[0] + points[i][0] / n, a[1] + points[i][1] / n])
+            indices.iter().fold([0.0, 0.0], |a, &i| [a[0] + landmarks[i][0] / n, a[1] + landmarks[i][1] / n])
         };
         let (left, right) = (centre(&regions::LEFT_EYE), centre(&regions::RIGHT_EYE));
         let (dx, dy) = (right[0] - left[0], right[1] - left[1]);
@@ -264,25 +248,21 @@ impl Turn {
             return frontal;
         }
         // Across the face, along the eyes; a point's side is where it lies against its mirror.
-        let across = |p: Point| (p[0] * dx + p[1] * dy) / length;
-        let midline = regions::MIDLINE.iter().map(|&i| across(points[i])).sum::<f32>() / regions::MIDLINE.len() as f32;
+        let across = |i: usize| (landmarks[i][0] * dx + landmarks[i][1] * dy) / length;
+        let midline = regions::MIDLINE.iter().map(|&i| across(i)).sum::<f32>() / regions::MIDLINE.len() as f32;
         let (mut widths, mut counts) = ([0.0f32; 2], [0.0f32; 2]);
-        for i in regions::CONTOUR {
-            let side = usize::from(across(points[i]) > across(mirrored[i]));
-            widths[side] += (across(points[i]) - midline).abs();
+        for i in regions::CONTOUR.filter(|&i| regions::MIRROR[i] != i) {
+            let side = usize::from(across(i) > across(regions::MIRROR[i]));
+            widths[side] += (across(i) - midline).abs();
             counts[side] += 1.0;
         }
         let [l, r] = [widths[0] / counts[0].max(1.0), widths[1] / counts[1].max(1.0)];
-        let (near_width, far_width, far_side) = if l >= r { (l, r, 1) } else { (r, l, 0) };
-        let far = points
-            .iter()
-            .zip(mirrored)
-            .map(|(p, m)| {
-                let (own, other) = (across(*p), across(*m));
-                (own - other).abs() > 1e-3 && usize::from(own > other) == far_side
-            })
-            .collect();
-        Self { ratio: near_width / far_width.max(1.0), far }
+        Self { ratio: l.max(r) / l.min(r).max(1.0) }
+    }
+
+    /// Turned well away from the camera (past three-quarters, or nearly so).
+    pub fn is_turned_away(&self) -> bool {
+        self.ratio >= TURNED_AWAY
     }
 }
 

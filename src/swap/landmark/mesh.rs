@@ -6,34 +6,13 @@ use spade::{DelaunayTriangulation, Point2, Triangulation};
 
 use crate::imaging::{Affine, GrayF32, Point, Rect};
 
-/// What a mesh warps from: the source picture, how much of each pixel is skin, the points the
-/// mesh was made on, and each point's counterpart on the mirrored face (`mirrored[i]` is where
-/// the source has the mirror image of `points[i]`: a far side seen edge-on is drawn from the
-/// near side instead).
+/// What a mesh warps from: the source picture, how much of each pixel is skin, and the points
+/// the mesh was made on.
 #[derive(Debug, Clone, Copy)]
 pub struct Texture<'a> {
     pub picture: &'a RgbImage,
     pub skin: &'a GrayImage,
     pub points: &'a [Point],
-    pub mirrored: &'a [Point],
-    /// Per point, the share of the mirror image drawn there.
-    pub mirror_share: &'a [f32],
-}
-
-/// The per-triangle maps [`FaceMesh::warp`] computes each frame, kept for their allocation.
-#[derive(Debug, Default)]
-pub struct WarpScratch {
-    triangles: Vec<Option<TriangleMaps>>,
-}
-
-/// How one target triangle is drawn: from its own source triangle, from the mirrored one, and
-/// how far each is trusted (0 for one folded over or stretched past use).
-#[derive(Debug, Clone, Copy)]
-struct TriangleMaps {
-    direct: Affine,
-    mirror: Affine,
-    direct_trust: f32,
-    mirror_trust: f32,
 }
 
 /// Triangles as indices into the landmark list.
@@ -79,47 +58,19 @@ impl FaceMesh {
     /// Warps `source` (landmarks `from`) onto the geometry `to` in `frame` coordinates: each
     /// covered pixel of `roi` gets its source colour in `warped` and how much of it is skin in
     /// `coverage` (1.0 but for hair on the forehead).
-    ///
-    /// Each point's share of the mirror image (`Texture::mirror_share`: the far half of a
-    /// turned source, seen nearly edge-on) is interpolated across each triangle, so no edge
-    /// shows where one gives way to the other; a triangle one of the two cannot draw (folded
-    /// over, or stretched past use) is drawn from the other alone.
-    pub fn warp(
-        &self,
-        source: Texture<'_>,
-        to: &[Point],
-        warped: &mut RgbImage,
-        coverage: &mut GrayF32,
-        roi: Rect,
-        scratch: &mut WarpScratch,
-    ) {
-        let Texture { picture: source, skin, points: from, mirrored, mirror_share: shares } = source;
+    pub fn warp(&self, source: Texture<'_>, to: &[Point], warped: &mut RgbImage, coverage: &mut GrayF32, roi: Rect) {
+        let Texture { picture: source, skin, points: from } = source;
         let scale = self.scale(from, to);
-        scratch.triangles.clear();
-        scratch.triangles.extend(self.triangles.iter().map(|&[a, b, c]| {
-            triangle_maps(
-                [to[a], to[b], to[c]],
-                [from[a], from[b], from[c]],
-                [mirrored[a], mirrored[b], mirrored[c]],
-                scale,
-            )
-        }));
-        let share_of = |v: usize| shares.get(v).copied().unwrap_or(0.0);
-        // A point past the source picture's edge (a forehead cut off by a tight crop) has
-        // nothing to give: the frame shows there rather than the edge's pixels smeared.
-        let (sw, sh) = (skin.width() as f32, skin.height() as f32);
-        let skin_at = |s: Point| {
-            if s[0] < -0.5 || s[1] < -0.5 || s[0] > sw - 0.5 || s[1] > sh - 0.5 {
-                return 0.0;
-            }
-            let (sx, sy) = (s[0].round().max(0.0) as u32, s[1].round().max(0.0) as u32);
-            f32::from(skin.get_pixel(sx.min(skin.width() - 1), sy.min(skin.height() - 1)).0[0]) / 255.0
-        };
-        for (&[a, b, c], maps) in self.triangles.iter().zip(&scratch.triangles) {
-            let Some(maps) = maps else { continue };
+        let (width, height) = (source.width() as f32, source.height() as f32);
+        for &[a, b, c] in &self.triangles {
             let (ta, tb, tc) = (to[a], to[b], to[c]);
-            let (sa, sb, sc) = (share_of(a), share_of(b), share_of(c));
             let area = edge(ta, tb, tc);
+            if area.abs() < 1e-3 {
+                continue;
+            }
+            let Some((source_from_frame, trust)) = drawable([ta, tb, tc], [from[a], from[b], from[c]], scale) else {
+                continue;
+            };
             let lo = [ta[0].min(tb[0]).min(tc[0]), ta[1].min(tb[1]).min(tc[1])];
             let hi = [ta[0].max(tb[0]).max(tc[0]), ta[1].max(tb[1]).max(tc[1])];
             let bounds = Rect::around(lo, hi, 0.0, roi.x1, roi.y1);
@@ -132,61 +83,37 @@ impl FaceMesh {
                     if w0 < -1e-4 || w1 < -1e-4 || w2 < -1e-4 {
                         continue;
                     }
-                    // The mirror's share, continuous across triangles; all or nothing only
-                    // where one of the two cannot draw this triangle.
-                    let k = if maps.mirror_trust <= 0.0 {
-                        0.0
-                    } else if maps.direct_trust <= 0.0 {
-                        1.0
-                    } else {
-                        (w0 * sa + w1 * sb + w2 * sc).clamp(0.0, 1.0)
-                    };
+                    let s = source_from_frame.apply(p);
+                    // A point past the source picture's edge (a forehead cut off by a tight
+                    // crop) has nothing to give: the frame shows there, not the edge smeared.
+                    if s[0] < -0.5 || s[1] < -0.5 || s[0] > width - 0.5 || s[1] > height - 0.5 {
+                        continue;
+                    }
+                    let (sx, sy) = (s[0].round().max(0.0) as u32, s[1].round().max(0.0) as u32);
+                    let skin =
+                        f32::from(skin.get_pixel(sx.min(skin.width() - 1), sy.min(skin.height() - 1)).0[0]) / 255.0;
                     // The source's own colour, hair included: how much of it is skin goes in
                     // `coverage`, and the frame is mixed in later, softly (see `mix_skin`).
-                    let (ds, ms) = (maps.direct.apply(p), maps.mirror.apply(p));
-                    let (colour, skin) = if k <= 0.0 {
-                        (sample_bilinear(source, ds), maps.direct_trust * skin_at(ds))
-                    } else if k >= 1.0 {
-                        (sample_bilinear(source, ms), maps.mirror_trust * skin_at(ms))
-                    } else {
-                        let (d, m) = (sample_bilinear(source, ds), sample_bilinear(source, ms));
-                        let colour =
-                            [0, 1, 2].map(|i| (f32::from(d[i]) * (1.0 - k) + f32::from(m[i]) * k).round() as u8);
-                        (colour, (1.0 - k) * maps.direct_trust * skin_at(ds) + k * maps.mirror_trust * skin_at(ms))
-                    };
-                    warped.put_pixel(x, y, image::Rgb(colour));
-                    coverage.put_pixel(x, y, image::Luma([skin]));
+                    warped.put_pixel(x, y, image::Rgb(sample_bilinear(source, s)));
+                    coverage.put_pixel(x, y, image::Luma([skin * trust]));
                 }
             }
         }
     }
 }
 
-/// The maps of the target triangle `to` from its source triangle `from` and from the mirrored
-/// one, or `None` when the target triangle is degenerate or neither can draw it.
-fn triangle_maps(to: [Point; 3], from: [Point; 3], mirrored: [Point; 3], scale: f64) -> Option<TriangleMaps> {
-    let area = edge(to[0], to[1], to[2]);
-    if area.abs() < 1e-3 {
+/// The map of target triangle `to` from source triangle `from` and how far it is trusted, if it
+/// can draw it at all. A triangle turned over (its corners in the other order than on the source)
+/// is the far side of a turned head folding over the near side: it is left out. A sliver of the
+/// source spread over a wide triangle (the far side of a turned source face) would paint streaks
+/// of whatever lines its edge: it fades out with its stretch, and the target's own face shows.
+fn drawable(to: [Point; 3], from: [Point; 3], scale: f64) -> Option<(Affine, f32)> {
+    let source_from_frame = affine_from_triangles(to, from)?;
+    if edge(to[0], to[1], to[2]).signum() != edge(from[0], from[1], from[2]).signum() {
         return None;
     }
-    // A triangle turned over (its corners in the other order than on the source) is the far
-    // side of a turned head folding over the near side: it cannot be drawn from. The mirrored
-    // triangle is drawn reflected, so its corners go the other way round.
-    let map = |source: [Point; 3], reflected: bool| {
-        let affine = affine_from_triangles(to, source)?;
-        let sign = edge(source[0], source[1], source[2]).signum();
-        let upright = if reflected { sign != area.signum() } else { sign == area.signum() };
-        // A sliver of the source spread over a wide triangle would paint streaks of whatever
-        // lines its edge: it fades out, and the target's own face shows there.
-        let trust = if upright { stretch_trust(magnification(&affine) / scale) } else { 0.0 };
-        Some((affine, trust))
-    };
-    let (direct, direct_trust) = map(from, false)?;
-    let (mirror, mirror_trust) = map(mirrored, true).unwrap_or((direct, 0.0));
-    if direct_trust <= 0.0 && mirror_trust <= 0.0 {
-        return None;
-    }
-    Some(TriangleMaps { direct, mirror, direct_trust, mirror_trust })
+    let trust = stretch_trust(magnification(&source_from_frame) / scale);
+    (trust > 0.0).then_some((source_from_frame, trust))
 }
 
 /// How far the triangle whose frame-to-source map is `source_from_frame` stretches the source
@@ -286,11 +213,10 @@ mod tests {
         let (mut warped, mut coverage) = (RgbImage::new(20, 20), GrayF32::new(20, 20));
         // Mirrored: the far side of a turned head folding over the near side.
         let to = vec![[17.0, 2.0], [2.0, 2.0], [17.0, 17.0]];
-        let none = vec![[0.0, 0.0]; from.len()];
-        let texture = Texture { picture: &source, skin: &skin, points: &from, mirrored: &none, mirror_share: &[] };
-        mesh.warp(texture, &to, &mut warped, &mut coverage, Rect::full(20, 20), &mut WarpScratch::default());
+        let texture = Texture { picture: &source, skin: &skin, points: &from };
+        mesh.warp(texture, &to, &mut warped, &mut coverage, Rect::full(20, 20));
         assert!(coverage.pixels().all(|p| p.0[0] == 0.0), "nothing drawn from a folded triangle");
-        mesh.warp(texture, &from, &mut warped, &mut coverage, Rect::full(20, 20), &mut WarpScratch::default());
+        mesh.warp(texture, &from, &mut warped, &mut coverage, Rect::full(20, 20));
         assert!(coverage.pixels().any(|p| p.0[0] == 1.0));
     }
 
@@ -304,42 +230,25 @@ mod tests {
         let to = vec![[2.0, 2.0], [17.0, 2.0], [2.0, 17.0], [2.0, 20.0], [30.0, 20.0], [16.0, 38.0]];
         let mesh = FaceMesh { triangles: vec![[0, 1, 2], [3, 4, 5]] };
         let (mut warped, mut coverage) = (RgbImage::new(40, 40), GrayF32::new(40, 40));
-        let none = vec![[0.0, 0.0]; from.len()];
-        let texture = Texture { picture: &source, skin: &skin, points: &from, mirrored: &none, mirror_share: &[] };
-        mesh.warp(texture, &to, &mut warped, &mut coverage, Rect::full(40, 40), &mut WarpScratch::default());
+        let texture = Texture { picture: &source, skin: &skin, points: &from };
+        mesh.warp(texture, &to, &mut warped, &mut coverage, Rect::full(40, 40));
         assert_eq!(coverage.get_pixel(5, 5).0[0], 1.0, "the wide triangle is drawn");
         assert_eq!(coverage.get_pixel(16, 28).0[0], 0.0, "the stretched sliver is not");
     }
 
     #[test]
-    fn a_far_side_seen_edge_on_is_drawn_from_its_mirror_image() {
-        // Left half red and wide, right half blue and a sliver: the far side of a turned face.
-        let source =
-            RgbImage::from_fn(
-                40,
-                40,
-                |x, _| if x < 30 { image::Rgb([200, 10, 10]) } else { image::Rgb([10, 10, 200]) },
-            );
-        let skin = GrayImage::from_pixel(40, 40, image::Luma([255]));
-        let from = vec![[2.0, 2.0], [28.0, 2.0], [28.0, 30.0], [31.0, 2.0], [31.0, 30.0]];
-        // Points 0 and 3 mirror each other, and 2 and 4; 1 is on the midline. The far half's
-        // points (3, 4) take the mirror image fully.
-        let mirrored = vec![from[3], from[1], from[4], from[0], from[2]];
-        let share = [0.0, 0.0, 0.0, 1.0, 1.0];
-        // On the target both halves are as wide.
-        let to = vec![[2.0, 2.0], [20.0, 2.0], [20.0, 30.0], [38.0, 2.0], [38.0, 30.0]];
-        let mesh = FaceMesh { triangles: vec![[0, 1, 2], [1, 3, 4], [1, 4, 2]] };
-        let (mut warped, mut coverage) = (RgbImage::new(40, 40), GrayF32::new(40, 40));
-        let texture =
-            Texture { picture: &source, skin: &skin, points: &from, mirrored: &mirrored, mirror_share: &share };
-        mesh.warp(texture, &to, &mut warped, &mut coverage, Rect::full(40, 40), &mut WarpScratch::default());
-        // Near the far edge, the near half's colour; towards the midline, fading into its own.
-        let right = warped.get_pixel(37, 15).0;
-        assert!(right[0] > 170 && right[2] < 40, "the far half takes the near half's colour: {right:?}");
-        assert!(coverage.get_pixel(37, 15).0[0] > 0.9);
-        let middle = warped.get_pixel(29, 20).0;
-        assert!(middle[0] > 20 && middle[2] > 20, "a blend between the two by the midline: {middle:?}");
-        assert_eq!(warped.get_pixel(17, 10).0, [200, 10, 10], "the near half is its own");
+    fn nothing_is_drawn_from_past_the_source_pictures_edge() {
+        let source = RgbImage::from_pixel(20, 20, image::Rgb([200, 10, 10]));
+        let skin = GrayImage::from_pixel(20, 20, image::Luma([255]));
+        // The triangle's top corners lie above the picture (a forehead cut off by the crop).
+        let from = vec![[2.0, -10.0], [17.0, -10.0], [10.0, 17.0]];
+        let to = vec![[2.0, 2.0], [17.0, 2.0], [10.0, 29.0]];
+        let mesh = FaceMesh { triangles: vec![[0, 1, 2]] };
+        let (mut warped, mut coverage) = (RgbImage::new(20, 30), GrayF32::new(20, 30));
+        let texture = Texture { picture: &source, skin: &skin, points: &from };
+        mesh.warp(texture, &to, &mut warped, &mut coverage, Rect::full(20, 30));
+        assert_eq!(coverage.get_pixel(10, 4).0[0], 0.0, "above the picture");
+        assert_eq!(coverage.get_pixel(10, 25).0[0], 1.0, "inside it");
     }
 
     #[test]
@@ -357,9 +266,8 @@ mod tests {
         let mut warped = RgbImage::new(20, 20);
         let mut coverage = GrayF32::new(20, 20);
         let skin = GrayImage::from_pixel(20, 20, image::Luma([255]));
-        let none = vec![[0.0, 0.0]; points.len()];
-        let texture = Texture { picture: &source, skin: &skin, points: &points, mirrored: &none, mirror_share: &[] };
-        mesh.warp(texture, &points, &mut warped, &mut coverage, Rect::full(20, 20), &mut WarpScratch::default());
+        let texture = Texture { picture: &source, skin: &skin, points: &points };
+        mesh.warp(texture, &points, &mut warped, &mut coverage, Rect::full(20, 20));
         assert_eq!(warped.get_pixel(10, 5), source.get_pixel(10, 5));
         assert_eq!(coverage.get_pixel(10, 5).0[0], 1.0);
         assert_eq!(coverage.get_pixel(0, 0).0[0], 0.0);

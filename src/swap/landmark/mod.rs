@@ -12,7 +12,7 @@ mod settings;
 use image::RgbImage;
 
 pub use color::{match_colour, match_light, LightPlanes};
-pub use mesh::{FaceMesh, Texture, WarpScratch};
+pub use mesh::{FaceMesh, Texture};
 pub use settings::{LandmarkSettings, DEFAULT_SHAPE_WEIGHT};
 
 use super::{source::bounds, SourceFace, SwapError, Swapper, SwapperKind};
@@ -42,9 +42,6 @@ pub struct LandmarkSwapper {
     /// The skin coverage softened (see `mix_skin`).
     soft: GrayF32,
     light: LightPlanes,
-    mesh: WarpScratch,
-    /// Per source point, its share of the mirror image (see [`LandmarkSettings::mirror_share`]).
-    mirror_share: Vec<f32>,
     settings: LandmarkSettings,
     /// The mouth mask is on: the shape weight is held to [`MOUTH_KEPT_SHAPE_WEIGHT`].
     mouth_kept: bool,
@@ -60,8 +57,6 @@ impl Default for LandmarkSwapper {
             keep: Vec::new(),
             soft: GrayF32::new(0, 0),
             light: LightPlanes::default(),
-            mesh: WarpScratch::default(),
-            mirror_share: Vec::new(),
             settings: LandmarkSettings::default(),
             mouth_kept: false,
         }
@@ -144,8 +139,9 @@ impl LandmarkSwapper {
     /// geometry places them. The source's lip shape and texture stay; its colour is not its
     /// identity.
     fn keep_lip_colour(&mut self, frame: &RgbImage, roi: Rect, size: f32) {
+        // Under the mouth mask the target's own lips are laid back anyway.
         let share = self.settings.lip_colour;
-        if share <= 0.0 || self.geometry.len() < 106 {
+        if share <= 0.0 || self.mouth_kept || self.geometry.len() < 106 {
             return;
         }
         self.keep.resize(self.coverage.as_raw().len(), 0.0);
@@ -352,17 +348,8 @@ impl Swapper for LandmarkSwapper {
         if from.len() != self.geometry.len() {
             return Err(SwapError::MissingAnalysis { swapper: NAME, what: "same landmark set", role: "target" });
         }
-        let share = settings.mirror_share(source.turn().ratio);
-        self.mirror_share.clear();
-        self.mirror_share.extend(source.turn().far.iter().map(|&far| if far { share } else { 0.0 }));
-        let texture = mesh::Texture {
-            picture,
-            skin: source.skin(),
-            points: from,
-            mirrored: source.mirrored_points(),
-            mirror_share: &self.mirror_share,
-        };
-        source.mesh().warp(texture, &self.geometry, &mut self.warped, &mut self.coverage, roi, &mut self.mesh);
+        let texture = mesh::Texture { picture, skin: source.skin(), points: from };
+        source.mesh().warp(texture, &self.geometry, &mut self.warped, &mut self.coverage, roi);
         match_colour(&mut self.warped, frame, &self.coverage, roi, settings.contrast_follow);
         let light_radius = ((size * settings.light_radius) as usize).max(2);
         match_light(&mut self.warped, frame, &self.coverage, roi, light_radius, &mut self.light);
