@@ -56,10 +56,16 @@ fn print_face(n: usize, f: &FaceFigures) -> std::io::Result<()> {
         f.mouth_after,
         f.drift * 100.0
     )?;
-    if let (Some(seam), Some(light), Some(lips)) = (f.seam, f.light_change, f.lip_colour_change) {
-        outln!(
-            "        seam {seam:.2} grey levels/px  light moved {light:.1}  lip colour moved {lips:.1} grey levels"
-        )?;
+    let figures: Vec<String> = [
+        f.seam.map(|s| format!("seam {s:.2} grey levels/px")),
+        f.light_change.map(|l| format!("light moved {l:.1} grey levels")),
+        f.lip_colour_change.map(|l| format!("lip colour moved {l:.1}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !figures.is_empty() {
+        outln!("        {}", figures.join("  "))?;
     }
     Ok(())
 }
