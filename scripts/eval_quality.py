@@ -18,7 +18,7 @@ Ming, Tom Hanks) on every target; the team photo is a group photo no setting was
 README reports the report set.
 
 Usage: scripts/eval_quality.py [--out out/eval] [--swapper landmark|inswapper] [--json FILE]
-Needs a release build and what scripts/setup.sh installs (and Pillow for the contact sheet).
+Needs a release build, what scripts/setup.sh installs, and Pillow (pip install pillow).
 """
 
 import argparse
@@ -98,7 +98,10 @@ def prepare(out):
     run(["map-faces", MEDIA / "gdp.jpg", "--out", players, "--overwrite"])
     sources.update({f"gdp-{i}": players / f"person-{i}.png" for i in range(3)})
     # insightface's crop is the aligned 112x112 face itself: a border lets the detector see it.
-    from PIL import Image, ImageOps
+    try:
+        from PIL import Image, ImageOps
+    except ImportError:
+        sys.exit("error: the evaluation needs Pillow for its pictures: pip install pillow")
     hanks = out / "hanks.png"
     ImageOps.expand(Image.open(MEDIA / "Tom_Hanks_54745.png").convert("RGB"), border=56, fill=(128, 128, 128)).save(hanks)
     sources["hanks"] = hanks
