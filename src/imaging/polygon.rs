@@ -8,9 +8,7 @@ pub fn fill_polygon(mask: &mut GrayF32, polygon: &[Point], value: f32, roi: Rect
     if polygon.len() < 3 {
         return;
     }
-    let (lo, hi) = polygon.iter().fold(([f32::MAX; 2], [f32::MIN; 2]), |(lo, hi), p| {
-        ([lo[0].min(p[0]), lo[1].min(p[1])], [hi[0].max(p[0]), hi[1].max(p[1])])
-    });
+    let (lo, hi) = super::bounds(polygon);
     let bounds = Rect::around(lo, hi, 1.0, mask.width(), mask.height());
     let (x0, x1) = (bounds.x0.max(roi.x0), bounds.x1.min(roi.x1));
     let width = mask.width() as usize;

@@ -1,4 +1,13 @@
-//! Integer pixel rectangles (regions of interest).
+//! Integer pixel rectangles (regions of interest), and the float bounds of points.
+
+use super::Point;
+
+/// The bounding box of `points`: (min, max); inverted (MAX, MIN) when there are none.
+pub fn bounds(points: &[Point]) -> ([f32; 2], [f32; 2]) {
+    points.iter().fold(([f32::MAX; 2], [f32::MIN; 2]), |(lo, hi), p| {
+        ([lo[0].min(p[0]), lo[1].min(p[1])], [hi[0].max(p[0]), hi[1].max(p[1])])
+    })
+}
 
 /// A rectangle of pixels: `x0..x1` by `y0..y1`, half-open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

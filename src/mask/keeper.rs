@@ -8,7 +8,7 @@ use image::RgbImage;
 use super::{FaceParser, MaskSettings, Occluder};
 use crate::{
     face::{umeyama_similarity, Face, ARCFACE_128_FRACTIONS},
-    imaging::{warp_affine_gray, warp_affine_rgb_replicate, Affine, GrayF32, Point, Rect},
+    imaging::{bounds, warp_affine_gray, warp_affine_rgb_replicate, Affine, GrayF32, Point, Rect},
     runtime::RuntimeError,
 };
 
@@ -145,8 +145,7 @@ fn footprint(crop_from_frame: &Affine, (fw, fh): (u32, u32)) -> Option<Rect> {
     let frame_from_crop = crop_from_frame.inverse();
     let s = MASK_SIZE as f32;
     let corners = [[0.0, 0.0], [s, 0.0], [0.0, s], [s, s]].map(|p| frame_from_crop.apply(p));
-    let lo = corners.iter().fold([f32::MAX; 2], |a, p| [a[0].min(p[0]), a[1].min(p[1])]);
-    let hi = corners.iter().fold([f32::MIN; 2], |a, p| [a[0].max(p[0]), a[1].max(p[1])]);
+    let (lo, hi) = bounds(&corners);
     let area = Rect::around(lo, hi, 1.0, fw, fh);
     (!area.is_empty()).then_some(area)
 }

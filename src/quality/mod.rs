@@ -99,6 +99,11 @@ fn size_mismatch((original_w, original_h): (u32, u32), (result_w, result_h): (u3
     CompareError::SizeMismatch { original_w, original_h, result_w, result_h }
 }
 
+/// A pixel's grey level (ITU-R BT.601 weights), for the figures measured in grey levels.
+pub(crate) fn grey(p: &[u8]) -> f32 {
+    0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2])
+}
+
 /// Cosine of two L2-normalised vectors.
 pub(crate) fn cosine(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()

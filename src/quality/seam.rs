@@ -9,6 +9,7 @@
 
 use image::RgbImage;
 
+use super::grey;
 use crate::{
     face::Face,
     imaging::{box_blur3, GrayF32, Rect},
@@ -17,10 +18,6 @@ use crate::{
 /// A pixel is changed when the blurred change there is above this many grey levels: above the
 /// invisible watermark (1–2 levels) and lossless rounding, below any face a swapper pastes.
 const CHANGED: f32 = 3.0;
-
-fn grey(p: &[u8]) -> f32 {
-    0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2])
-}
 
 /// The seam around `face` (found in `original`) in `result`, in grey levels per pixel; `None`
 /// when the swap changed nothing there or changed all of the region around the face.

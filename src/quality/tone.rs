@@ -4,19 +4,14 @@
 
 use image::RgbImage;
 
+use super::grey;
 use crate::{
     face::regions,
-    imaging::{box_blur3, fill_polygon, GrayF32, Point, Rect},
+    imaging::{bounds, box_blur3, fill_polygon, GrayF32, Point, Rect},
 };
 
-fn grey(p: &[u8]) -> f32 {
-    0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2])
-}
-
 fn region_of(points: &[Point], size: f32, width: u32, height: u32) -> Rect {
-    let (lo, hi) = points.iter().fold(([f32::MAX; 2], [f32::MIN; 2]), |(lo, hi), p| {
-        ([lo[0].min(p[0]), lo[1].min(p[1])], [hi[0].max(p[0]), hi[1].max(p[1])])
-    });
+    let (lo, hi) = bounds(points);
     Rect::around(lo, hi, size * 0.1, width, height)
 }
 
@@ -30,12 +25,8 @@ pub fn light_change(original: &RgbImage, result: &RgbImage, landmarks: &[Point])
     }
     let (w, h) = original.dimensions();
     let hull = regions::convex_hull(&landmarks[..106]);
-    let size = {
-        let (lo, hi) = hull.iter().fold(([f32::MAX; 2], [f32::MIN; 2]), |(lo, hi), p| {
-            ([lo[0].min(p[0]), lo[1].min(p[1])], [hi[0].max(p[0]), hi[1].max(p[1])])
-        });
-        (hi[0] - lo[0]).max(hi[1] - lo[1])
-    };
+    let (lo, hi) = bounds(&hull);
+    let size = (hi[0] - lo[0]).max(hi[1] - lo[1]);
     let roi = region_of(&hull, size, w, h);
     if roi.width() < 4 || roi.height() < 4 {
         return None;

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     face::{regions, Face},
-    imaging::{blend_masked, box_blur3, fill_polygon, GrayF32, Point, Rect},
+    imaging::{blend_masked, bounds, box_blur3, fill_polygon, GrayF32, Point, Rect},
 };
 
 /// How the mouth mask is shaped.
@@ -71,9 +71,7 @@ impl MouthKeeper {
             ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt()
         };
         let radius = ((width * shape.feather / 2.0).round() as usize).max(1);
-        let (lo, hi) = outline.iter().fold(([f32::MAX; 2], [f32::MIN; 2]), |(lo, hi), p| {
-            ([lo[0].min(p[0]), lo[1].min(p[1])], [hi[0].max(p[0]), hi[1].max(p[1])])
-        });
+        let (lo, hi) = bounds(&outline);
         let (fw, fh) = frame.dimensions();
         let roi = Rect::around(lo, hi, (4 * radius + 2) as f32, fw, fh);
         if roi.is_empty() {

@@ -7,8 +7,8 @@
 use image::RgbImage;
 
 use crate::imaging::{
-    blend_masked, erode_square, gaussian_blur, gaussian_kernel, warp_affine_gray, warp_affine_rgb, Affine, GrayF32,
-    Rect,
+    blend_masked, bounds, erode_square, gaussian_blur, gaussian_kernel, warp_affine_gray, warp_affine_rgb, Affine,
+    GrayF32, Rect,
 };
 
 /// Paste-back with its frame-sized buffers, reused while the frame size stays the same.
@@ -41,8 +41,7 @@ impl PasteBack {
         // The crop's corners in the frame bound everything the warp can touch.
         let (cw, ch) = (face.width() as f32, face.height() as f32);
         let corners = [[0.0, 0.0], [cw, 0.0], [0.0, ch], [cw, ch]].map(|p| frame_from_crop.apply(p));
-        let lo = corners.iter().fold([f32::MAX; 2], |a, p| [a[0].min(p[0]), a[1].min(p[1])]);
-        let hi = corners.iter().fold([f32::MIN; 2], |a, p| [a[0].max(p[0]), a[1].max(p[1])]);
+        let (lo, hi) = bounds(&corners);
         // A margin wider than the largest erosion and blur the footprint can call for.
         let reach = ((hi[0] - lo[0]).max(0.0) * (hi[1] - lo[1]).max(0.0)).sqrt();
         let margin = (reach / 10.0).max(10.0) + 2.0 * (reach / 20.0).max(5.0) + 4.0;

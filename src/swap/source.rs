@@ -9,7 +9,7 @@ use image::{GrayImage, RgbImage};
 use super::{FaceMesh, SwapError};
 use crate::{
     face::{regions, Face, FaceAnalyzer, FaceError, FaceSelection},
-    imaging::{fill_polygon, GrayF32, Point, Rect},
+    imaging::{bounds, fill_polygon, GrayF32, Point, Rect},
 };
 
 /// Gives each source a number, so swappers can cache what they derive from it (a latent).
@@ -264,11 +264,4 @@ impl Turn {
     pub fn is_turned_away(&self) -> bool {
         self.ratio >= TURNED_AWAY
     }
-}
-
-/// The bounding box of `points`: (min, max).
-pub(crate) fn bounds(points: &[Point]) -> ([f32; 2], [f32; 2]) {
-    points.iter().fold(([f32::MAX; 2], [f32::MIN; 2]), |(lo, hi), p| {
-        ([lo[0].min(p[0]), lo[1].min(p[1])], [hi[0].max(p[0]), hi[1].max(p[1])])
-    })
 }

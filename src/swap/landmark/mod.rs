@@ -15,10 +15,10 @@ pub use color::{match_colour, match_light, LightPlanes};
 pub use mesh::{FaceMesh, Texture};
 pub use settings::{LandmarkSettings, DEFAULT_SHAPE_WEIGHT};
 
-use super::{source::bounds, SourceFace, SwapError, Swapper, SwapperKind};
+use super::{SourceFace, SwapError, Swapper, SwapperKind};
 use crate::{
     face::{regions, umeyama_similarity, Analysis, Expression, Face},
-    imaging::{blend_masked, box_blur3, erode_binary, fill_polygon, GrayF32, Point, Rect},
+    imaging::{blend_masked, bounds, box_blur3, erode_binary, fill_polygon, GrayF32, Point, Rect},
 };
 
 const NAME: &str = "landmark";
