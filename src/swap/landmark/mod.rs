@@ -144,17 +144,31 @@ impl LandmarkSwapper {
         if share <= 0.0 || self.mouth_kept || self.geometry.len() < 106 {
             return;
         }
-        self.keep.resize(self.coverage.as_raw().len(), 0.0);
+        let outer = regions::polygon(&self.geometry, &regions::OUTER_MOUTH);
+        let radius = ((size / 96.0).round() as usize).max(1);
+        // Only about the lips: the rest of the face is none of this pass's business.
+        let (lo, hi) = bounds(&outer);
         let (w, h) = (self.coverage.width(), self.coverage.height());
+        let around = Rect::around(lo, hi, (3 * radius + 2) as f32, w, h);
+        let roi = Rect {
+            x0: around.x0.max(roi.x0),
+            y0: around.y0.max(roi.y0),
+            x1: around.x1.min(roi.x1),
+            y1: around.y1.min(roi.y1),
+        };
+        if roi.is_empty() {
+            return;
+        }
+        self.keep.resize(self.coverage.as_raw().len(), 0.0);
         let Some(mut lips) = GrayF32::from_raw(w, h, std::mem::take(&mut self.keep)) else { return };
         let stride = w as usize;
         for y in roi.y0..roi.y1 {
             let row = y as usize * stride;
             lips.as_mut()[row + roi.x0 as usize..row + roi.x1 as usize].fill(0.0);
         }
-        fill_polygon(&mut lips, &regions::polygon(&self.geometry, &regions::OUTER_MOUTH), 1.0, roi);
+        fill_polygon(&mut lips, &outer, 1.0, roi);
         fill_polygon(&mut lips, &regions::polygon(&self.geometry, &regions::INNER_MOUTH), 0.0, roi);
-        box_blur3(&mut lips, roi, ((size / 96.0).round() as usize).max(1), &mut self.scratch);
+        box_blur3(&mut lips, roi, radius, &mut self.scratch);
         let (mut sums, mut weight) = ([0.0f64; 6], 0.0f64);
         let (mask, coverage) = (lips.as_raw(), self.coverage.as_raw());
         let (warped, under) = (self.warped.as_raw(), frame.as_raw());
