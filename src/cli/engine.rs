@@ -397,15 +397,6 @@ impl SourceArgs {
                 face.index()
             );
         }
-        if face.turn().is_turned_away() {
-            eprintln!(
-                "note: the face in {} is turned well away from the camera (its near half {:.1} times as \
-                 wide as the far half): the landmark swapper cannot show the far half as it is, so a \
-                 frontal picture gives a closer likeness",
-                self.what(),
-                face.turn().ratio
-            );
-        }
     }
 
     /// The source face, analysed by `engine`.
@@ -413,7 +404,21 @@ impl SourceArgs {
         let picture = engine.load_picture(self.path()?)?;
         let face = engine.source_face(&picture, &self.what(), self.source_face)?;
         self.note(&face);
+        turned_away_note(engine, &self.what(), &face);
         Ok(face)
+    }
+}
+
+/// Says when the landmark swapper is given a source turned well away from the camera: it cannot
+/// show the far half as it is (inswapper takes only the identity, so it is not told).
+pub fn turned_away_note(engine: &Engine, what: &str, face: &faceswap::swap::SourceFace) {
+    if engine.config().swapper == SwapperKind::Landmark && face.turn().is_turned_away() {
+        eprintln!(
+            "note: the face in {what} is turned well away from the camera (its near half {:.1} times as wide \
+             as the far half): the landmark swapper cannot show the far half as it is, so a frontal picture \
+             gives a closer likeness",
+            face.turn().ratio
+        );
     }
 }
 
@@ -501,6 +506,7 @@ impl TargetFaces {
         for (source_path, reference_path) in pairs {
             let what = format!("the source {}", shown(&source_path));
             let face = engine.source_face(&engine.load_picture(&source_path)?, &what, None)?;
+            turned_away_note(engine, &what, &face);
             let reference_what = format!("the reference {}", shown(&reference_path));
             let identity = match engine.most_like(&engine.load_picture(&reference_path)?, &reference_what)? {
                 FaceSelection::MostLike(identity) => identity,

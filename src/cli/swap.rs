@@ -97,6 +97,7 @@ pub fn run(args: SwapArgs) -> Result<()> {
     let started = Instant::now();
     let source = worker.source_face(&source_picture, &args.source.what(), args.source.source_face)?;
     args.source.note(&source);
+    super::engine::turned_away_note(&engine, &args.source.what(), &source);
     let fixed = args.faces.without_reference();
     let faces = match (&reference, &reference_what) {
         (Some(picture), Some(what)) => FaceChoice::LikeReference { picture, what },
