@@ -13,14 +13,10 @@ use std::{
 use crate::{
     cluster_support::{Postgres, S3Server},
     parts::{long_clip_of, pixel_differences},
-    serve_support::{request, wait_for, Server},
+    serve_support::{form, request, wait_for, Server},
     support::{media, root},
     transcode::{ffprobe, frame_times, packets},
 };
-
-fn form(field: &str, path: &Path) -> String {
-    format!("{field}=@{}", path.display())
-}
 
 fn submit(api: &Server, video: &Path) -> String {
     let answer =

@@ -11,13 +11,9 @@ use std::{
 
 use crate::{
     hostile::playlist_naming,
-    serve_support::{request, Answer, Server},
+    serve_support::{form, request, Answer, Server},
     support::media,
 };
-
-fn form(field: &str, path: &Path) -> String {
-    format!("{field}=@{}", path.display())
-}
 
 fn submit(server: &Server, video: &Path, extra: &[&str]) -> Answer {
     let (source, input) = (form("source", &media("astronaut.png")), form("input", video));

@@ -466,15 +466,14 @@ fn a_users_own_es256_or_ed25519_certificate_signs_and_a_bad_key_is_refused() {
 #[cfg(feature = "server")]
 #[test]
 fn the_service_signs_its_pictures_and_verifies_uploads() {
-    use crate::serve_support::{request, Server};
+    use crate::serve_support::{form, request, Server};
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(&dir.path().join("data"), &[], &[]);
-    let file = |name: &str, path: &Path| format!("{name}=@{}", path.display());
     let answer = request(&[
         "-F",
-        &file("source", &media("astronaut.png")),
+        &form("source", &media("astronaut.png")),
         "-F",
-        &file("target", &media("t1.jpg")),
+        &form("target", &media("t1.jpg")),
         "-F",
         "format=jpeg",
         &server.url("/v1/swap"),
@@ -486,20 +485,20 @@ fn the_service_signs_its_pictures_and_verifies_uploads() {
     // The server's identity lives in its --data-dir.
     assert!(dir.path().join("data/provenance/signing-identity.pem").is_file());
 
-    let checked = request(&["-F", &file("file", &out), &server.url("/v1/verify")]);
+    let checked = request(&["-F", &form("file", &out), &server.url("/v1/verify")]);
     assert_eq!(checked.status, 200, "{}", String::from_utf8_lossy(&checked.body));
     let v = checked.json();
     assert_eq!(v["ai_edited"], true, "{v}");
     assert_eq!(v["c2pa"]["valid"], true, "{v}");
     assert_eq!(v["watermark"]["found"], true, "{v}");
     assert_eq!(v["path"], "served.jpg");
-    let clean = request(&["-F", &file("file", &media("carphone.mp4")), &server.url("/v1/verify")]).json();
+    let clean = request(&["-F", &form("file", &media("carphone.mp4")), &server.url("/v1/verify")]).json();
     assert_eq!(clean["ai_edited"], false, "{clean}");
     assert_eq!(clean["watermark"]["found"], false, "{clean}");
 
     let garbage = dir.path().join("garbage.bin");
     std::fs::write(&garbage, b"nothing anyone can read").unwrap();
-    let refused = request(&["-F", &file("file", &garbage), &server.url("/v1/verify")]);
+    let refused = request(&["-F", &form("file", &garbage), &server.url("/v1/verify")]);
     refused.problem(415);
     let missing = request(&["-F", "other=1", &server.url("/v1/verify")]);
     missing.problem(400);
@@ -512,16 +511,15 @@ fn the_service_signs_its_pictures_and_verifies_uploads() {
 fn video_jobs_come_back_signed_and_a_webm_result_has_its_manifest_beside_it() {
     use std::time::Duration;
 
-    use crate::serve_support::{request, wait_for, Server};
+    use crate::serve_support::{form, request, wait_for, Server};
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(&dir.path().join("data"), &[], &[]);
-    let file = |name: &str, path: &Path| format!("{name}=@{}", path.display());
     for container in ["mp4", "webm"] {
         let answer = request(&[
             "-F",
-            &file("source", &media("astronaut.png")),
+            &form("source", &media("astronaut.png")),
             "-F",
-            &file("input", &media("carphone.mp4")),
+            &form("input", &media("carphone.mp4")),
             "-F",
             &format!("container={container}"),
             &server.url("/v1/jobs"),

@@ -18,14 +18,10 @@ use crate::{
     hardening::picture_bomb,
     model_server::{Behaviour, ModelServer},
     models::{models_copy, valid},
-    serve_support::{curl, python_client, request, wait_for, Answer, Server},
+    serve_support::{curl, form, python_client, request, wait_for, Answer, Server},
     support::{analyzer, distance, long_clip, media, models_dir, root},
     transcode::{clip_with_sound, frame_times, packets},
 };
-
-fn form(field: &str, path: &Path) -> String {
-    format!("{field}=@{}", path.display())
-}
 
 /// The face in `faces` nearest to `like`.
 fn nearest<'f>(faces: &'f [Face], like: &Face) -> &'f Face {

@@ -112,6 +112,11 @@ fn signal(child: &Child, name: &str) {
 }
 
 /// curl with `args`; the output has the response head (-D -) then the body in stdout.
+/// A curl `-F` field that uploads the file at `path` as `field`.
+pub fn form(field: &str, path: &Path) -> String {
+    format!("{field}=@{}", path.display())
+}
+
 pub fn curl(args: &[&str]) -> Output {
     Command::new("curl").args(["-sS", "--max-time", "120"]).args(args).output().expect("curl runs")
 }
