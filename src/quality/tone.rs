@@ -15,6 +15,11 @@ fn region_of(points: &[Point], size: f32, width: u32, height: u32) -> Rect {
     Rect::around(lo, hi, size * 0.1, width, height)
 }
 
+/// `points` in the coordinates of `roi`'s own plane.
+fn shifted(points: &[Point], roi: Rect) -> Vec<Point> {
+    points.iter().map(|p| [p[0] - roi.x0 as f32, p[1] - roi.y0 as f32]).collect()
+}
+
 /// How far the result's light moved from the original's over the face (outline and brows, as
 /// the 106 `landmarks` of the original mark them): the mean absolute difference, in grey
 /// levels, of the two pictures' grey blurred at a tenth of the face's size. The source's own
@@ -31,29 +36,26 @@ pub fn light_change(original: &RgbImage, result: &RgbImage, landmarks: &[Point])
     if roi.width() < 4 || roi.height() < 4 {
         return None;
     }
+    // Planes of the face's region only, the polygon moved into their coordinates.
+    let (rw, rh) = (roi.width(), roi.height());
     let plane = |picture: &RgbImage| {
-        let mut plane = GrayF32::new(w, h);
-        for y in roi.y0..roi.y1 {
-            for x in roi.x0..roi.x1 {
-                let i = 3 * (y as usize * w as usize + x as usize);
-                plane.put_pixel(x, y, image::Luma([grey(&picture.as_raw()[i..i + 3])]));
-            }
-        }
-        plane
+        GrayF32::from_fn(rw, rh, |x, y| {
+            let i = 3 * ((y + roi.y0) as usize * w as usize + (x + roi.x0) as usize);
+            image::Luma([grey(&picture.as_raw()[i..i + 3])])
+        })
     };
     let (mut before, mut after, mut scratch) = (plane(original), plane(result), Vec::new());
     let radius = ((size / 10.0 / 1.7) as usize).max(1);
-    box_blur3(&mut before, roi, radius, &mut scratch);
-    box_blur3(&mut after, roi, radius, &mut scratch);
-    let mut inside = GrayF32::new(w, h);
-    fill_polygon(&mut inside, &hull, 1.0, roi);
+    let local = Rect::full(rw, rh);
+    box_blur3(&mut before, local, radius, &mut scratch);
+    box_blur3(&mut after, local, radius, &mut scratch);
+    let mut inside = GrayF32::new(rw, rh);
+    fill_polygon(&mut inside, &shifted(&hull, roi), 1.0, local);
     let (mut sum, mut n) = (0.0f64, 0u64);
-    for y in roi.y0..roi.y1 {
-        for x in roi.x0..roi.x1 {
-            if inside.get_pixel(x, y).0[0] > 0.5 {
-                sum += f64::from((after.get_pixel(x, y).0[0] - before.get_pixel(x, y).0[0]).abs());
-                n += 1;
-            }
+    for ((b, a), m) in before.as_raw().iter().zip(after.as_raw()).zip(inside.as_raw()) {
+        if *m > 0.5 {
+            sum += f64::from((a - b).abs());
+            n += 1;
         }
     }
     (n > 16).then(|| (sum / n as f64) as f32)
@@ -69,22 +71,21 @@ pub fn lip_colour_change(original: &RgbImage, result: &RgbImage, landmarks: &[Po
     let outer = regions::polygon(landmarks, &regions::OUTER_MOUTH);
     let inner = regions::polygon(landmarks, &regions::INNER_MOUTH);
     let roi = region_of(&outer, 2.0, w, h);
-    let mut lips = GrayF32::new(w, h);
-    fill_polygon(&mut lips, &outer, 1.0, roi);
-    fill_polygon(&mut lips, &inner, 0.0, roi);
+    let local = Rect::full(roi.width(), roi.height());
+    let mut lips = GrayF32::new(roi.width(), roi.height());
+    fill_polygon(&mut lips, &shifted(&outer, roi), 1.0, local);
+    fill_polygon(&mut lips, &shifted(&inner, roi), 0.0, local);
     let (mut a, mut b, mut n) = ([0.0f64; 3], [0.0f64; 3], 0u64);
-    for y in roi.y0..roi.y1 {
-        for x in roi.x0..roi.x1 {
-            if lips.get_pixel(x, y).0[0] < 0.5 {
-                continue;
-            }
-            let (p, q) = (original.get_pixel(x, y).0, result.get_pixel(x, y).0);
-            for c in 0..3 {
-                a[c] += f64::from(p[c]);
-                b[c] += f64::from(q[c]);
-            }
-            n += 1;
+    for (x, y, m) in lips.enumerate_pixels() {
+        if m.0[0] < 0.5 {
+            continue;
         }
+        let (p, q) = (original.get_pixel(x + roi.x0, y + roi.y0).0, result.get_pixel(x + roi.x0, y + roi.y0).0);
+        for c in 0..3 {
+            a[c] += f64::from(p[c]);
+            b[c] += f64::from(q[c]);
+        }
+        n += 1;
     }
     if n < 8 {
         return None;
