@@ -37,10 +37,10 @@ GROUP_PHOTO = "players.jpg"
 CLIPS = ["carphone.mp4", "carphone-640.mp4"]
 
 
-def run(args, **kw):
-    out = subprocess.run([str(BINARY), *map(str, args)], cwd=ROOT, capture_output=True, text=True, **kw)
+def run(args, binary=BINARY, **kw):
+    out = subprocess.run([str(binary), *map(str, args)], cwd=ROOT, capture_output=True, text=True, **kw)
     if out.returncode != 0:
-        sys.exit(f"error: faceswap {' '.join(map(str, args))}: {out.stderr.strip()}")
+        sys.exit(f"error: {binary} {' '.join(map(str, args))}: {out.stderr.strip()}")
     return out.stdout
 
 
@@ -116,7 +116,13 @@ def main():
     parser.add_argument("--out", default=str(ROOT / "out" / "eval"))
     parser.add_argument("--swapper", default="landmark", choices=["landmark", "inswapper"])
     parser.add_argument("--json")
+    # Another build's swapper measured on the same faces by this build's own figures (an
+    # earlier commit, to see what a change did): it runs `swap` and `transcode` only.
+    parser.add_argument("--swap-binary", default=str(BINARY))
     args = parser.parse_args()
+    swap_binary = Path(args.swap_binary)
+    if not swap_binary.is_file():
+        sys.exit(f"error: --swap-binary {swap_binary}: no such file; build it first (cargo build --release)")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     sources, clips = prepare(out)
@@ -136,7 +142,7 @@ def main():
             stem = f"{name}-on-{Path(target).stem}"
             result = out / f"{stem}.png"
             run(["swap", "--source", source, "--target", MEDIA / target, "--all-faces", "--swapper", args.swapper,
-                 "--output", result, "--overwrite"])
+                 "--output", result, "--overwrite"], binary=swap_binary)
             sheet = out / f"{stem}-sheet.jpg"
             report = compare(source, MEDIA / target, result, sheet)
             if target == "t1.jpg":
@@ -153,7 +159,7 @@ def main():
             stem = f"{name}-on-{Path(clip).stem}"
             result = out / f"{stem}.mp4"
             run(["transcode", "--source", source, "--input", path, "--swapper", args.swapper, "--output", result,
-                 "--overwrite"])
+                 "--overwrite"], binary=swap_binary)
             report = compare(source, path, result, out / f"{stem}-sheet.jpg", video=True)
             videos.append({"source": name, "clip": clip, **{k: report.get(k) for k in (
                 "mean_identity_after", "eye_correlation", "mouth_correlation", "flicker")}})

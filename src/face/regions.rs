@@ -127,6 +127,25 @@ pub fn forehead_outline(points: &[Point]) -> Vec<Point> {
     outline
 }
 
+/// How many points [`surround`] puts about a face.
+pub const SURROUND_POINTS: usize = 16;
+/// [`surround`]'s circle: this many times the farthest point's distance from the centre.
+const SURROUND_RADIUS: f32 = 1.3;
+
+/// Points on a circle about `points` (their centre, [`SURROUND_RADIUS`] times the farthest
+/// one's distance), for a mesh that moves a face's outline while what is around it (hair, ears,
+/// neck, background) stretches to meet it and the circle itself stays put.
+pub fn surround(points: &[Point]) -> [Point; SURROUND_POINTS] {
+    let n = points.len().max(1) as f32;
+    let c = points.iter().fold([0.0, 0.0], |a, p| [a[0] + p[0] / n, a[1] + p[1] / n]);
+    let far = points.iter().map(|p| distance(*p, c)).fold(0.0f32, f32::max).max(1.0);
+    let r = SURROUND_RADIUS * far;
+    std::array::from_fn(|k| {
+        let t = k as f32 * std::f32::consts::TAU / SURROUND_POINTS as f32;
+        [c[0] + r * t.cos(), c[1] + r * t.sin()]
+    })
+}
+
 /// The convex hull of `points`, counter-clockwise (Andrew's monotone chain).
 pub fn convex_hull(points: &[Point]) -> Vec<Point> {
     let mut sorted = points.to_vec();
@@ -160,6 +179,15 @@ pub fn polygon(points: &[Point], indices: &[usize]) -> Vec<Point> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_surround_circles_every_point() {
+        let points = [[10.0, 10.0], [30.0, 12.0], [20.0, 40.0]];
+        let ring = surround(&points);
+        let c = [20.0, 62.0 / 3.0];
+        let far = points.iter().map(|p| distance(*p, c)).fold(0.0f32, f32::max);
+        assert!(ring.iter().all(|q| (distance(*q, c) - SURROUND_RADIUS * far).abs() < 1e-3));
+    }
 
     #[test]
     fn mirroring_twice_is_the_same_point() {

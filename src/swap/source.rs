@@ -28,6 +28,9 @@ pub struct SourceFace {
     /// The L2-normalised identity vector.
     identity: Vec<f32>,
     mesh: FaceMesh,
+    /// Triangles over the mesh points and a circle about them ([`regions::surround`]), for
+    /// moving the target's own face and its surroundings onto the swap's geometry.
+    surround_mesh: FaceMesh,
     /// How much of each pixel of `picture` is skin (255) rather than hair or hat: only the
     /// forehead is judged (by colour against the face's own skin); the rest is 255.
     skin: GrayImage,
@@ -53,6 +56,9 @@ impl SourceFace {
         let cut = image::imageops::crop_imm(picture, region.x0, region.y0, region.width(), region.height()).to_image();
         let shifted: Vec<Point> = points.iter().map(|p| [p[0] - region.x0 as f32, p[1] - region.y0 as f32]).collect();
         let mesh = FaceMesh::triangulate(&shifted);
+        let mut around = shifted.clone();
+        around.extend_from_slice(&regions::surround(&shifted));
+        let surround_mesh = FaceMesh::triangulate(&around);
         let skin = skin_mask(&cut, &shifted);
         let turn = Turn::of(landmarks);
         Ok(Self {
@@ -62,6 +68,7 @@ impl SourceFace {
             turn,
             identity,
             mesh,
+            surround_mesh,
             skin,
             face: face.clone(),
             index: 0,
@@ -147,6 +154,12 @@ impl SourceFace {
     /// The Delaunay triangles over [`SourceFace::mesh_points`].
     pub fn mesh(&self) -> &FaceMesh {
         &self.mesh
+    }
+
+    /// The triangles over [`SourceFace::mesh_points`] and the [`regions::surround`] circle
+    /// after them.
+    pub fn surround_mesh(&self) -> &FaceMesh {
+        &self.surround_mesh
     }
 
     /// The face as found in the whole source picture.

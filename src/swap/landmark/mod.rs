@@ -7,6 +7,7 @@
 
 mod color;
 mod mesh;
+mod reshape;
 mod settings;
 
 use image::RgbImage;
@@ -15,7 +16,7 @@ pub use color::{match_colour, match_light, LightPlanes};
 pub use mesh::{FaceMesh, Texture};
 pub use settings::{LandmarkSettings, DEFAULT_SHAPE_WEIGHT};
 
-use super::{SourceFace, SwapError, Swapper, SwapperKind};
+use super::{SourceFace, SwapError, Swapper, SwapperKind, Turn};
 use crate::{
     face::{regions, umeyama_similarity, Analysis, Expression, Face},
     imaging::{blend_masked, bounds, box_blur3, erode_binary, fill_polygon, GrayF32, Point, Rect},
@@ -42,6 +43,7 @@ pub struct LandmarkSwapper {
     /// The skin coverage softened (see `mix_skin`).
     soft: GrayF32,
     light: LightPlanes,
+    reshape: reshape::Reshape,
     settings: LandmarkSettings,
     /// The mouth mask is on: the shape weight is held to [`MOUTH_KEPT_SHAPE_WEIGHT`].
     mouth_kept: bool,
@@ -57,6 +59,7 @@ impl Default for LandmarkSwapper {
             keep: Vec::new(),
             soft: GrayF32::new(0, 0),
             light: LightPlanes::default(),
+            reshape: reshape::Reshape::default(),
             settings: LandmarkSettings::default(),
             mouth_kept: false,
         }
@@ -134,6 +137,45 @@ impl LandmarkSwapper {
         }
     }
 
+    /// Where the swap draws the face, in `self.geometry`: the target's landmarks with the brows
+    /// and nose pulled part way towards the source's shape (the source aligned onto the target
+    /// by a similarity), since shape carries identity too; the outline by its own share (the
+    /// face's width and jaw); the eyes and mouth mostly along their axis, so how open they are
+    /// (the expression) stays mostly the target's. The forehead points follow the target.
+    fn place_geometry(&mut self, to: &[Point], source: &SourceFace, target_points: &[Point]) {
+        let source_on_target = umeyama_similarity(source.landmarks(), to);
+        let settings = self.settings;
+        let (shape_weight, outline) = if self.mouth_kept {
+            (settings.shape_weight.min(MOUTH_KEPT_SHAPE_WEIGHT), 0.0)
+        } else {
+            // A turned target's outline is its silhouette against what is behind it: a frontal
+            // source's outline laid on it would push the far cheek out over the background.
+            // Full for a frontal target, none once its near half is three times its far half.
+            let turn = Turn::of(to).ratio;
+            (settings.shape_weight, settings.outline_share * ((6.0 - turn) / 3.0).clamp(0.0, 1.0))
+        };
+        self.geometry.clear();
+        self.geometry.extend(to.iter().zip(source.landmarks()).enumerate().map(|(i, (t, s))| {
+            let s = source_on_target.apply(*s);
+            let d = [s[0] - t[0], s[1] - t[1]];
+            match feature_axis(i, to) {
+                Some(u) => {
+                    let (w_along, w_across) = if regions::MOUTH_POINTS.contains(&i) {
+                        (settings.mouth_width_share, settings.mouth_open_share)
+                    } else {
+                        (settings.eye_width_share, settings.eye_open_share)
+                    };
+                    let along = (shape_weight * w_along).min(1.0) * (d[0] * u[0] + d[1] * u[1]);
+                    let across = (shape_weight * w_across).min(1.0) * (d[1] * u[0] - d[0] * u[1]);
+                    [t[0] + along * u[0] - across * u[1], t[1] + along * u[1] + across * u[0]]
+                }
+                None if i < CONTOUR_POINTS => [t[0] + outline * d[0], t[1] + outline * d[1]],
+                None => [t[0] + shape_weight * d[0], t[1] + shape_weight * d[1]],
+            }
+        }));
+        self.geometry.extend_from_slice(&target_points[to.len()..]);
+    }
+
     /// Gives the lips the target's colour (its lipstick, or none): the warped lips' mean colour
     /// is moved to the frame's over the same pixels, under a feathered mask of the lips as the
     /// geometry places them. The source's lip shape and texture stay; its colour is not its
@@ -209,7 +251,10 @@ impl LandmarkSwapper {
     /// openings (the lids follow the target, so its iris and lid line must too), and the inner
     /// mouth when the target's is open wider than the source's (no teeth to warp from a closed
     /// source mouth). Lowers the blend mask there, feathered.
-    fn keep_target_features(&mut self, to: &[Point], source: &SourceFace, roi: Rect, size: f32) {
+    /// `to` are the target's own landmarks; once `reshaped`, its features sit at the geometry's.
+    fn keep_target_features(&mut self, reshaped: bool, to: &[Point], source: &SourceFace, roi: Rect, size: f32) {
+        let geometry = std::mem::take(&mut self.geometry);
+        let at = if reshaped && geometry.len() >= to.len() { &geometry[..to.len()] } else { to };
         self.keep.resize(self.coverage.as_raw().len(), 0.0);
         let mut keep = GrayF32::from_raw(self.coverage.width(), self.coverage.height(), std::mem::take(&mut self.keep))
             .unwrap_or_else(|| GrayF32::new(self.coverage.width(), self.coverage.height()));
@@ -229,11 +274,11 @@ impl LandmarkSwapper {
             _ => (1.0, 1.0),
         };
         for eye in [regions::LEFT_EYE, regions::RIGHT_EYE] {
-            let rim = regions::polygon(to, &eye);
+            let rim = regions::polygon(at, &eye);
             let [length, height] = self.settings.eye_keep;
             fill_polygon(&mut keep, &eye_ellipse(&rim, length, height), eyes.clamp(0.0, 1.0), roi);
         }
-        let inner = regions::polygon(to, &regions::INNER_MOUTH);
+        let inner = regions::polygon(at, &regions::INNER_MOUTH);
         fill_polygon(&mut keep, &scaled(&inner, MOUTH_KEEP_SCALE), mouth.clamp(0.0, 1.0), roi);
         let radius = ((size / 64.0).round() as usize).max(1);
         box_blur3(&mut keep, roi, radius, &mut self.scratch);
@@ -245,6 +290,7 @@ impl LandmarkSwapper {
             }
         }
         self.keep = keep.into_raw();
+        self.geometry = geometry;
     }
 }
 
@@ -307,12 +353,26 @@ impl Swapper for LandmarkSwapper {
             self.coverage = GrayF32::new(fw, fh);
         }
         let target_points = regions::with_forehead(to);
-        let (lo, hi) = bounds(&target_points);
+        let settings = self.settings;
+        self.place_geometry(to, source, &target_points);
+        let (picture, from) = (source.picture(), source.mesh_points());
+        if from.len() != self.geometry.len() {
+            return Err(SwapError::MissingAnalysis { swapper: NAME, what: "same landmark set", role: "target" });
+        }
+        // When the outline moves, the target's face and what is around it are moved onto the
+        // geometry first: from here on the frame's face is where the source's will be drawn.
+        // (Under the mouth mask the outline stays: the target's own mouth is laid back where it
+        // was.)
+        let reshaped = self.geometry[..CONTOUR_POINTS.min(to.len())] != to[..CONTOUR_POINTS.min(to.len())];
+        if reshaped {
+            self.reshape.apply(frame, source.surround_mesh(), &target_points, &self.geometry, &mut self.coverage);
+        }
+        let (lo, hi) = bounds(&self.geometry);
         let size = (hi[0] - lo[0]).max(hi[1] - lo[1]).max(1.0);
         // Feathering scaled to the face: eroded in, then a near-Gaussian edge (three box
         // passes); with the skin mixed in softly (`mix_skin`) no seam shows on a forehead.
-        let erode = ((size * self.settings.erode) as usize).max(3);
-        let sigma = (size * self.settings.feather).max(1.5);
+        let erode = ((size * settings.erode) as usize).max(3);
+        let sigma = (size * settings.feather).max(1.5);
         let radius = ((0.25 + sigma * sigma).sqrt() - 0.5).round().max(1.0) as usize;
         let roi = Rect::around(lo, hi, (erode + 4 * radius + 4) as f32, fw, fh);
         if roi.is_empty() {
@@ -328,40 +388,6 @@ impl Swapper for LandmarkSwapper {
             let warped: &mut [u8] = &mut self.warped;
             warped[span.clone()].copy_from_slice(&frame.as_raw()[span]);
         }
-        // The target's geometry; brows and nose pulled part way towards the source's shape (the
-        // source aligned onto the target by a similarity), since shape carries identity too. The
-        // outline, the eyes and the mouth stay exactly the target's: they are its expression.
-        let source_on_target = umeyama_similarity(source.landmarks(), to);
-        let settings = self.settings;
-        let shape_weight =
-            if self.mouth_kept { settings.shape_weight.min(MOUTH_KEPT_SHAPE_WEIGHT) } else { settings.shape_weight };
-        self.geometry.clear();
-        self.geometry.extend(to.iter().zip(source.landmarks()).enumerate().map(|(i, (t, s))| {
-            let s = source_on_target.apply(*s);
-            let d = [s[0] - t[0], s[1] - t[1]];
-            match feature_axis(i, to) {
-                // Eyes and mouth: the source's shape along the feature (width, where the corners
-                // sit), the target's across it (how open they are: the expression).
-                Some(u) => {
-                    let w = shape_weight
-                        * if regions::MOUTH_POINTS.contains(&i) {
-                            settings.mouth_width_share
-                        } else {
-                            settings.eye_width_share
-                        };
-                    let along = w.min(1.0) * (d[0] * u[0] + d[1] * u[1]);
-                    [t[0] + along * u[0], t[1] + along * u[1]]
-                }
-                None if i < CONTOUR_POINTS => *t,
-                None => [t[0] + shape_weight * d[0], t[1] + shape_weight * d[1]],
-            }
-        }));
-        // The forehead points follow the target.
-        self.geometry.extend_from_slice(&target_points[to.len()..]);
-        let (picture, from) = (source.picture(), source.mesh_points());
-        if from.len() != self.geometry.len() {
-            return Err(SwapError::MissingAnalysis { swapper: NAME, what: "same landmark set", role: "target" });
-        }
         let texture = mesh::Texture { picture, skin: source.skin(), points: from };
         source.mesh().warp(texture, &self.geometry, &mut self.warped, &mut self.coverage, roi);
         match_colour(&mut self.warped, frame, &self.coverage, roi, settings.contrast_follow);
@@ -372,7 +398,7 @@ impl Swapper for LandmarkSwapper {
         self.mix_skin(frame, roi, ((size / 64.0) as usize).max(1));
         erode_binary(&mut self.coverage, roi, erode, &mut self.scratch);
         box_blur3(&mut self.coverage, roi, radius, &mut self.scratch);
-        self.keep_target_features(to, source, roi, size);
+        self.keep_target_features(reshaped, to, source, roi, size);
 
         blend_masked(frame, &self.warped, &self.coverage, 1.0, roi);
         Ok(())

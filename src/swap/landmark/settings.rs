@@ -1,9 +1,9 @@
 //! The landmark swapper's settings: what trades likeness against the target's expression and
-//! light. Most were chosen on t1.jpg with the astronaut as the source (the figures below); the
-//! lip colour on the tuning faces of `scripts/eval_quality.py` (the astronaut, t1.jpg's people
-//! 0–2 and gdp.jpg's profile) with `examples/tune_landmark.rs`, where a grid of 72 variants of
-//! the others found nothing better without giving up the target's light or expression. The
-//! evaluation reports them on faces none was chosen on.
+//! light. The first were chosen on t1.jpg with the astronaut as the source (the figures below);
+//! the lip colour, the shape weight, the outline and the eyes' and mouth's shares on the tuning
+//! faces of `scripts/eval_quality.py` (the astronaut, t1.jpg's people 0–2 and gdp.jpg's
+//! profile, on t1.jpg and the astronaut) with `examples/tune_landmark.rs`. The evaluation
+//! reports them on faces none was chosen on.
 
 use serde::Deserialize;
 
@@ -11,18 +11,38 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LandmarkSettings {
-    /// How far (0 = not at all, 1 = fully) the brows and nose take the source's shape; the
-    /// outline stays the target's. 0.35 raises ArcFace similarity to the source by about 0.1
-    /// over a pure texture swap while the landmarks stay within 2% of the target's (3% on a
-    /// profile).
+    /// How far (0 = not at all, 1 = fully) the brows and nose take the source's shape. 0.35
+    /// raises ArcFace similarity to the source by about 0.1 over a pure texture swap while the
+    /// landmarks stay within 2% of the target's. With the outline at 0.75 (below), 0.5 raises
+    /// likeness on the tuning faces from 0.341 to 0.355 (eye change 0.031 → 0.037).
     pub shape_weight: f32,
     /// The eyes' and the mouth's width follow the source by these multiples of the shape
-    /// weight (their openness stays the target's: it is the expression). Eyes 0.5 and mouth
-    /// 0.15 (at weight 0.35) against 0.35 for both raise likeness on t1.jpg from 0.372 to 0.389
-    /// and keep eyes and mouth closer to the target's (0.036 → 0.035, 0.029 → 0.027): a wider
-    /// source mouth on the target's lips reads as a different opening.
+    /// weight (capped at all the way). Eyes 0.5 and mouth 0.15 (at weight 0.35) against 0.35
+    /// for both raised likeness on t1.jpg from 0.372 to 0.389 while the outline was the
+    /// target's; with the outline following the source the mouth's full width reads better
+    /// (0.375 against 0.372 at 0.43 on the tuning faces, same mouth change).
     pub eye_width_share: f32,
     pub mouth_width_share: f32,
+    /// Across their axis (how open they are) the eyes and mouth follow the source by these
+    /// multiples of the shape weight: the rest of their openness is the target's expression.
+    /// With the outline at 0.75 and a shape weight of 0.5, the mouth at 0.5 (the source's lips'
+    /// thickness a quarter of the way) raises likeness on the tuning faces 0.355 → 0.375 at a
+    /// mouth change of 0.034; the eyes at 0.25 gain nothing (0.374) and move them more (0.040).
+    pub eye_open_share: f32,
+    pub mouth_open_share: f32,
+    /// How far the face's outline (its width, its jaw) takes the source's shape; the target's
+    /// face and what is around it are moved to meet it first (see `reshape`), so no strip of
+    /// the target's jaw shows beside a narrower one. The largest lever on likeness there is,
+    /// and off by default because it costs the target's expression: on the tuning faces, with
+    /// shape weight 0.5, mouth width 1.0 and mouth openness 0.5, 0.5 gives 0.338, 0.75 0.375
+    /// and 1.0 0.361 (eye change 0.039, mouth 0.034 at 0.75); on the report faces 0.75 raised
+    /// likeness 0.244 → 0.304, but eye change 0.040 → 0.043, mouth 0.030 → 0.039 and the
+    /// clip's eye correlation 0.77 → 0.70, and on t1.jpg with the astronaut eye change 0.037 →
+    /// 0.060. A turned
+    /// target keeps its own outline (the share fades from a near half three times its far half
+    /// to six times): a frontal outline pushed its far cheek out over the window behind it on
+    /// t1.jpg. With that, 0.359 (eye change 0.045, mouth 0.034).
+    pub outline_share: f32,
     /// The target's eyes show over an ellipse of these shares of the eye's width (along,
     /// across) when its openness differs from the source's: its lids and lashes, sized by the
     /// width so a nearly closed eye keeps as much of them as an open one. 1.3 × 0.35 gives a
@@ -65,6 +85,9 @@ impl Default for LandmarkSettings {
             shape_weight: DEFAULT_SHAPE_WEIGHT,
             eye_width_share: 0.5 / DEFAULT_SHAPE_WEIGHT,
             mouth_width_share: 0.15 / DEFAULT_SHAPE_WEIGHT,
+            eye_open_share: 0.0,
+            mouth_open_share: 0.0,
+            outline_share: 0.0,
             eye_keep: [1.3, 0.35],
             eye_slack: 0.03,
             mouth_slack: 0.02,
