@@ -27,21 +27,20 @@ pub struct LandmarkSettings {
     /// multiples of the shape weight: the rest of their openness is the target's expression.
     /// With the outline at 0.75 and a shape weight of 0.5, the mouth at 0.5 (the source's lips'
     /// thickness a quarter of the way) raises likeness on the tuning faces 0.355 → 0.375 at a
-    /// mouth change of 0.034; the eyes at 0.25 gain nothing (0.374) and move them more (0.040).
+    /// mouth change of 0.034; the eyes at 0.25 gain nothing (0.374) and move them more (0.040)
+    /// (both measured before a turned target kept its own outline).
     pub eye_open_share: f32,
     pub mouth_open_share: f32,
     /// How far the face's outline (its width, its jaw) takes the source's shape; the target's
     /// face and what is around it are moved to meet it first (see `reshape`), so no strip of
-    /// the target's jaw shows beside a narrower one. The largest lever on likeness there is,
-    /// and off by default because it costs the target's expression: on the tuning faces, with
-    /// shape weight 0.5, mouth width 1.0 and mouth openness 0.5, 0.5 gives 0.338, 0.75 0.375
-    /// and 1.0 0.361 (eye change 0.039, mouth 0.034 at 0.75); on the report faces 0.75 raised
-    /// likeness 0.244 → 0.304, but eye change 0.040 → 0.043, mouth 0.030 → 0.039 and the
-    /// clip's eye correlation 0.77 → 0.70, and on t1.jpg with the astronaut eye change 0.037 →
-    /// 0.060. A turned
-    /// target keeps its own outline (the share fades from a near half three times its far half
-    /// to six times): a frontal outline pushed its far cheek out over the window behind it on
-    /// t1.jpg. With that, 0.359 (eye change 0.045, mouth 0.034).
+    /// the target's jaw shows beside a narrower one, and a turned target keeps its own outline
+    /// (the share fades from a near half three times its far half to six times: a frontal
+    /// outline pushed its far cheek out over the window behind it on t1.jpg). The largest
+    /// lever on likeness there is, and off by default because it costs the target's
+    /// expression. On the tuning faces, with shape weight 0.5, mouth width 1.0 and mouth
+    /// openness 0.5: 0.281 → 0.361 (eye change 0.035 → 0.046). On the report faces, 0.75:
+    /// likeness 0.244 → 0.304, eye change 0.040 → 0.043, mouth 0.030 → 0.039, the clip's eye
+    /// correlation 0.77 → 0.70; on t1.jpg with the astronaut eye change 0.037 → 0.062.
     pub outline_share: f32,
     /// The target's eyes show over an ellipse of these shares of the eye's width (along,
     /// across) when its openness differs from the source's: its lids and lashes, sized by the
