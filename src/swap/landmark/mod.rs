@@ -150,9 +150,13 @@ impl LandmarkSwapper {
         } else {
             // A turned target's outline is its silhouette against what is behind it: a frontal
             // source's outline laid on it would push the far cheek out over the background.
-            // Full for a frontal target, none once its near half is three times its far half.
-            let turn = Turn::of(to).ratio;
-            (settings.shape_weight, settings.outline_share * ((6.0 - turn) / 3.0).clamp(0.0, 1.0))
+            // Full up to a near half three times as wide as the far half, none at six times.
+            let outline = if settings.outline_share > 0.0 {
+                settings.outline_share * ((6.0 - Turn::of(to).ratio) / 3.0).clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
+            (settings.shape_weight, outline)
         };
         self.geometry.clear();
         self.geometry.extend(to.iter().zip(source.landmarks()).enumerate().map(|(i, (t, s))| {
