@@ -3,7 +3,7 @@
 //! mouth width). The indices were read off the model's output on a real face (a plot of every
 //! point with its number), and match insightface's published markup.
 
-use crate::imaging::Point;
+use crate::imaging::{centroid, Point};
 
 /// The face outline, jaw to jaw.
 pub const CONTOUR: std::ops::Range<usize> = 0..33;
@@ -121,8 +121,7 @@ pub fn forehead_outline(points: &[Point]) -> Vec<Point> {
     let tops = (106..106 + 18).rev().map(|i| points[i]);
     let mut outline: Vec<Point> = brows.chain(tops).collect();
     // Around the outline's centre by angle, so the two brows and the tops make one ring.
-    let n = outline.len() as f32;
-    let c = outline.iter().fold([0.0, 0.0], |a, p| [a[0] + p[0] / n, a[1] + p[1] / n]);
+    let c = centroid(&outline);
     outline.sort_by(|a, b| (a[1] - c[1]).atan2(a[0] - c[0]).total_cmp(&(b[1] - c[1]).atan2(b[0] - c[0])));
     outline
 }
@@ -136,8 +135,7 @@ const SURROUND_RADIUS: f32 = 1.3;
 /// one's distance), for a mesh that moves a face's outline while what is around it (hair, ears,
 /// neck, background) stretches to meet it and the circle itself stays put.
 pub fn surround(points: &[Point]) -> [Point; SURROUND_POINTS] {
-    let n = points.len().max(1) as f32;
-    let c = points.iter().fold([0.0, 0.0], |a, p| [a[0] + p[0] / n, a[1] + p[1] / n]);
+    let c = centroid(points);
     let far = points.iter().map(|p| distance(*p, c)).fold(0.0f32, f32::max).max(1.0);
     let r = SURROUND_RADIUS * far;
     std::array::from_fn(|k| {

@@ -32,7 +32,7 @@ pub use picture::{
     DEFAULT_MAX_PIXELS,
 };
 pub use polygon::fill_polygon;
-pub use rect::{bounds, Rect};
+pub use rect::{bounds, centroid, Rect};
 pub use resize::{resize_gray_linear, resize_rgb_linear};
 pub use tensor::{nchw_from_rgb, Normalization};
 pub use warp::{warp_affine_gray, warp_affine_rgb, warp_affine_rgb_replicate};

@@ -9,6 +9,12 @@ pub fn bounds(points: &[Point]) -> ([f32; 2], [f32; 2]) {
     })
 }
 
+/// The mean of `points` (the origin when there are none).
+pub fn centroid(points: &[Point]) -> Point {
+    let n = points.len().max(1) as f32;
+    points.iter().fold([0.0, 0.0], |a, p| [a[0] + p[0] / n, a[1] + p[1] / n])
+}
+
 /// A rectangle of pixels: `x0..x1` by `y0..y1`, half-open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Rect {

@@ -9,7 +9,7 @@ use image::{GrayImage, RgbImage};
 use super::{FaceMesh, SwapError};
 use crate::{
     face::{regions, Face, FaceAnalyzer, FaceError, FaceSelection},
-    imaging::{bounds, fill_polygon, GrayF32, Point, Rect},
+    imaging::{bounds, centroid, fill_polygon, GrayF32, Point, Rect},
 };
 
 /// Gives each source a number, so swappers can cache what they derive from it (a latent).
@@ -210,8 +210,7 @@ fn skin_mask(picture: &RgbImage, points: &[Point]) -> GrayImage {
     let mut skin = GrayImage::from_pixel(w, h, image::Luma([255]));
     let outline = regions::forehead_outline(points);
     let Some((centre, spread)) = skin_colour(picture, points).filter(|_| outline.len() >= 3) else { return skin };
-    let n = outline.len() as f32;
-    let c = outline.iter().fold([0.0, 0.0], |a, p| [a[0] + p[0] / n, a[1] + p[1] / n]);
+    let c = centroid(&outline);
     let grown: Vec<Point> = outline.iter().map(|p| [c[0] + (p[0] - c[0]) * 1.15, c[1] + (p[1] - c[1]) * 1.3]).collect();
     let mut forehead = GrayF32::new(w, h);
     fill_polygon(&mut forehead, &grown, 1.0, Rect::full(w, h));

@@ -19,7 +19,7 @@ pub use settings::{LandmarkSettings, DEFAULT_SHAPE_WEIGHT};
 use super::{SourceFace, SwapError, Swapper, SwapperKind, Turn};
 use crate::{
     face::{regions, umeyama_similarity, Analysis, Expression, Face},
-    imaging::{blend_masked, bounds, box_blur3, erode_binary, fill_polygon, GrayF32, Point, Rect},
+    imaging::{blend_masked, bounds, box_blur3, centroid, erode_binary, fill_polygon, GrayF32, Point, Rect},
 };
 
 const NAME: &str = "landmark";
@@ -321,8 +321,7 @@ fn eye_ellipse(rim: &[Point], length: f32, height: f32) -> Vec<Point> {
 
 /// `polygon` scaled about its centroid, `[along x, along y]`.
 fn scaled(polygon: &[Point], [sx, sy]: [f32; 2]) -> Vec<Point> {
-    let n = polygon.len().max(1) as f32;
-    let c = polygon.iter().fold([0.0, 0.0], |a, p| [a[0] + p[0] / n, a[1] + p[1] / n]);
+    let c = centroid(polygon);
     polygon.iter().map(|p| [c[0] + (p[0] - c[0]) * sx, c[1] + (p[1] - c[1]) * sy]).collect()
 }
 
