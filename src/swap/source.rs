@@ -2,7 +2,10 @@
 //! face region cut out, its triangle mesh) and then shared, read-only, by every swapper on every
 //! thread. Swappers keep only their own buffers; the source is never swapper state.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{
+    atomic::{AtomicU64, Ordering},
+    OnceLock,
+};
 
 use image::{GrayImage, RgbImage};
 
@@ -29,8 +32,9 @@ pub struct SourceFace {
     identity: Vec<f32>,
     mesh: FaceMesh,
     /// Triangles over the mesh points and a circle about them ([`regions::surround`]), for
-    /// moving the target's own face and its surroundings onto the swap's geometry.
-    surround_mesh: FaceMesh,
+    /// moving the target's own face and its surroundings onto the swap's geometry: made on
+    /// first use, since only an outline that follows the source needs them.
+    surround_mesh: OnceLock<FaceMesh>,
     /// How much of each pixel of `picture` is skin (255) rather than hair or hat: only the
     /// forehead is judged (by colour against the face's own skin); the rest is 255.
     skin: GrayImage,
@@ -56,9 +60,6 @@ impl SourceFace {
         let cut = image::imageops::crop_imm(picture, region.x0, region.y0, region.width(), region.height()).to_image();
         let shifted: Vec<Point> = points.iter().map(|p| [p[0] - region.x0 as f32, p[1] - region.y0 as f32]).collect();
         let mesh = FaceMesh::triangulate(&shifted);
-        let mut around = shifted.clone();
-        around.extend_from_slice(&regions::surround(&shifted));
-        let surround_mesh = FaceMesh::triangulate(&around);
         let skin = skin_mask(&cut, &shifted);
         let turn = Turn::of(landmarks);
         Ok(Self {
@@ -68,7 +69,7 @@ impl SourceFace {
             turn,
             identity,
             mesh,
-            surround_mesh,
+            surround_mesh: OnceLock::new(),
             skin,
             face: face.clone(),
             index: 0,
@@ -159,7 +160,11 @@ impl SourceFace {
     /// The triangles over [`SourceFace::mesh_points`] and the [`regions::surround`] circle
     /// after them.
     pub fn surround_mesh(&self) -> &FaceMesh {
-        &self.surround_mesh
+        self.surround_mesh.get_or_init(|| {
+            let mut around = self.points.clone();
+            around.extend_from_slice(&regions::surround(&self.points));
+            FaceMesh::triangulate(&around)
+        })
     }
 
     /// The face as found in the whole source picture.
