@@ -84,21 +84,18 @@ impl LandmarkSwapper {
     }
 }
 
-/// For an eye or mouth landmark, the unit vector from one corner of its feature to the other.
-fn feature_axis(i: usize, points: &[Point]) -> Option<[f32; 2]> {
-    let (a, b) = if regions::LEFT_EYE_POINTS.contains(&i) {
-        regions::LEFT_EYE_CORNERS
+/// The corners of the eye or mouth an eye or mouth landmark belongs to, and whether it is the
+/// mouth.
+fn feature_corners(i: usize) -> Option<((usize, usize), bool)> {
+    if regions::LEFT_EYE_POINTS.contains(&i) {
+        Some((regions::LEFT_EYE_CORNERS, false))
     } else if regions::RIGHT_EYE_POINTS.contains(&i) {
-        regions::RIGHT_EYE_CORNERS
+        Some((regions::RIGHT_EYE_CORNERS, false))
     } else if regions::MOUTH_POINTS.contains(&i) {
-        regions::MOUTH_CORNERS
+        Some((regions::MOUTH_CORNERS, true))
     } else {
-        return None;
-    };
-    let (pa, pb) = (points[a], points[b]);
-    let (dx, dy) = (pb[0] - pa[0], pb[1] - pa[1]);
-    let length = (dx * dx + dy * dy).sqrt();
-    (length > f32::EPSILON).then(|| [dx / length, dy / length])
+        None
+    }
 }
 
 impl LandmarkSwapper {
@@ -162,20 +159,37 @@ impl LandmarkSwapper {
         self.geometry.extend(to.iter().zip(source.landmarks()).enumerate().map(|(i, (t, s))| {
             let s = source_on_target.apply(*s);
             let d = [s[0] - t[0], s[1] - t[1]];
-            match feature_axis(i, to) {
-                Some(u) => {
-                    let (w_along, w_across) = if regions::MOUTH_POINTS.contains(&i) {
-                        (settings.mouth_width_share, settings.mouth_open_share)
-                    } else {
-                        (settings.eye_width_share, settings.eye_open_share)
-                    };
-                    let along = (shape_weight * w_along).min(1.0) * (d[0] * u[0] + d[1] * u[1]);
-                    let across = (shape_weight * w_across).min(1.0) * (d[1] * u[0] - d[0] * u[1]);
-                    [t[0] + along * u[0] - across * u[1], t[1] + along * u[1] + across * u[0]]
-                }
-                None if i < CONTOUR_POINTS => [t[0] + outline * d[0], t[1] + outline * d[1]],
-                None => [t[0] + shape_weight * d[0], t[1] + shape_weight * d[1]],
+            let Some(((a, b), mouth)) = feature_corners(i) else {
+                let share = if i < CONTOUR_POINTS { outline } else { shape_weight };
+                return [t[0] + share * d[0], t[1] + share * d[1]];
+            };
+            let (pa, pb) = (to[a], to[b]);
+            let (dx, dy) = (pb[0] - pa[0], pb[1] - pa[1]);
+            let width = (dx * dx + dy * dy).sqrt();
+            if width <= f32::EPSILON {
+                return *t;
             }
+            let u = [dx / width, dy / width];
+            let (w_along, w_across) = if mouth {
+                (settings.mouth_width_share, settings.mouth_open_share)
+            } else {
+                (settings.eye_width_share, settings.eye_open_share)
+            };
+            let (w_along, w_across) = ((shape_weight * w_along).min(1.0), (shape_weight * w_across).min(1.0));
+            let along_of = |p: Point, q: Point| (q[0] - p[0]) * u[0] + (q[1] - p[1]) * u[1];
+            let across_of = |p: Point, q: Point| (q[1] - p[1]) * u[0] - (q[0] - p[0]) * u[1];
+            let along = w_along * along_of(*t, s);
+            // An eye's openness is its lid gap over its width: as the width follows the source,
+            // the gap grows with it, so the eye keeps the target's openness unless the open
+            // share moves it to the source's (on the tuning faces eye change 0.035 → 0.033, with
+            // the outline following 0.044 → 0.041, likeness as it was). The mouth keeps its
+            // gap: grown with a mouth as wide as the source's, it read as opened (mouth change
+            // 0.034 → 0.042 with the outline following).
+            let corner = |c: usize| along_of(to[c], source_on_target.apply(source.landmarks()[c]));
+            let stretch = w_along * (corner(b) - corner(a)) / width;
+            let kept = if mouth { 0.0 } else { stretch * across_of(pa, *t) };
+            let across = (1.0 - w_across) * kept + w_across * across_of(*t, s);
+            [t[0] + along * u[0] - across * u[1], t[1] + along * u[1] + across * u[0]]
         }));
         self.geometry.extend_from_slice(&target_points[to.len()..]);
     }
