@@ -38,9 +38,9 @@ pub struct LandmarkSettings {
     /// outline pushed its far cheek out over the window behind it on t1.jpg). The largest
     /// lever on likeness there is, and off by default because it costs the target's
     /// expression. On the tuning faces, with shape weight 0.5, mouth width 1.0 and mouth
-    /// openness 0.5: 0.281 → 0.361 (eye change 0.035 → 0.046). On the report faces, 0.75:
-    /// likeness 0.244 → 0.304, eye change 0.040 → 0.043, mouth 0.030 → 0.039, the clip's eye
-    /// correlation 0.77 → 0.70; on t1.jpg with the astronaut eye change 0.037 → 0.062.
+    /// openness 0.5: 0.282 → 0.359 (eye change 0.035 → 0.043). On the report faces, 0.75:
+    /// likeness 0.244 → 0.302, eye change 0.039 → 0.042, mouth 0.030 → 0.039, the clip's eye
+    /// correlation 0.78 → 0.68; on t1.jpg with the astronaut eye change 0.036 → 0.056.
     pub outline_share: f32,
     /// The target's eyes show over an ellipse of these shares of the eye's width (along,
     /// across) when its openness differs from the source's: its lids and lashes, sized by the
