@@ -421,3 +421,59 @@ impl Swapper for LandmarkSwapper {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::face::Embedding;
+
+    /// 106 distinct points of a face 200 pixels wide: the outline on an ellipse, each eye's rim
+    /// around its corners with lids 10 pixels apart, the rest on a grid between.
+    fn landmarks(eye_width: f32) -> Vec<Point> {
+        let mut points: Vec<Point> =
+            (0..106).map(|i| [60.0 + (i % 11) as f32 * 13.0, 70.0 + (i / 11) as f32 * 11.0]).collect();
+        for (k, p) in points.iter_mut().take(regions::CONTOUR.end).enumerate() {
+            let a = std::f32::consts::PI * k as f32 / 32.0;
+            *p = [128.0 - 100.0 * a.cos(), 120.0 + 110.0 * a.sin()];
+        }
+        let mut rim = |rim: [usize; 8], centre: Point, width: f32, gap: f32| {
+            // Around from the outer corner: lower lid, the other corner, upper lid.
+            for (k, &i) in rim.iter().enumerate() {
+                let a = std::f32::consts::PI * k as f32 / 4.0;
+                points[i] = [centre[0] - width / 2.0 * a.cos(), centre[1] + gap / 2.0 * a.sin()];
+            }
+        };
+        rim(regions::LEFT_EYE, [88.0, 100.0], eye_width, 10.0);
+        rim(regions::RIGHT_EYE, [168.0, 100.0], eye_width, 10.0);
+        points
+    }
+
+    fn face(points: Vec<Point>) -> Face {
+        Face {
+            bbox: [28.0, 10.0, 228.0, 230.0],
+            score: 0.9,
+            kps: [[88.0, 100.0], [168.0, 100.0], [128.0, 130.0], [100.0, 170.0], [156.0, 170.0]],
+            landmarks: Some(points),
+            embedding: Some(Embedding(vec![1.0; 8])),
+        }
+    }
+
+    fn eye_width(points: &[Point]) -> f32 {
+        let (a, b) = regions::LEFT_EYE_CORNERS;
+        ((points[b][0] - points[a][0]).powi(2) + (points[b][1] - points[a][1]).powi(2)).sqrt()
+    }
+
+    #[test]
+    fn an_eye_widened_to_the_source_keeps_the_target_openness() {
+        let target = landmarks(30.0);
+        let picture = RgbImage::from_pixel(256, 256, image::Rgb([128, 110, 100]));
+        let source = SourceFace::new(&picture, &face(landmarks(42.0))).unwrap();
+        let mut swapper = LandmarkSwapper::new();
+        swapper.place_geometry(&target, &source, &regions::with_forehead(&target));
+        let (placed, kept) = (Expression::of(&swapper.geometry), Expression::of(&target));
+        let (placed, kept) = (placed.unwrap().eyes, kept.unwrap().eyes);
+        // Half the way to a 40% wider eye (0.35 × 0.5/0.35): about 20% wider, as open.
+        assert!(eye_width(&swapper.geometry) > 1.12 * eye_width(&target), "the eye's width follows the source");
+        assert!((placed - kept).abs() < 0.02 * kept, "openness {placed} against the target's {kept}");
+    }
+}
