@@ -84,17 +84,58 @@ impl LandmarkSwapper {
     }
 }
 
-/// The corners of the eye or mouth an eye or mouth landmark belongs to, and whether it is the
-/// mouth.
-fn feature_corners(i: usize) -> Option<((usize, usize), bool)> {
+/// The eyes' and the mouth's corners, and whether each is the mouth.
+const FEATURES: [((usize, usize), bool); 3] =
+    [(regions::LEFT_EYE_CORNERS, false), (regions::RIGHT_EYE_CORNERS, false), (regions::MOUTH_CORNERS, true)];
+
+/// Which of [`FEATURES`] an eye or mouth landmark belongs to.
+fn feature_of(i: usize) -> Option<usize> {
     if regions::LEFT_EYE_POINTS.contains(&i) {
-        Some((regions::LEFT_EYE_CORNERS, false))
+        Some(0)
     } else if regions::RIGHT_EYE_POINTS.contains(&i) {
-        Some((regions::RIGHT_EYE_CORNERS, false))
+        Some(1)
     } else if regions::MOUTH_POINTS.contains(&i) {
-        Some((regions::MOUTH_CORNERS, true))
+        Some(2)
     } else {
         None
+    }
+}
+
+/// An eye's or the mouth's corner line on the target, and how its points follow the source
+/// along it (width) and across it (openness).
+#[derive(Debug, Clone, Copy)]
+struct FeatureAxis {
+    /// The first corner on the target, and the unit vector towards the other.
+    start: Point,
+    u: [f32; 2],
+    along_share: f32,
+    across_share: f32,
+    /// How much the feature's width grows, as a share of the target's, with the source's
+    /// width followed by `along_share` (0 for the mouth: see [`FeatureAxis::place`]).
+    stretch: f32,
+}
+
+impl FeatureAxis {
+    fn along(&self, p: Point, q: Point) -> f32 {
+        (q[0] - p[0]) * self.u[0] + (q[1] - p[1]) * self.u[1]
+    }
+
+    fn across(&self, p: Point, q: Point) -> f32 {
+        (q[1] - p[1]) * self.u[0] - (q[0] - p[0]) * self.u[1]
+    }
+
+    /// Target point `t` moved towards the source's `s` (aligned onto the target).
+    fn place(&self, t: Point, s: Point) -> Point {
+        let along = self.along_share * self.along(t, s);
+        // An eye's openness is its lid gap over its width: as the width follows the source,
+        // the gap grows with it, so the eye keeps the target's openness unless the open
+        // share moves it to the source's (on the tuning faces eye change 0.035 → 0.033, with
+        // the outline following 0.044 → 0.041, likeness as it was). The mouth keeps its
+        // gap: grown with a mouth as wide as the source's, it read as opened (mouth change
+        // 0.034 → 0.042 with the outline following).
+        let kept = self.stretch * self.across(self.start, t);
+        let across = (1.0 - self.across_share) * kept + self.across_share * self.across(t, s);
+        [t[0] + along * self.u[0] - across * self.u[1], t[1] + along * self.u[1] + across * self.u[0]]
     }
 }
 
@@ -155,41 +196,44 @@ impl LandmarkSwapper {
             };
             (settings.shape_weight, outline)
         };
-        self.geometry.clear();
-        self.geometry.extend(to.iter().zip(source.landmarks()).enumerate().map(|(i, (t, s))| {
-            let s = source_on_target.apply(*s);
-            let d = [s[0] - t[0], s[1] - t[1]];
-            let Some(((a, b), mouth)) = feature_corners(i) else {
-                let share = if i < CONTOUR_POINTS { outline } else { shape_weight };
-                return [t[0] + share * d[0], t[1] + share * d[1]];
-            };
-            let (pa, pb) = (to[a], to[b]);
+        // Each feature's axis once (None where its corners are missing or coincide: its points
+        // stay the target's).
+        let axes = FEATURES.map(|((a, b), mouth)| {
+            let (pa, pb) = (*to.get(a)?, *to.get(b)?);
+            let (sa, sb) = (source.landmarks().get(a)?, source.landmarks().get(b)?);
             let (dx, dy) = (pb[0] - pa[0], pb[1] - pa[1]);
             let width = (dx * dx + dy * dy).sqrt();
             if width <= f32::EPSILON {
-                return *t;
+                return None;
             }
-            let u = [dx / width, dy / width];
-            let (w_along, w_across) = if mouth {
+            let (along_share, across_share) = if mouth {
                 (settings.mouth_width_share, settings.mouth_open_share)
             } else {
                 (settings.eye_width_share, settings.eye_open_share)
             };
-            let (w_along, w_across) = ((shape_weight * w_along).min(1.0), (shape_weight * w_across).min(1.0));
-            let along_of = |p: Point, q: Point| (q[0] - p[0]) * u[0] + (q[1] - p[1]) * u[1];
-            let across_of = |p: Point, q: Point| (q[1] - p[1]) * u[0] - (q[0] - p[0]) * u[1];
-            let along = w_along * along_of(*t, s);
-            // An eye's openness is its lid gap over its width: as the width follows the source,
-            // the gap grows with it, so the eye keeps the target's openness unless the open
-            // share moves it to the source's (on the tuning faces eye change 0.035 → 0.033, with
-            // the outline following 0.044 → 0.041, likeness as it was). The mouth keeps its
-            // gap: grown with a mouth as wide as the source's, it read as opened (mouth change
-            // 0.034 → 0.042 with the outline following).
-            let corner = |c: usize| along_of(to[c], source_on_target.apply(source.landmarks()[c]));
-            let stretch = w_along * (corner(b) - corner(a)) / width;
-            let kept = if mouth { 0.0 } else { stretch * across_of(pa, *t) };
-            let across = (1.0 - w_across) * kept + w_across * across_of(*t, s);
-            [t[0] + along * u[0] - across * u[1], t[1] + along * u[1] + across * u[0]]
+            let mut axis = FeatureAxis {
+                start: pa,
+                u: [dx / width, dy / width],
+                along_share: (shape_weight * along_share).min(1.0),
+                across_share: (shape_weight * across_share).min(1.0),
+                stretch: 0.0,
+            };
+            if !mouth {
+                let grown = axis.along(pb, source_on_target.apply(*sb)) - axis.along(pa, source_on_target.apply(*sa));
+                axis.stretch = axis.along_share * grown / width;
+            }
+            Some(axis)
+        });
+        self.geometry.clear();
+        self.geometry.extend(to.iter().zip(source.landmarks()).enumerate().map(|(i, (t, s))| {
+            let s = source_on_target.apply(*s);
+            match feature_of(i) {
+                Some(f) => axes[f].map_or(*t, |axis| axis.place(*t, s)),
+                None => {
+                    let share = if i < CONTOUR_POINTS { outline } else { shape_weight };
+                    [t[0] + share * (s[0] - t[0]), t[1] + share * (s[1] - t[1])]
+                }
+            }
         }));
         self.geometry.extend_from_slice(&target_points[to.len()..]);
     }
