@@ -43,12 +43,13 @@ fn the_targets_expression_is_kept_and_the_identity_carried() {
     }
     assert_eq!(comparison.faces.len(), 6);
     // Before this work: 0.124 and 0.043 (eyes followed the source, closed-lip smiles showed
-    // teeth) with a likeness of 0.410. Now 0.037, 0.028 and 0.399 (0.404 before the target's lip
-    // colour was kept: the source's lip colour read as a little more of its likeness).
+    // teeth) with a likeness of 0.410. Now 0.033, 0.030 and 0.389 (0.399 before the target's
+    // eyes showed over a taller ellipse, for blinks followed in video; 0.404 before the
+    // target's lip colour was kept).
     assert!(comparison.mean_eye_change <= 0.04, "{comparison:?}");
     assert!(comparison.mean_mouth_change <= 0.03, "{comparison:?}");
-    assert!(comparison.mean_identity_after >= 0.39, "{comparison:?}");
-    // The closed eyes of face 4 stay nearly closed (0.12; 0.30 before).
+    assert!(comparison.mean_identity_after >= 0.38, "{comparison:?}");
+    // The nearly closed eyes of face 4 (0.12) stay nearly closed (0.18; 0.30 before).
     let closed = comparison.faces.iter().min_by(|a, b| a.eyes_before.total_cmp(&b.eyes_before)).unwrap();
     assert!(closed.eyes_after < 0.25, "{closed:?}");
 }
@@ -76,7 +77,10 @@ fn the_mouth_mask_lays_the_targets_own_mouth_back() {
     let mut analyzer = engine.analyzer().unwrap();
     let with = compare_pictures(&mut analyzer, source.identity(), &original, &masked).unwrap();
     let without = compare_pictures(&mut analyzer, source.identity(), &original, &plain).unwrap();
-    eprintln!("mouth change: {:.3} with the mask, {:.3} without", with.mean_mouth_change, without.mean_mouth_change);
+    eprintln!(
+        "mouth change: {:.3} with the mask, {:.3} without (likeness {:.3} / {:.3})",
+        with.mean_mouth_change, without.mean_mouth_change, with.mean_identity_after, without.mean_identity_after
+    );
     // 0.009 here (the issue asks 0.01): the restored mouth sits in a face that keeps more of the
     // target's shape (0.019 when it did not). The bound leaves room for another CPU's rounding.
     assert!(with.mean_mouth_change <= 0.012, "{with:?}");
@@ -284,7 +288,7 @@ fn the_targets_lip_colour_is_kept() {
 fn the_outline_can_follow_the_source() {
     // The outline and the lips' thickness taken from the source (the target's face and what is
     // around it moved to meet them): more likeness, at a cost to the target's expression that
-    // keeps it off by default. Measured: 0.399 → 0.434.
+    // keeps it off by default. Measured: 0.389 → 0.422.
     let engine = engine();
     let source = engine.source_face(&photo("astronaut.png"), "astronaut", None).unwrap();
     let original = photo("t1.jpg");

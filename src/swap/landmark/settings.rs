@@ -38,15 +38,19 @@ pub struct LandmarkSettings {
     /// outline pushed its far cheek out over the window behind it on t1.jpg). The largest
     /// lever on likeness there is, and off by default because it costs the target's
     /// expression. On the tuning faces, with shape weight 0.5, mouth width 1.0 and mouth
-    /// openness 0.5: 0.282 → 0.359 (eye change 0.035 → 0.043). On the report faces, 0.75:
-    /// likeness 0.244 → 0.302, eye change 0.039 → 0.042, mouth 0.030 → 0.039, the clip's eye
-    /// correlation 0.78 → 0.68; on t1.jpg with the astronaut eye change 0.036 → 0.056.
+    /// openness 0.5: 0.273 → 0.350 (eye change 0.030 → 0.037). On the report faces, 0.75:
+    /// likeness 0.240 → 0.297, eye change 0.037 → 0.041, mouth 0.030 → 0.038, the clip's eye
+    /// correlation 0.83 → 0.73; on t1.jpg with the astronaut eye change 0.033 → 0.056.
     pub outline_share: f32,
     /// The target's eyes show over an ellipse of these shares of the eye's width (along,
     /// across) when its openness differs from the source's: its lids and lashes, sized by the
-    /// width so a nearly closed eye keeps as much of them as an open one. 1.3 × 0.35 gives a
-    /// mean eye change of 0.037 at a likeness of 0.400 on t1.jpg; 1.3 × 0.5 gives 0.035 at
-    /// 0.389 and follows blinks in video more closely (eye correlation 0.88 against 0.84).
+    /// width so a nearly closed eye keeps as much of them as an open one. 1.3 × 0.35 gave a
+    /// mean eye change of 0.035 at a likeness of 0.399 on t1.jpg; 1.3 × 0.5, with the eyes'
+    /// slack halved to 0.015, follows blinks in video more closely: on the tuning faces the
+    /// carphone clip's eye correlation 0.839 → 0.879 at 640×480 and 0.655 → 0.741 at 176×144,
+    /// eye change 0.033 → 0.028, for likeness 0.281 → 0.273 (t1.jpg with the astronaut 0.399
+    /// → 0.389). The target's eyes always shown (no slack) followed blinks closer still (0.915)
+    /// but moved t1.jpg's eye change 0.035 → 0.041.
     pub eye_keep: [f32; 2],
     /// Differences of openness (target against source) below the slack keep the source's eyes
     /// or mouth; the target's show fully once the difference is slack + span.
@@ -87,8 +91,8 @@ impl Default for LandmarkSettings {
             eye_open_share: 0.0,
             mouth_open_share: 0.0,
             outline_share: 0.0,
-            eye_keep: [1.3, 0.35],
-            eye_slack: 0.03,
+            eye_keep: [1.3, 0.5],
+            eye_slack: 0.015,
             mouth_slack: 0.02,
             expression_span: 0.06,
             light_radius: 0.08,
