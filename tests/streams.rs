@@ -130,13 +130,15 @@ fn a_udp_stream_carries_the_swapped_face_at_the_clips_rate() {
             output["delay_ms"]["p95"].as_f64().unwrap()
         ));
         if width == 640 {
-            // A received frame carries the source's identity.
+            // A received frame carries the source's identity: the 60th, or the middle one where a
+            // busy machine dropped frames to stay live and fewer came (at least 20, above).
             let still = dir.path().join("still.png");
+            let n = (frames.len() / 2).min(60);
             ffmpeg(&[
                 "-i",
                 received.to_str().unwrap(),
                 "-vf",
-                "select=eq(n\\,60)",
+                &format!("select=eq(n\\,{n})"),
                 "-frames:v",
                 "1",
                 still.to_str().unwrap(),
@@ -147,7 +149,7 @@ fn a_udp_stream_carries_the_swapped_face_at_the_clips_rate() {
             let faces = analyzer.analyze(&image::open(&still).unwrap().into_rgb8(), Analysis::FULL).unwrap();
             let face = &faces[largest_face(&faces).expect("a face in the received frame")];
             let similarity = face.embedding.as_ref().unwrap().cosine(&identity);
-            report.push(format!("received frame 60: similarity to the source {similarity:.3}"));
+            report.push(format!("received frame {n}: similarity to the source {similarity:.3}"));
             assert!(similarity > 0.3, "the received face is not the source's: {similarity}");
         }
     }
